@@ -1,0 +1,87 @@
+"""Argument parsing and dispatch only. Each subcommand lives in charter.commands.<name>
+with ``add_arguments(parser)`` and ``run(args) -> int``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from charter import __version__
+from charter.errors import FatalError
+
+# (name, module, one-line help, example)
+COMMANDS = (
+    ("check", "check", "validate the repository and report findings", "charter check --format sarif > charter.sarif"),
+    ("rules", "rules", "list every rule with its id, severity and description", "charter rules --format json"),
+)
+
+EXIT_INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise FatalError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="charter",
+        description="Governance as code for crisis communication: validate policies, "
+        "protocols and incident logs, scan drafts, compute deadlines, audit history.",
+        epilog="example: charter check\n\nexit codes: 0 clean, 1 findings, 2 usage or "
+        "configuration error, 3 internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"charter {__version__}")
+    parser.add_argument("--root", help="repository root (default: nearest folder with charter.yaml)")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module_name, help_text, example in COMMANDS:
+        module = importlib.import_module(f"charter.commands.{module_name}")
+        command = sub.add_parser(
+            name,
+            help=help_text,
+            description=(module.__doc__ or help_text).strip(),
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.run(args))
+    except FatalError as exc:
+        print(f"charter: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("charter: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except SystemExit as exc:  # argparse --help / --version
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit 3
+        if debug:
+            traceback.print_exc()
+        print(
+            f"charter: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in Charter; run again with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,49 @@
+"""Validate every governance document under the content folders: strict loading,
+schemas, cross-references and governance rules. Exit 0 when no errors are found,
+1 when there are errors (or warnings with --strict), 2 on a usage or configuration
+error."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from charter import checks, engine, report
+from charter.commands.common import repository_config
+from charter.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="report only findings in these files or folders")
+    parser.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and their reasons")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = repository_config(args)
+    root = config.root.resolve()
+    selected: list[str] = []
+    extra: list[Path] = []
+    for raw in args.paths:
+        path = Path(raw)
+        absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        if not absolute.exists():
+            raise UsageError(f"{raw}: no such file or directory")
+        if absolute != root and root not in absolute.parents:
+            raise UsageError(f"{raw}: outside the repository {str(root)!r}")
+        rel = absolute.relative_to(root).as_posix()
+        selected.append("" if rel == "." else rel)
+        if absolute.is_file():
+            extra.append(absolute)
+    if "" in selected:
+        selected = []
+    result = engine.check(config, selected, strict=args.strict, extra=extra)
+    report.emit(
+        args.format,
+        result.findings,
+        rules=checks.catalogue(),
+        suppressed=result.suppressed if args.show_suppressed or args.format == "sarif" else (),
+        checked=len(result.repository.documents),
+    )
+    return result.exit_code()
