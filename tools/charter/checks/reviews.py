@@ -1,1 +1,65 @@
-"""placeholder"""
+"""Review cadence: documents reviewed on time, and warned about before they are due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from charter import durations
+from charter.checks import Context, register
+from charter.model import Finding, Severity
+
+_NEEDS_REVIEW = {"policy", "protocol", "approval-chain", "template", "data-class", "regulation"}
+
+
+@register(
+    ("REV001", Severity.WARNING, "review is overdue"),
+    ("REV002", Severity.INFO, "review falls due soon"),
+    ("REV003", Severity.WARNING, "active policy or protocol has no review cadence"),
+    ("REV004", Severity.WARNING, "last review date is in the future"),
+)
+def review_cadence(ctx: Context) -> Iterator[Finding]:
+    today = ctx.config.today_or_now()
+    soon = dt.timedelta(days=ctx.config.due_soon_days)
+    for doc in ctx.index.documents:
+        if doc.data.get("status") != "active" or doc.kind not in _NEEDS_REVIEW:
+            continue
+        review = doc.data.get("review")
+        if not isinstance(review, dict):
+            if doc.kind in ("policy", "protocol"):
+                yield ctx.finding(
+                    "REV003",
+                    doc,
+                    f"active {doc.kind} {doc.id!r} has no review cadence",
+                    "add review: {every: P1Y, last: YYYY-MM-DD}",
+                )
+            continue
+        every = durations.parse(review.get("every", ""))
+        try:
+            last = dt.date.fromisoformat(str(review.get("last")))
+        except ValueError:
+            continue  # the schema reports it
+        if every is None:
+            continue
+        if last > today:
+            yield ctx.finding(
+                "REV004",
+                doc.where(("review", "last")),
+                f"last review {last} is after today ({today})",
+            )
+            continue
+        due = every.after(last)
+        assert isinstance(due, dt.date)
+        if due < today:
+            yield ctx.finding(
+                "REV001",
+                doc.where(("review", "last")),
+                f"review was due on {due} ({(today - due).days} days ago; every {every})",
+                "review the document, then update review.last in the same pull request",
+            )
+        elif due - today <= soon:
+            yield ctx.finding(
+                "REV002",
+                doc.where(("review", "last")),
+                f"review falls due on {due} (in {(due - today).days} days)",
+            )
