@@ -189,7 +189,7 @@ def _describe(value: Any) -> str:
 def _suggest(word: Any, options: Any) -> str | None:
     if not isinstance(word, str):
         return None
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.7)
     return f"did you mean {close[0]!r}?" if close else None
 
 
@@ -200,7 +200,10 @@ def _explain(name: str, error: Any) -> Iterator[SchemaError]:
     if validator_name in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
         base = schema_for(name)["$id"]
         known = known_properties(base, error.schema)
-        extras = [key for key in instance if key not in known] or list(instance)
+        # A property counts as unevaluated when the subschema declaring it failed for
+        # another reason; that reason is reported on its own, so only truly unknown
+        # names are reported here.
+        extras = [key for key in instance if key not in known]
         for key in extras:
             yield SchemaError(f"unknown field {key!r}", (*path, key), True, _suggest(key, known))
         return

@@ -35,7 +35,8 @@ def _probe(patterns: list[str], conn: Any) -> None:  # runs in a child process
 def too_slow(patterns: Iterable[str]) -> set[str]:
     """Patterns that take longer than the budget on 10 KB adversarial strings. Each
     runs in a child process that is killed when the budget runs out."""
-    todo = [p for p in dict.fromkeys(patterns) if p not in _verdicts]
+    wanted = list(dict.fromkeys(patterns))
+    todo = [p for p in wanted if p not in _verdicts]
     context = multiprocessing.get_context("fork")
     while todo:
         receiver, sender = context.Pipe(duplex=False)
@@ -59,7 +60,7 @@ def too_slow(patterns: Iterable[str]) -> set[str]:
         process.join()
         receiver.close()
         todo = todo[finished + 1 :]
-    return {p for p in patterns if _verdicts.get(p)}
+    return {p for p in wanted if _verdicts.get(p)}
 
 
 @register(

@@ -57,7 +57,7 @@ def templates(ctx: Context) -> Iterator[Finding]:
         body = doc.body or ""
         text = statement_text(doc)
         if not text:
-            yield ctx.finding("TPL005", Location(doc.path, max(doc.body_line, 1), 1), "template body is empty")
+            yield ctx.finding("TPL005", doc, f"template {doc.id!r} has no body", "write the statement below the front matter")
             continue
         used: set[str] = set()
         for match in PLACEHOLDER.finditer(body):
