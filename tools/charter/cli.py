@@ -17,6 +17,7 @@ from charter.errors import FatalError
 COMMANDS = (
     ("check", "check", "validate the repository and report findings", "charter check --format sarif > charter.sarif"),
     ("rules", "rules", "list every rule with its id, severity and description", "charter rules --format json"),
+    ("scan", "scan", "scan statements for sensitive data: masked, located hits and the approvals they need", "pbpaste | charter scan -"),
 )
 
 EXIT_INTERNAL = 3

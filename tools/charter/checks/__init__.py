@@ -24,6 +24,7 @@ FAMILIES = (
     "policies",
     "dataclasses",
     "incidents",
+    "disclosure",
 )
 
 Check = Callable[["Context"], Iterable[Finding]]
