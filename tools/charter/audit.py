@@ -1,0 +1,738 @@
+"""The audit trail: evidence reports, append-only verification, as-of views and
+CODEOWNERS generation. Everything here works on a :class:`charter.history.History`
+(one ``git log`` pass) and the documents from :func:`charter.engine.load_repository`;
+nothing here runs git on its own."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from charter import __version__
+from charter.engine import Repository
+from charter.history import Commit, History, Signature, governed
+
+RULES = {
+    "AUD001": "separation of duties: the author approved or merged their own change",
+    "AUD002": "direct commit to the main branch touching governed documents",
+    "AUD003": "change without a reason or a ticket",
+    "SIG001": "unsigned commit while charter.yaml requires signing",
+    "SIG002": "signature is bad or cannot be verified against the allowed signers",
+    "SIG003": "signature by a key that belongs to no known person",
+    "SIG004": "commit signed by someone other than its committer",
+    "VER001": "a landed incident log entry was modified, deleted or renamed",
+    "VER002": "commit dated earlier than its parent (backdated)",
+    "VER003": "recorded checkpoint is no longer an ancestor of HEAD (history rewritten)",
+}
+
+TICKET_TRAILERS = ("Ticket", "Refs", "Ref", "Issue", "Fixes", "Closes", "Resolves", "Jira", "Change-Id")
+REASON_TRAILERS = ("Reason",)
+APPROVAL_TRAILERS = ("Approved-by", "Reviewed-by")
+_TICKET = re.compile(r"(?<![\w/.-])(?:[A-Z][A-Z0-9]+-\d+|GH-\d+|#\d+|![0-9]+)\b")
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_GITLAB_MR = re.compile(r"See merge request (\S+![0-9]+)")
+_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+_IDENTITY = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    rule: str
+    sha: str
+    message: str
+    path: str | None = None
+    hint: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.path}:1:1" if self.path else f"commit {self.sha[:12]}"
+        hint = f"\n    hint: {self.hint}" if self.hint else ""
+        return f"{where}: {self.rule} {self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "commit": self.sha, "path": self.path, "message": self.message,
+                "hint": self.hint}
+
+
+# -- people -------------------------------------------------------------------------
+
+
+def ssh_fingerprint(public_key: str) -> str | None:
+    """OpenSSH's SHA256 fingerprint of an ``ssh-<type> AAAA... [comment]`` public key."""
+    parts = public_key.split()
+    if len(parts) < 2 or not (parts[0].startswith(("ssh-", "ecdsa-", "sk-"))):
+        return None
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+@dataclass
+class Directory:
+    """Who is who: git identities and signing keys mapped to person ids."""
+
+    emails: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # SSH fingerprint or GPG fingerprint -> person
+    names: dict[str, str] = field(default_factory=dict)  # person id -> full name
+    handles: dict[str, str] = field(default_factory=dict)  # person id -> @code-host handle
+
+    @classmethod
+    def from_repository(cls, repo: Repository) -> Directory:
+        directory = cls()
+        for doc in repo.index.of_kind("person"):
+            pid = doc.id
+            if pid is None:
+                continue
+            directory.names[pid] = str(doc.data.get("name") or pid)
+            handle = doc.data.get("code_host")
+            if isinstance(handle, str) and handle:
+                directory.handles[pid] = handle if handle.startswith("@") else f"@{handle}"
+            for email in doc.data.get("emails") or ():
+                if isinstance(email, str):
+                    directory.emails.setdefault(email.strip().lower(), pid)
+            for key in doc.data.get("signing_keys") or ():
+                if not isinstance(key, str):
+                    continue
+                fingerprint = ssh_fingerprint(key)
+                if fingerprint:
+                    directory.keys.setdefault(fingerprint, pid)
+                else:
+                    directory.keys.setdefault(re.sub(r"\s+", "", key).upper(), pid)
+        return directory
+
+    def by_email(self, email: str) -> str | None:
+        return self.emails.get(email.strip().lower())
+
+    def by_signature(self, sig: Signature) -> str | None:
+        for key in (sig.key, sig.fingerprint):
+            if not key:
+                continue
+            if key in self.keys:
+                return self.keys[key]
+            upper = key.upper()
+            for known, pid in self.keys.items():
+                # a GPG long key id is the tail of the fingerprint
+                if not known.startswith("SHA256:") and len(upper) >= 16 and known.endswith(upper):
+                    return pid
+        match = _IDENTITY.match(sig.signer)
+        return self.by_email(match.group(2) if match else sig.signer) if sig.signer else None
+
+    def label(self, pid: str | None, fallback: str) -> str:
+        return f"{pid} ({fallback})" if pid else fallback
+
+
+# -- the evidence report -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approval:
+    name: str
+    email: str
+    person: str | None
+    source: str  # "merge" or a trailer key
+    sha: str
+    claim: bool  # True for trailers: an assertion in a message, not a recorded action
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "email": self.email, "person": self.person, "source": self.source,
+                "commit": self.sha, "claim": self.claim}
+
+    def describe(self) -> str:
+        who = self.person or f"{self.name} <{self.email}>".strip()
+        how = f"{self.source} (claim)" if self.claim else f"merged {self.sha[:12]}"
+        return f"{who} [{how}]"
+
+
+@dataclass
+class ChangeRecord:
+    commit: Commit
+    files: list[tuple[str, str, str | None]]  # (status, path, old path)
+    author: str | None  # person id
+    via: str  # "direct", "merge", "pull-request", "squash", "merge-resolution"
+    merge: Commit | None
+    approvals: list[Approval]
+    reason: str
+    tickets: list[str]
+    signature: str
+    signer: str | None
+    findings: list[AuditFinding]
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.commit
+        return {
+            "commit": c.sha,
+            "parents": list(c.parents),
+            "author": {"name": c.author_name, "email": c.author_email, "person": self.author},
+            "authored": c.authored.isoformat(),
+            "committer": {"name": c.committer_name, "email": c.committer_email},
+            "committed": c.committed.isoformat(),
+            "subject": c.subject,
+            "reason": self.reason,
+            "tickets": self.tickets,
+            "files": [{"status": s, "path": p, "old_path": o} for s, p, o in self.files],
+            "via": self.via,
+            "merge": self.merge.sha if self.merge else None,
+            "approvals": [a.as_dict() for a in self.approvals],
+            "signature": self.signature,
+            "signer": self.signer,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class Allowance:
+    path: str
+    detector: str | None
+    match: str
+    by: str
+    reason: str
+    last_commit: str | None
+    last_author: str | None
+    last_date: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class AuditReport:
+    organisation: str
+    head: str | None
+    since: dt.datetime | None
+    until: dt.datetime | None
+    shallow: bool
+    signatures_checked: bool
+    records: list[ChangeRecord]
+    allowances: list[Allowance]
+
+    @property
+    def findings(self) -> list[AuditFinding]:
+        return [f for r in self.records for f in r.findings]
+
+
+def _parse_identity(value: str) -> tuple[str, str]:
+    match = _IDENTITY.match(value)
+    if match:
+        return match.group(1), match.group(2)
+    return value.strip(), ""
+
+
+def tickets_of(*commits: Commit | None) -> list[str]:
+    found: list[str] = []
+    for commit in commits:
+        if commit is None:
+            continue
+        pr = _GITHUB_MERGE.match(commit.subject)
+        if pr:
+            found.append(f"PR #{pr.group(1)}")
+        mr = _GITLAB_MR.search(commit.body)
+        if mr:
+            found.append(f"MR {mr.group(1)}")
+        found.extend(commit.trailer(*TICKET_TRAILERS))
+        for text in (commit.subject, commit.reason()):
+            found.extend(m.group(0) for m in _TICKET.finditer(text))
+    return list(dict.fromkeys(found))
+
+
+def _approvals(commit: Commit, merge: Commit | None, directory: Directory) -> list[Approval]:
+    approvals: list[Approval] = []
+    if merge is not None and merge.is_merge:
+        approvals.append(
+            Approval(merge.author_name, merge.author_email, directory.by_email(merge.author_email),
+                     "merge", merge.sha, False)
+        )
+    for source in (commit, merge):
+        if source is None:
+            continue
+        for key, value in source.trailers:
+            if key.lower() in {k.lower() for k in APPROVAL_TRAILERS}:
+                name, email = _parse_identity(value)
+                approvals.append(Approval(name, email, directory.by_email(email) if email else None,
+                                          key, source.sha, True))
+    return approvals
+
+
+def signature_findings(
+    commit: Commit, directory: Directory, *, required: bool, keys: bool = True,
+    path: str | None = None,
+) -> tuple[str, str | None, list[AuditFinding]]:
+    """(summary, signer person, findings) for one commit's signature. Without
+    ``keys`` (no allowed-signers file given) only a missing signature is judged."""
+    sig = commit.signature
+    if sig is None:
+        return "not checked", None, []
+    if not sig.signed:
+        unsigned: list[AuditFinding] = []
+        if required:
+            unsigned.append(AuditFinding(
+                "SIG001", commit.sha, f"unsigned commit by {commit.author} while signing is required",
+                path, "sign commits (git config commit.gpgsign true) and re-land the change"))
+        return "unsigned", None, unsigned
+    signer = directory.by_signature(sig)
+    key = sig.key or sig.fingerprint or "?"
+    summary = f"{sig.describe()}; key {key}" + (f"; signer {signer}" if signer else "")
+    findings: list[AuditFinding] = []
+    if not keys:
+        return f"signed (key {key}; not verified: no allowed-signers file given)", signer, findings
+    if sig.status != "G":  # for SSH, "U" means a valid signature by a key NOT in the allowed signers
+        findings.append(AuditFinding(
+            "SIG002", commit.sha, f"{sig.describe()} (key {key}, principal {sig.signer or '-'!r})",
+            path, "add the key to the allowed-signers file you trust, or re-sign the commit"))
+    elif signer is None:
+        findings.append(AuditFinding(
+            "SIG003", commit.sha, f"signed with key {key} (principal {sig.signer!r}) that belongs "
+            "to no person in the directory", path, "add the key to the person's signing_keys"))
+    else:
+        committer = directory.by_email(commit.committer_email)
+        if committer is not None and committer != signer:
+            findings.append(AuditFinding(
+                "SIG004", commit.sha, f"committed as {committer!r} "
+                f"({commit.committer_email}) but signed by {signer!r}", path))
+    return summary, signer, findings
+
+
+def _via(commit: Commit, merge: Commit | None) -> str:
+    if commit.is_merge:
+        return "merge-resolution"
+    if merge is None or merge.sha == commit.sha:
+        if commit.committer_email.lower() == "noreply@github.com" and _SQUASH.search(commit.subject):
+            return "squash"
+        return "direct"
+    if _GITHUB_MERGE.match(merge.subject) or _GITLAB_MR.search(merge.body):
+        return "pull-request"
+    return "merge"
+
+
+def build_report(
+    history: History,
+    repo: Repository,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    keys: bool = True,
+) -> AuditReport:
+    config = repo.config
+    directory = Directory.from_repository(repo)
+    folders = config.content
+    signatures = any(c.signature is not None for c in history.commits[:1])
+    records: list[ChangeRecord] = []
+    for commit in history.commits:
+        if since is not None and commit.committed < since:
+            continue
+        if until is not None and commit.committed > until:
+            continue
+        files = [(c.status, c.path, c.old_path) for c in commit.changes
+                 if governed(c.path, folders) or (c.old_path and governed(c.old_path, folders))]
+        if not files:
+            continue
+        merge = history.introduced_by(commit.sha)
+        via = _via(commit, merge)
+        merge_commit = merge if merge is not None and merge.sha != commit.sha else None
+        author = directory.by_email(commit.author_email)
+        approvals = _approvals(commit, merge_commit, directory)
+        reason = commit.reason() or " ".join(commit.trailer(*REASON_TRAILERS))
+        if not reason and merge_commit is not None:
+            reason = merge_commit.reason()
+        tickets = tickets_of(commit, merge_commit)
+        findings: list[AuditFinding] = []
+        if via == "direct":
+            findings.append(AuditFinding(
+                "AUD002", commit.sha,
+                f"committed directly to the main branch by {commit.author}, touching "
+                f"{len(files)} governed file{'s' if len(files) != 1 else ''} ({files[0][1]}"
+                f"{', ...' if len(files) > 1 else ''})",
+                hint="land changes through a reviewed pull or merge request"))
+        if via != "merge-resolution":
+            me = author or commit.author_email.lower()
+            for approval in approvals:
+                them = approval.person or approval.email.lower()
+                if them and them == me:
+                    what = "merged" if approval.source == "merge" else f"is named in {approval.source} of"
+                    findings.append(AuditFinding(
+                        "AUD001", commit.sha,
+                        f"{approval.person or approval.email} {what} their own change "
+                        f"({'merge ' + approval.sha[:12] if approval.source == 'merge' else 'trailer'})",
+                        hint="someone other than the author must approve and merge"))
+        if not tickets and not reason:
+            findings.append(AuditFinding(
+                "AUD003", commit.sha, f"no reason or ticket: only the subject {commit.subject!r}",
+                hint="say why in the message body, or add a 'Ticket:' / 'Refs:' trailer"))
+        summary, signer, sig_findings = signature_findings(
+            commit, directory, required=config.signing_required, keys=keys)
+        findings.extend(sig_findings)
+        if merge_commit is not None and merge_commit.signature is not None:
+            _, _, merge_findings = signature_findings(
+                merge_commit, directory, required=config.signing_required, keys=keys)
+            findings.extend(merge_findings)
+        records.append(ChangeRecord(commit, files, author, via, merge_commit, approvals, reason,
+                                    tickets, summary, signer, findings))
+    return AuditReport(
+        config.organisation, history.head.sha if history.head else None, since, until,
+        history.shallow, signatures, records, allowances(history, repo),
+    )
+
+
+def allowances(history: History | None, repo: Repository) -> list[Allowance]:
+    """Every justified disclosure-scanner allowance (``allow:``) in the documents."""
+    result: list[Allowance] = []
+    for doc in sorted(repo.documents, key=lambda d: d.path):
+        items = doc.data.get("allow")
+        if not isinstance(items, list):
+            continue
+        last = history.last_change(doc.path) if history is not None else None
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            result.append(Allowance(
+                doc.path, item.get("detector"), str(item.get("match", "")), str(item.get("by", "")),
+                str(item.get("reason", "")), last.sha if last else None,
+                f"{last.author_name} <{last.author_email}>" if last else None,
+                last.date.isoformat() if last else None,
+            ))
+    return result
+
+
+# -- rendering the report -------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or " "
+
+
+def _period(report: AuditReport) -> str:
+    since = report.since.isoformat() if report.since else "the first commit"
+    until = report.until.isoformat() if report.until else "HEAD"
+    return f"{since} to {until}"
+
+
+def render_markdown(report: AuditReport) -> str:
+    out = io.StringIO()
+    w = out.write
+    w(f"# Audit evidence: {report.organisation}\n\n")
+    w(f"- Period: {_period(report)}\n")
+    w(f"- Repository HEAD: `{report.head or '(no commits)'}`\n")
+    w(f"- Generated by charter {__version__}\n")
+    w(f"- Signatures: {'verified with git' if report.signatures_checked else 'not checked'}\n")
+    if report.shallow:
+        w("- **Warning: shallow clone, history incomplete; run `git fetch --unshallow`.**\n")
+    counts = Counter(f.rule for f in report.findings)
+    w(f"- Changes: {len(report.records)} commits; findings: {len(report.findings)}\n\n")
+    w("## Findings\n\n")
+    if not report.findings:
+        w("None.\n\n")
+    else:
+        for rule, count in sorted(counts.items()):
+            w(f"- {rule} ({RULES.get(rule, '')}): {count}\n")
+        w("\n| Rule | Commit | Finding |\n|---|---|---|\n")
+        for f in report.findings:
+            w(f"| {f.rule} | `{f.sha[:12]}` | {_cell(f.message)} |\n")
+        w("\n")
+    w("## Changes\n\n")
+    if not report.records:
+        w("No changes to governed documents in the period.\n\n")
+    else:
+        w("| Commit | Date | Author | Files | Reason / ticket | Approved by | Signature | Findings |\n")
+        w("|---|---|---|---|---|---|---|---|\n")
+        for r in report.records:
+            c = r.commit
+            files = "<br>".join(
+                _cell(f"{s} {o} → {p}" if o else f"{s} {p}") for s, p, o in r.files)
+            reason = "; ".join(filter(None, [", ".join(r.tickets), r.reason.splitlines()[0] if r.reason
+                                             else c.subject]))
+            approved = "; ".join(a.describe() for a in r.approvals) or (
+                "none (direct commit)" if r.via == "direct" else "none recorded")
+            w(f"| `{c.short}` | {c.committed.isoformat()} | {_cell(r.author or c.author)} | {files} | "
+              f"{_cell(reason)} | {_cell(approved)} | {_cell(r.signature)} | "
+              f"{_cell(', '.join(f.rule for f in r.findings) or 'none')} |\n")
+        w("\n")
+    w("## Disclosure allowances\n\n")
+    if not report.allowances:
+        w("No documents carry disclosure-scanner allowances.\n")
+    else:
+        w("| Document | Detector | Allowed text | Justified by | Reason | Last changed |\n")
+        w("|---|---|---|---|---|---|\n")
+        for a in report.allowances:
+            last = f"`{a.last_commit[:12]}` {a.last_author} {a.last_date}" if a.last_commit else "uncommitted"
+            w(f"| {_cell(a.path)} | {_cell(a.detector or '-')} | {_cell(a.match)} | {_cell(a.by)} | "
+              f"{_cell(a.reason)} | {_cell(last)} |\n")
+    return out.getvalue()
+
+
+def render_json(report: AuditReport) -> str:
+    payload = {
+        "version": 1,
+        "tool": {"name": "charter", "version": __version__},
+        "organisation": report.organisation,
+        "head": report.head,
+        "since": report.since.isoformat() if report.since else None,
+        "until": report.until.isoformat() if report.until else None,
+        "shallow": report.shallow,
+        "signatures_checked": report.signatures_checked,
+        "summary": {"changes": len(report.records),
+                    "findings": dict(Counter(f.rule for f in report.findings))},
+        "changes": [r.as_dict() for r in report.records],
+        "findings": [f.as_dict() for f in report.findings],
+        "allowances": [a.as_dict() for a in report.allowances],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(report: AuditReport) -> str:
+    """One row per file changed, commit columns repeated (filterable in a spreadsheet)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["commit", "committed", "authored", "author_name", "author_email", "author_person",
+                     "status", "path", "old_path", "subject", "reason", "tickets", "via", "merge",
+                     "approvals", "signature", "signer", "findings"])
+    for r in report.records:
+        c = r.commit
+        for status, path, old in r.files:
+            writer.writerow([
+                c.sha, c.committed.isoformat(), c.authored.isoformat(), c.author_name, c.author_email,
+                r.author or "", status, path, old or "", c.subject, r.reason, "; ".join(r.tickets), r.via,
+                r.merge.sha if r.merge else "", "; ".join(a.describe() for a in r.approvals), r.signature,
+                r.signer or "", "; ".join(f"{f.rule}: {f.message}" for f in r.findings),
+            ])
+    return out.getvalue()
+
+
+RENDERERS = {"md": render_markdown, "json": render_json, "csv": render_csv}
+
+
+# -- append-only verification ----------------------------------------------------------
+
+
+def log_entry_pattern(repo: Repository) -> re.Pattern[str]:
+    folders = [f for f, kinds in repo.config.folders.items() if "log-entry" in kinds] or ["incidents"]
+    alternatives = "|".join(re.escape(f.strip("/")) for f in folders)
+    return re.compile(rf"^(?:{alternatives})/[^/]+/log/[^/]+\.ya?ml$")
+
+
+def _landed(history: History, path: str, before: int) -> Commit | None:
+    """The commit (older than position ``before``) that added ``path``."""
+    best: Commit | None = None
+    for change in history.changes(path):
+        position = history._order.get(change.sha, -1)
+        if position > before and change.status in ("A", "R") and change.path == path:
+            best = history.by_sha[change.sha]
+            break
+    return best
+
+
+def verify(
+    history: History,
+    repo: Repository,
+    *,
+    checkpoints: Sequence[str] = (),
+    keys: bool = True,
+) -> list[AuditFinding]:
+    findings: list[AuditFinding] = []
+    entry = log_entry_pattern(repo)
+    directory = Directory.from_repository(repo)
+    for position, commit in enumerate(history.commits):
+        who = f"{commit.author}, {commit.committed.isoformat()}"
+        for change in commit.changes:
+            target: str | None = None
+            action = ""
+            if change.status in ("M", "D") and entry.match(change.path):
+                target, action = change.path, "modified" if change.status == "M" else "deleted"
+            elif change.status == "R" and change.old_path and entry.match(change.old_path):
+                target, action = change.old_path, f"renamed (to {change.path})"
+            if target is None:
+                continue
+            landed = _landed(history, target, position)
+            origin = f" after it landed in {landed.short} ({landed.author})" if landed else ""
+            kind = "merge commit " if commit.is_merge else "commit "
+            findings.append(AuditFinding(
+                "VER001", commit.sha,
+                f"{kind}{commit.short} ({who}) {action} the landed log entry {target}{origin}: "
+                f"{commit.subject!r}",
+                target, "log entries are append-only: restore the entry and record a correction entry "
+                "that names it"))
+        for parent_sha in commit.parents:
+            parent = history.by_sha.get(parent_sha)
+            if parent is not None and commit.committed < parent.committed:
+                findings.append(AuditFinding(
+                    "VER002", commit.sha,
+                    f"committer date {commit.committed.isoformat()} ({who.split(',')[0]}) is earlier "
+                    f"than its parent {parent.short}'s {parent.committed.isoformat()}: backdated or "
+                    f"rewritten", hint="find out who rewrote this commit and why"))
+    for checkpoint in checkpoints:
+        if history.resolve(checkpoint) is not None:
+            continue
+        exists = history.object_exists(checkpoint)
+        detail = ("still exists but is no longer an ancestor of HEAD" if exists else
+                  "is not in this repository at all (rewritten and pruned, or mistyped)")
+        findings.append(AuditFinding(
+            "VER003", checkpoint, f"checkpoint {checkpoint} {detail}: history was rewritten",
+            hint="compare with the recorded checkpoint and restore the original history"))
+    required = repo.config.signing_required
+    if history.commits and history.commits[0].signature is not None:
+        seen: set[str] = set()
+        for commit in governed_commits(history, repo.config.content):
+            if commit.sha in seen:
+                continue
+            seen.add(commit.sha)
+            findings.extend(signature_findings(commit, directory, required=required, keys=keys)[2])
+    return findings
+
+
+def governed_commits(history: History, folders: Sequence[str]) -> Iterator[Commit]:
+    """Commits touching governed files, and the merges that brought them in."""
+    for commit in history.commits:
+        if any(governed(c.path, folders) or (c.old_path and governed(c.old_path, folders))
+               for c in commit.changes):
+            yield commit
+            merge = history.introduced_by(commit.sha)
+            if merge is not None and merge.sha != commit.sha:
+                yield merge
+
+
+# -- as-of views --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    commit: Commit
+    path: str  # the name the document had then
+    text: bytes
+
+
+def as_of(history: History, path: str, moment: dt.datetime | None) -> Snapshot | str:
+    """The document now (or last) at ``path`` as it stood at ``moment`` on the main
+    line, or a message saying why there is none."""
+    commit = history.head if moment is None else history.at(moment)
+    if commit is None:
+        return "no commit on the main branch at or before that time"
+    if not history.changes(path):
+        return f"{path}: no history (never committed under this name)"
+    name = history.path_at(path, commit.sha)
+    if name is None:
+        return f"{path}: did not exist as of commit {commit.short} ({commit.committed.isoformat()})"
+    return Snapshot(commit, name, history.read(commit.sha, name))
+
+
+# -- CODEOWNERS --------------------------------------------------------------------------
+
+
+@dataclass
+class Owners:
+    text: str
+    warnings: list[str]
+
+
+def _members(repo: Repository, role_id: str, directory: Directory, warnings: list[str],
+             path: str) -> list[str]:
+    role = repo.index.get("role", role_id)
+    if role is None:
+        warnings.append(f"{path}: role {role_id!r} not found")
+        return []
+    handles = []
+    for member in role.data.get("members") or ():
+        handle = directory.handles.get(member) if isinstance(member, str) else None
+        if handle:
+            handles.append(handle)
+        else:
+            warnings.append(f"{path}: member {member!r} of role {role_id!r} has no code_host handle")
+    return handles
+
+
+def _escape_path(path: str) -> str:
+    escaped = re.sub(r"([\s#\\])", r"\\\1", path)
+    return escaped
+
+
+def owners_of(repo: Repository, directory: Directory, warnings: list[str]) -> dict[str, list[str]]:
+    """Document path -> ordered code-host handles (owner role, then change chain steps)."""
+    table: dict[str, list[str]] = {}
+    for doc in sorted(repo.documents, key=lambda d: d.path):
+        owner = doc.data.get("owner")
+        if not isinstance(owner, str):
+            continue
+        handles = _members(repo, owner, directory, warnings, doc.path)
+        chain_id = doc.data.get("change_chain")
+        if isinstance(chain_id, str):
+            chain = repo.index.get("approval-chain", chain_id)
+            if chain is None:
+                warnings.append(f"{doc.path}: change chain {chain_id!r} not found")
+            else:
+                for step in chain.data.get("steps") or ():
+                    if isinstance(step, dict) and isinstance(step.get("role"), str):
+                        handles.extend(_members(repo, step["role"], directory, warnings, doc.path))
+        table[doc.path] = list(dict.fromkeys(handles))
+    return table
+
+
+def codeowners(repo: Repository, *, syntax: str = "github", prefix: str = "") -> Owners:
+    """CODEOWNERS text, deterministic for the same documents."""
+    directory = Directory.from_repository(repo)
+    warnings: list[str] = []
+    table = owners_of(repo, directory, warnings)
+    lines = [
+        "# Generated by 'charter codeowners' from each document's owner role and the",
+        "# approval chain that governs changes to it. Do not edit by hand: change the",
+        "# roles, people or chains, then run 'charter codeowners' again.",
+    ]
+    sections: dict[str, list[str]] = {}
+    for path, handles in table.items():
+        top = PurePosixPath(path).parts[0]
+        full = f"/{prefix}/{path}" if prefix else f"/{path}"
+        if handles:
+            sections.setdefault(top, []).append(f"{_escape_path(full)} {' '.join(handles)}")
+        else:
+            sections.setdefault(top, []).append(f"# {full}: no owner with a code-host handle")
+    for top in sorted(sections):
+        title = top.replace("-", " ").replace("_", " ").title()
+        lines.append("")
+        lines.append(f"[{title}]" if syntax == "gitlab" else f"# {title}")
+        lines.extend(sections[top])
+    return Owners("\n".join(lines) + "\n", list(dict.fromkeys(warnings)))
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    return "".join(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"{name} (committed)", tofile=f"{name} (generated)"))
+
+
+def describe_changes(changes: Iterable[Any]) -> list[dict[str, Any]]:
+    return [
+        {"commit": c.sha, "date": c.date.isoformat(), "author_name": c.author_name,
+         "author_email": c.author_email, "status": c.status, "path": c.path, "old_path": c.old_path,
+         "subject": c.subject}
+        for c in changes
+    ]
+
+
+# -- loading both halves at once -------------------------------------------------------------
+
+
+def load(
+    config: Any,
+    *,
+    signatures: bool = False,
+    allowed_signers: Any = None,
+    rev: str = "HEAD",
+) -> tuple[History | None, Repository]:
+    """Start the one ``git log`` pass, load the documents while git works, then join."""
+    import os
+    from pathlib import Path
+
+    from charter import engine, history
+
+    signers = Path(allowed_signers) if allowed_signers is not None else Path(os.devnull)
+    pending = history.start(config.root, rev=rev, signatures=signatures, allowed_signers=signers)
+    repo = engine.load_repository(config)
+    return (pending.result() if pending is not None else None), repo

@@ -1,0 +1,507 @@
+"""The only module that talks to git.
+
+History is read in ONE ``git log`` pass over the whole history (metadata, trailers
+parsed by git, optional signature status, and ``--name-status`` file changes with
+rename detection), then indexed by path in memory. Nothing here runs git once per
+file, per page or per commit, and no per-commit diff objects are built: GitPython's
+``iter_commits`` is ~19x slower for metadata alone and over 100x with per-commit
+diffs (see PERFORMANCE-NOTES.md), so git is run as one subprocess per query and its
+NUL-separated output is parsed here. GitPython is therefore not imported at all,
+which also keeps ``charter check`` free of its ~130 ms import.
+
+Field and record separators are random per run, so a commit message or a file name
+cannot forge a record (an audited history is untrusted input).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import subprocess
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from charter.errors import FatalError
+
+UNSHALLOW_HINT = "the clone is shallow, so history is incomplete; run 'git fetch --unshallow' first"
+
+# Fields read for every commit, in order; %G? etc. are appended when signatures are wanted.
+_FIELDS = (
+    "%H",  # sha
+    "%P",  # parents
+    "%an",
+    "%ae",
+    "%aI",
+    "%cn",
+    "%ce",
+    "%cI",
+    "%s",
+    "%b",
+    "%(trailers:only,unfold,separator=%x1d,key_value_separator=%x1c)",
+)
+_SIGNATURE_FIELDS = ("%GS", "%GK", "%GF", "%G?")
+_STATUS = re.compile(r"[ACDMRTUXB]+[0-9]*")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file changed by one commit."""
+
+    sha: str
+    author_name: str
+    author_email: str
+    date: dt.datetime  # author date, aware
+    subject: str
+    status: str  # A, M, D or R
+    path: str  # repository-relative (to the Charter root), POSIX
+    old_path: str | None  # the name before a rename
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What git says about a commit's signature (``%G?``, ``%GS``, ``%GK``, ``%GF``)."""
+
+    status: str  # G good, B bad, U good/unknown validity, X/Y expired, R revoked, E cannot check, N none
+    signer: str  # principal (SSH) or user id (GPG)
+    key: str  # key fingerprint (SSH: "SHA256:...") or GPG key id
+    fingerprint: str
+
+    @property
+    def signed(self) -> bool:
+        return self.status != "N"
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "G"
+
+    def describe(self) -> str:
+        return {
+            "G": "good signature",
+            "B": "BAD signature",
+            "U": "valid signature by a key that is not in the allowed signers (or not trusted)",
+            "X": "good signature that has expired",
+            "Y": "good signature by an expired key",
+            "R": "good signature by a revoked key",
+            "E": "signature cannot be checked (missing key or verifier)",
+            "N": "unsigned",
+        }.get(self.status, f"signature status {self.status!r}")
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    authored: dt.datetime
+    committer_name: str
+    committer_email: str
+    committed: dt.datetime
+    subject: str
+    body: str  # message after the subject line, trailers included
+    trailers: tuple[tuple[str, str], ...]  # (key, value) as git parsed them
+    signature: Signature | None  # None when signatures were not requested
+    changes: tuple[Change, ...]  # for merges: files that differ from every parent (--cc)
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def short(self) -> str:
+        return self.sha[:12]
+
+    @property
+    def author(self) -> str:
+        return f"{self.author_name} <{self.author_email}>"
+
+    def trailer(self, *keys: str) -> list[str]:
+        wanted = {key.lower() for key in keys}
+        return [value for key, value in self.trailers if key.lower() in wanted]
+
+    def reason(self) -> str:
+        """The message body without its trailer block (git's trailers always form
+        the last paragraph)."""
+        body = self.body.strip()
+        if self.trailers:
+            paragraphs = re.split(r"\n[ \t]*\n", body)
+            body = "\n\n".join(paragraphs[:-1]).strip()
+        return body
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("LC_ALL", "C")
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.pop("GIT_EXTERNAL_DIFF", None)
+    return env
+
+
+def run_git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run one git command; a missing git binary is a FatalError, never a traceback."""
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=_git_env(), check=False
+        )
+    except FileNotFoundError:
+        raise FatalError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise FatalError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
+    return proc
+
+
+def _aware(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _combined_status(status: str) -> str:
+    if status.startswith(("R", "C")):
+        return "R" if status.startswith("R") else "A"
+    letters = set(status)
+    if letters == {"A"}:
+        return "A"
+    if letters == {"D"}:
+        return "D"
+    return "M"
+
+
+class _Reader(threading.Thread):
+    """Drains a pipe so git never blocks while the caller does other work."""
+
+    def __init__(self, stream: object) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.data = b""
+
+    def run(self) -> None:
+        self.data = self.stream.read()  # type: ignore[attr-defined]
+
+
+class PendingLog:
+    """A ``git log`` running in the background (start it, do other work, then join)."""
+
+    def __init__(self, root: Path, toplevel: Path, shallow: bool, args: list[str], token: str,
+                 signatures: bool, rev: str) -> None:
+        self.root, self.toplevel, self.shallow, self.rev = root, toplevel, shallow, rev
+        self.token, self.signatures = token, signatures
+        try:
+            self.proc = subprocess.Popen(
+                ["git", *args], cwd=toplevel, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=_git_env(),
+            )
+        except FileNotFoundError:
+            raise FatalError("git is not installed or not on PATH") from None
+        self._out = _Reader(self.proc.stdout)
+        self._err = _Reader(self.proc.stderr)
+        self._out.start()
+        self._err.start()
+
+    def result(self) -> History:
+        self._out.join()
+        self._err.join()
+        code = self.proc.wait()
+        err = self._err.data.decode("utf-8", "replace")
+        if code != 0:
+            unborn = ("does not have any commits", "bad revision 'HEAD'", "unknown revision")
+            if self.rev == "HEAD" and any(text in err for text in unborn):
+                return History(self.root, self.toplevel, [], self.shallow)
+            lines = err.strip().splitlines()
+            raise FatalError(f"git log failed: {lines[-1] if lines else code}")
+        prefix = self.root.resolve().relative_to(self.toplevel.resolve()).as_posix()
+        commits = parse_log(self._out.data, self.token, "" if prefix == "." else prefix, self.signatures)
+        return History(self.root, self.toplevel, commits, self.shallow)
+
+
+def parse_log(raw: bytes, token: str, prefix: str, signatures: bool) -> list[Commit]:
+    """Parse the output of the ``git log -z`` run built by :func:`start`."""
+    text = raw.decode("utf-8", "replace")
+    record_sep, field_sep = f"\x1e{token}R", f"\x1f{token}F"
+    nfields = len(_FIELDS) + (len(_SIGNATURE_FIELDS) if signatures else 1)
+    strip = f"{prefix}/" if prefix else ""
+    commits: list[Commit] = []
+    for record in text.split(record_sep):
+        if not record:
+            continue
+        fields = record.split(field_sep)
+        if len(fields) != nfields:
+            raise FatalError("could not read git log output (unexpected field count)")
+        last, _, rest = fields[-1].partition("\0")
+        fields[-1] = last
+        sha, parents, an, ae, ad, cn, ce, cd, subject, body, trailers_raw = fields[: len(_FIELDS)]
+        signature = None
+        if signatures:
+            signer, key, fpr, status = fields[len(_FIELDS):]
+            signature = Signature(status, signer, key, fpr)
+        trailers = tuple(
+            (key.strip(), value.strip())
+            for key, _, value in (item.partition("\x1c") for item in trailers_raw.split("\x1d"))
+            if key.strip()
+        )
+        authored = _aware(ad)
+        changes: list[Change] = []
+        # non-merges: "\n" then entries; merges (--cc): "\0" then entries
+        tokens = [t for t in rest[1:].split("\0") if t]
+        position = 0
+        while position < len(tokens):
+            status_token = tokens[position]
+            if not _STATUS.fullmatch(status_token):
+                raise FatalError(f"could not read git log output near {status_token!r}")
+            two = status_token[0] in "RC" and len(status_token) > 1 and status_token[1:].isdigit()
+            if two:
+                old, new = tokens[position + 1], tokens[position + 2]
+                position += 3
+            else:
+                old, new = None, tokens[position + 1]
+                position += 2
+            status = status_token[0] if len(status_token) == 1 or two else _combined_status(status_token)
+            if status in ("T", "U", "X", "B"):
+                status = "M"
+            if status == "C":
+                status, old = "A", None
+            if strip:
+                if not new.startswith(strip):
+                    if old is not None and old.startswith(strip):
+                        status, new, old = "D", old, None
+                    else:
+                        continue
+                new = new[len(strip):]
+                if old is not None:
+                    if old.startswith(strip):
+                        old = old[len(strip):]
+                    else:
+                        status, old = "A", None
+            changes.append(Change(sha, an, ae, authored, subject, status, new, old))
+        commits.append(
+            Commit(
+                sha, tuple(parents.split()), an, ae, authored, cn, ce, _aware(cd), subject, body,
+                trailers, signature, tuple(changes),
+            )
+        )
+    return commits
+
+
+def _locate(root: Path) -> tuple[Path, bool] | None:
+    """(work-tree top level, shallow?) or None when ``root`` is not in a git work tree."""
+    if not root.is_dir():
+        return None
+    proc = run_git(root, "rev-parse", "--show-toplevel", "--is-shallow-repository", check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace")
+        if "dubious ownership" in err or "safe.directory" in err:
+            raise FatalError(
+                f"git refuses to read {str(root)!r} (owned by another user); "
+                f"run 'git config --global --add safe.directory {root}'"
+            )
+        return None
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    if len(lines) < 2 or not lines[0]:
+        return None  # inside .git, or a bare repository
+    return Path(lines[0]), lines[1].strip() == "true"
+
+
+def start(
+    root: Path,
+    *,
+    rev: str = "HEAD",
+    signatures: bool = False,
+    allowed_signers: Path | None = None,
+) -> PendingLog | None:
+    """Start the one ``git log`` pass in the background; None outside a git work tree."""
+    located = _locate(root)
+    if located is None:
+        return None
+    toplevel, shallow = located
+    token = secrets.token_hex(8)
+    fields = list(_FIELDS) + (list(_SIGNATURE_FIELDS) if signatures else ["%ct"])
+    fmt = f"%x1e{token}R" + f"%x1f{token}F".join(fields)
+    config = ["-c", "log.showSignature=false", "-c", "core.quotepath=off", "-c", "diff.renameLimit=10000"]
+    if allowed_signers is not None:
+        config += ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"]
+    if rev.startswith("-"):
+        raise FatalError(f"invalid revision {rev!r}")
+    args = [
+        *config, "log", "-z", "--topo-order", "--name-status", "-M", "--cc", "--no-color",
+        "--no-ext-diff", "--encoding=UTF-8", "--no-mailmap", "--root", f"--format={fmt}", rev, "--",
+    ]
+    return PendingLog(root, toplevel, shallow, args, token, signatures, rev)
+
+
+class History:
+    """Every commit reachable from the loaded revision, newest first (topological),
+    with an index from path to the changes that touched it."""
+
+    def __init__(self, root: Path, toplevel: Path, commits: list[Commit], shallow: bool) -> None:
+        self.root = root
+        self.toplevel = toplevel
+        self.commits = commits
+        self.shallow = shallow
+        self.by_sha: dict[str, Commit] = {c.sha: c for c in commits}
+        self._order: dict[str, int] = {c.sha: i for i, c in enumerate(commits)}
+        self._by_path: dict[str, list[tuple[int, Change]]] = {}
+        for position, commit in enumerate(commits):
+            for change in commit.changes:
+                self._by_path.setdefault(change.path, []).append((position, change))
+                if change.old_path is not None:  # the old name's history ends here
+                    self._by_path.setdefault(change.old_path, []).append((position, change))
+        self._mainline: list[Commit] | None = None
+        self._introduced: dict[str, str] | None = None
+
+    @classmethod
+    def load(
+        cls,
+        root: Path,
+        *,
+        rev: str = "HEAD",
+        signatures: bool = False,
+        allowed_signers: Path | None = None,
+    ) -> History | None:
+        """Read the history of ``root``'s repository; None when ``root`` is not in a
+        git work tree. Paths are relative to ``root``."""
+        pending = start(root, rev=rev, signatures=signatures, allowed_signers=allowed_signers)
+        return pending.result() if pending is not None else None
+
+    @property
+    def head(self) -> Commit | None:
+        return self.commits[0] if self.commits else None
+
+    @property
+    def prefix(self) -> str:
+        rel = self.root.resolve().relative_to(self.toplevel.resolve()).as_posix()
+        return "" if rel == "." else rel
+
+    # -- per path ---------------------------------------------------------------------
+
+    def changes(self, path: str) -> list[Change]:
+        """Every change to ``path`` newest first, following renames backwards."""
+        result: list[Change] = []
+        current, start = path, 0
+        while True:
+            renamed = False
+            for position, change in self._by_path.get(current, ()):
+                if position < start:
+                    continue
+                if change.path != current:  # renamed away: older changes belong to another file
+                    return result
+                result.append(change)
+                if change.status == "R" and change.old_path is not None:
+                    current, start, renamed = change.old_path, position + 1, True
+                    break
+            if not renamed:
+                return result
+
+    def last_change(self, path: str) -> Change | None:
+        changes = self.changes(path)
+        return changes[0] if changes else None
+
+    def paths(self) -> Iterable[str]:
+        return self._by_path.keys()
+
+    # -- graph ------------------------------------------------------------------------
+
+    def mainline(self) -> list[Commit]:
+        """The first-parent chain from the loaded revision, newest first."""
+        if self._mainline is None:
+            chain: list[Commit] = []
+            commit = self.head
+            while commit is not None:
+                chain.append(commit)
+                commit = self.by_sha.get(commit.parents[0]) if commit.parents else None
+            self._mainline = chain
+        return self._mainline
+
+    def introduced_by(self, sha: str) -> Commit | None:
+        """The first-parent commit that brought ``sha`` into the mainline: the commit
+        itself when it was committed directly, else the merge that merged it."""
+        if self._introduced is None:
+            introduced: dict[str, str] = {}
+            for commit in reversed(self.mainline()):
+                introduced[commit.sha] = commit.sha
+                stack = list(commit.parents[1:])
+                while stack:
+                    current = stack.pop()
+                    if current in introduced or current not in self.by_sha:
+                        continue
+                    introduced[current] = commit.sha
+                    stack.extend(self.by_sha[current].parents)
+            self._introduced = introduced
+        owner = self._introduced.get(sha)
+        return self.by_sha.get(owner) if owner else None
+
+    def ancestors(self, sha: str) -> set[str]:
+        """``sha`` and every commit reachable from it (within the loaded history)."""
+        seen: set[str] = set()
+        stack = [sha]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self.by_sha:
+                continue
+            seen.add(current)
+            stack.extend(self.by_sha[current].parents)
+        return seen
+
+    def resolve(self, rev: str) -> Commit | None:
+        """A loaded commit by full or abbreviated (>= 4 hex digits) sha."""
+        rev = rev.strip().lower()
+        if rev in self.by_sha:
+            return self.by_sha[rev]
+        if len(rev) < 4 or not re.fullmatch(r"[0-9a-f]+", rev):
+            return None
+        hits = [c for sha, c in self.by_sha.items() if sha.startswith(rev)]
+        return hits[0] if len(hits) == 1 else None
+
+    def object_exists(self, rev: str) -> bool:
+        if rev.startswith("-"):
+            return False
+        proc = run_git(self.toplevel, "cat-file", "-e", f"{rev}^{{commit}}", check=False)
+        return proc.returncode == 0
+
+    # -- as of ------------------------------------------------------------------------
+
+    def at(self, when: dt.datetime) -> Commit | None:
+        """The newest mainline commit committed at or before ``when``."""
+        for commit in self.mainline():
+            if commit.committed <= when:
+                return commit
+        return None
+
+    def path_at(self, path: str, sha: str) -> str | None:
+        """The name the document now at ``path`` had in commit ``sha`` (None if it did
+        not exist there)."""
+        reachable = self.ancestors(sha)
+        for change in self.changes(path):
+            if change.sha in reachable:
+                return None if change.status == "D" else change.path
+        return None
+
+    def read(self, sha: str, path: str) -> bytes:
+        full = f"{self.prefix}/{path}" if self.prefix else path
+        proc = run_git(self.toplevel, "cat-file", "blob", f"{sha}:{full}", check=False)
+        if proc.returncode != 0:
+            raise FatalError(f"{path}: not present in commit {sha[:12]}")
+        return proc.stdout
+
+
+def parse_moment(text: str, *, end: bool) -> dt.datetime:
+    """A date (YYYY-MM-DD, taken in UTC) or an RFC 3339 time. With ``end``, a bare
+    date means the end of that day."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = dt.date.fromisoformat(value)
+            moment = dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
+            return moment + dt.timedelta(days=1, microseconds=-1) if end else moment
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise FatalError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        raise FatalError(f"{text!r}: give a UTC offset, e.g. {value}Z or {value}+02:00")
+    return parsed
+
+
+def governed(path: str, folders: Sequence[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
