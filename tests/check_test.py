@@ -117,8 +117,14 @@ def test_usage_errors_exit_2_with_a_message(args: list[str], message: str, minim
     ("config", "message"),
     [
         ("content: [policies]\ncontent: [x]\n", "charter.yaml:2:1: LD006 duplicate key 'content'"),
-        ("contnet: [policies]\n", "charter.yaml:1:1: invalid configuration: unknown field 'contnet' (did you mean 'content'?)"),
-        ("limits: {max_file_bytes: ten}\n", "charter.yaml:1:26: invalid configuration: \"ten\" should be of type integer"),
+        (
+            "contnet: [policies]\n",
+            "charter.yaml:1:1: invalid configuration: unknown field 'contnet' (did you mean 'content'?)",
+        ),
+        (
+            "limits: {max_file_bytes: ten}\n",
+            'charter.yaml:1:26: invalid configuration: "ten" should be of type integer',
+        ),
         ("rules: {REV001: loud}\n", "charter.yaml:1:17: invalid configuration"),
     ],
 )
@@ -132,7 +138,9 @@ def test_configuration_errors(minimal_repo: Path, config: str, message: str) -> 
 def test_dangling_symlink_inside_is_an_unreadable_file(minimal_repo: Path) -> None:
     os.symlink(minimal_repo / "policies/missing.yaml", minimal_repo / "policies/dangling.yaml")
     result = run_cli("--root", str(minimal_repo), "check", "--format", "json")
-    assert [(f["rule"], f["path"]) for f in result.json()["findings"]] == [("LD017", "policies/dangling.yaml")]
+    assert [(f["rule"], f["path"]) for f in result.json()["findings"]] == [
+        ("LD017", "policies/dangling.yaml")
+    ]
 
 
 def test_garbage_files_never_crash(minimal_repo: Path) -> None:
@@ -160,15 +168,23 @@ def test_garbage_files_never_crash(minimal_repo: Path) -> None:
 def test_markdown_without_front_matter_in_a_governance_folder(minimal_repo: Path) -> None:
     (minimal_repo / "policies/notes.md").write_text("# Notes\n\nJust notes.\n")
     result = run_cli("--root", str(minimal_repo), "check", "--format", "json")
-    assert [(f["rule"], f["path"], f["line"]) for f in result.json()["findings"]] == [("LD014", "policies/notes.md", 1)]
+    assert [(f["rule"], f["path"], f["line"]) for f in result.json()["findings"]] == [
+        ("LD014", "policies/notes.md", 1)
+    ]
 
 
 def test_python_dash_m_and_console_script(minimal_repo: Path) -> None:
     for command in ([sys.executable, "-m", "charter"], [str(Path(sys.executable).parent / "charter")]):
-        done = subprocess.run([*command, "check"], cwd=minimal_repo, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*command, "check"], cwd=minimal_repo, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, done.stderr
         assert "no findings" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "charter", "--help"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "charter", "--help"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and "example: charter check" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "charter", "check", "--help"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "charter", "check", "--help"], capture_output=True, text=True, check=False
+    )
     assert "example: charter check --format sarif" in done.stdout

@@ -146,4 +146,4 @@ def test_inline_ignores_are_collected() -> None:
 def test_libyaml_is_used_when_available() -> None:
     import yaml
 
-    assert loading.HAVE_LIBYAML == yaml.__with_libyaml__
+    assert yaml.__with_libyaml__ == loading.HAVE_LIBYAML

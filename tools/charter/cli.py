@@ -15,14 +15,60 @@ from charter.errors import FatalError
 
 # (name, module, one-line help, example)
 COMMANDS = (
-    ("check", "check", "validate the repository and report findings", "charter check --format sarif > charter.sarif"),
-    ("rules", "rules", "list every rule with its id, severity and description", "charter rules --format json"),
-    ("scan", "scan", "scan statements for sensitive data: masked, located hits and the approvals they need", "pbpaste | charter scan -"),
-    ("audit", "audit", "evidence export: changes, approvers, signatures, change-control findings", "charter audit --since 2026-01-01 --format csv -o audit.csv"),
-    ("history", "history", "every change to one document, following renames", "charter history policies/disclosure.md"),
-    ("show", "show", "a document's text as of a date, and the commit it came from", "charter show policies/disclosure.md --as-of 2026-03-02"),
-    ("verify", "verify", "prove incident logs were never rewritten; check signatures and checkpoints", "charter verify --checkpoint 1a2b3c4d --allowed-signers ~/allowed_signers"),
-    ("codeowners", "codeowners", "generate CODEOWNERS from owners and change chains (--check in CI)", "charter codeowners --check"),
+    (
+        "check",
+        "check",
+        "validate the repository and report findings",
+        "charter check --format sarif > charter.sarif",
+    ),
+    (
+        "rules",
+        "rules",
+        "list every rule with its id, severity and description",
+        "charter rules --format json",
+    ),
+    (
+        "incident",
+        "incident",
+        "run an incident: log, draft, approve, publish, deadlines, status, review",
+        "charter incident status 2026-03-14-leaked-memo",
+    ),
+    (
+        "scan",
+        "scan",
+        "scan statements for sensitive data: masked, located hits and the approvals they need",
+        "pbpaste | charter scan -",
+    ),
+    (
+        "audit",
+        "audit",
+        "evidence export: changes, approvers, signatures, change-control findings",
+        "charter audit --since 2026-01-01 --format csv -o audit.csv",
+    ),
+    (
+        "history",
+        "history",
+        "every change to one document, following renames",
+        "charter history policies/disclosure.md",
+    ),
+    (
+        "show",
+        "show",
+        "a document's text as of a date, and the commit it came from",
+        "charter show policies/disclosure.md --as-of 2026-03-02",
+    ),
+    (
+        "verify",
+        "verify",
+        "prove incident logs were never rewritten; check signatures and checkpoints",
+        "charter verify --checkpoint 1a2b3c4d --allowed-signers ~/allowed_signers",
+    ),
+    (
+        "codeowners",
+        "codeowners",
+        "generate CODEOWNERS from owners and change chains (--check in CI)",
+        "charter codeowners --check",
+    ),
 )
 
 EXIT_INTERNAL = 3
@@ -82,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # argparse --help / --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit 3
+    except Exception as exc:
         if debug:
             traceback.print_exc()
         print(

@@ -67,9 +67,7 @@ def load(root: Path) -> Config:
     folders = dict(DEFAULT_FOLDERS)
     for folder, kinds in (data.get("folders") or {}).items():
         folders[folder] = tuple(kinds)
-    unknown = [
-        (f"rules.{rule}", rule) for rule in (data.get("rules") or {}) if not _rule_known(rule)
-    ]
+    unknown = [(f"rules.{rule}", rule) for rule in (data.get("rules") or {}) if not _rule_known(rule)]
     if unknown:
         where = doc.where(("rules", unknown[0][1]), key=True)
         raise FatalError(f"{where}: unknown rule {unknown[0][1]!r} (see 'charter rules')")

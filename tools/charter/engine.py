@@ -11,7 +11,6 @@ from pathlib import Path
 
 from charter import checks, loading, schemas
 from charter.config import Config
-from charter.errors import UsageError
 from charter.index import Index
 from charter.model import Document, Finding, Location, Severity
 

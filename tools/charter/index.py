@@ -3,8 +3,8 @@ documents, found generically from the schemas' ``x-charter-ref`` annotations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -17,7 +17,7 @@ from charter.model import Document, Finding, Location, Path, Severity
 _PARTS = {"clause": ("policy", "clauses"), "obligation": ("regulation", "obligations")}
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -101,9 +101,7 @@ class Index:
             items = doc.data.get(field)
             for position, item in enumerate(items if isinstance(items, list) else ()):
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    self.parts[part_kind].setdefault(
-                        f"{key}#{item['id']}", (doc, (field, position))
-                    )
+                    self.parts[part_kind].setdefault(f"{key}#{item['id']}", (doc, (field, position)))
 
     def _references(self) -> Iterator[Reference]:
         for doc in self.documents:
@@ -141,9 +139,7 @@ class Index:
     def incident_entries(self, incident: str) -> list[Document]:
         """Log entries of one incident, oldest first (event time, then file name)."""
         entries = [
-            doc
-            for key, doc in self.by_kind.get("log-entry", {}).items()
-            if key.startswith(f"{incident}/")
+            doc for key, doc in self.by_kind.get("log-entry", {}).items() if key.startswith(f"{incident}/")
         ]
         entries.sort(key=lambda d: (parse_time(d.data.get("at")) or _EPOCH, d.path))
         return entries

@@ -29,7 +29,7 @@ try:  # libyaml is ~10x faster; behaviour is identical (tested on both).
 
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    _FastLoader = yaml.SafeLoader  # type: ignore[misc]
+    _FastLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
     HAVE_LIBYAML = False
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -194,6 +194,7 @@ class _Builder:
         stack: list[list[Any]] = []
         documents = 0
         try:
+            event: Any
             for event in events:
                 cls = type(event)
                 if cls is yaml.DocumentStartEvent:
@@ -421,7 +422,7 @@ def load_text(text: str, path: str, *, fast: bool = True) -> Document:
     else:
         check_characters(text, path)
         yaml_text, line_offset = text, 0
-        body, body_line = None, 0  # type: ignore[assignment]
+        body, body_line = None, 0
     value, positions, key_positions = parse_yaml(yaml_text, path, line_offset=line_offset, fast=fast)
     if not isinstance(value, dict):
         what = "nothing" if value is None else f"a {type(value).__name__}"

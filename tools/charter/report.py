@@ -19,7 +19,10 @@ _RESET = "\033[0m"
 
 def summary(findings: Sequence[Finding]) -> str:
     counts = Counter(f.severity for f in findings)
-    parts = [f"{counts.get(s, 0)} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+    parts = [
+        f"{counts.get(s, 0)} {s}{'s' if counts.get(s, 0) != 1 else ''}"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    ]
     files = len({f.location.path for f in findings})
     return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}"
 
@@ -75,9 +78,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "line": finding.location.line,
         "column": finding.location.col,
         "hint": finding.hint,
-        "related": [
-            {"path": r.path, "line": r.line, "column": r.col} for r in finding.related
-        ],
+        "related": [{"path": r.path, "line": r.line, "column": r.col} for r in finding.related],
     }
 
 
@@ -175,8 +176,7 @@ def sarif(
                         ],
                     }
                 },
-                "results": [result(f) for f in findings]
-                + [result(f, reason) for f, reason in suppressed],
+                "results": [result(f) for f in findings] + [result(f, reason) for f, reason in suppressed],
             }
         ],
     }

@@ -67,9 +67,7 @@ def _raw_schemas() -> dict[str, dict[str, Any]]:
 def registry() -> Any:
     from referencing import Registry, Resource
 
-    resources = [
-        (schema["$id"], Resource.from_contents(schema)) for schema in _raw_schemas().values()
-    ]
+    resources = [(schema["$id"], Resource.from_contents(schema)) for schema in _raw_schemas().values()]
     return Registry().with_resources(resources).crawl()
 
 
@@ -231,14 +229,22 @@ def _explain(name: str, error: Any) -> Iterator[SchemaError]:
         return
     if validator_name == "pattern":
         description = error.schema.get("description")
-        yield SchemaError(
-            f"{_describe(instance)} does not have the expected form", path, False, description
-        )
+        yield SchemaError(f"{_describe(instance)} does not have the expected form", path, False, description)
         return
     if validator_name == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         yield SchemaError(f"{_describe(instance)} should be of type {expected}", path, False, None)
+        return
+    if (
+        validator_name == "not"
+        and isinstance(error.validator_value, dict)
+        and "required" in error.validator_value
+    ):
+        for key in error.validator_value["required"]:
+            yield SchemaError(
+                f"field {key!r} is not allowed here", (*path, key), True, error.schema.get("description")
+            )
         return
     if validator_name == "uniqueItems":
         yield SchemaError("list has duplicate items", path, False, "remove the repeated entries")

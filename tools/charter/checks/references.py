@@ -8,7 +8,17 @@ from collections.abc import Iterator
 from charter.checks import Context, register
 from charter.model import Finding, Severity
 
-_LIFECYCLE_KINDS = {"role", "person", "data-class", "regulation", "policy", "approval-chain", "channel", "template", "protocol"}
+_LIFECYCLE_KINDS = {
+    "role",
+    "person",
+    "data-class",
+    "regulation",
+    "policy",
+    "approval-chain",
+    "channel",
+    "template",
+    "protocol",
+}
 
 
 def _field(path: tuple[str | int, ...]) -> str:

@@ -48,7 +48,9 @@ def templates(ctx: Context) -> Iterator[Finding]:
             name = item["name"]
             if name in declared:
                 yield ctx.finding(
-                    "TPL004", doc.where(("placeholders", position, "name")), f"placeholder {name!r} is declared twice"
+                    "TPL004",
+                    doc.where(("placeholders", position, "name")),
+                    f"placeholder {name!r} is declared twice",
                 )
                 continue
             declared[name] = position
@@ -57,7 +59,12 @@ def templates(ctx: Context) -> Iterator[Finding]:
         body = doc.body or ""
         text = statement_text(doc)
         if not text:
-            yield ctx.finding("TPL005", doc, f"template {doc.id!r} has no body", "write the statement below the front matter")
+            yield ctx.finding(
+                "TPL005",
+                doc,
+                f"template {doc.id!r} has no body",
+                "write the statement below the front matter",
+            )
             continue
         used: set[str] = set()
         for match in PLACEHOLDER.finditer(body):

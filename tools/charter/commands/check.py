@@ -14,10 +14,16 @@ from charter.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="report only findings in these files or folders")
-    parser.add_argument("--format", choices=report.FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="report only findings in these files or folders"
+    )
+    parser.add_argument(
+        "--format", choices=report.FORMATS, default="text", help="output format (default: text)"
+    )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    parser.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and their reasons")
+    parser.add_argument(
+        "--show-suppressed", action="store_true", help="also list suppressed findings and their reasons"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,10 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     catalogue = checks.catalogue()
     if args.format == "json":
-        rows = [{"id": r.id, "severity": str(r.severity), "description": r.description} for r in catalogue.values()]
+        rows = [
+            {"id": r.id, "severity": str(r.severity), "description": r.description}
+            for r in catalogue.values()
+        ]
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     for rule in catalogue.values():
-        sys.stdout.write(f"{rule.id}  {str(rule.severity):8} {rule.description}\n")
+        sys.stdout.write(f"{rule.id}  {rule.severity!s:8} {rule.description}\n")
     return 0
