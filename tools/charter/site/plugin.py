@@ -1,0 +1,210 @@
+"""The ``charter`` MkDocs plugin: thin event hooks over the core.
+
+on_config   load and check the repository once (the same code as ``charter check``);
+            errors fail the build with file and line, warnings go to the
+            ``mkdocs.plugins.charter`` logger so ``--strict`` counts them.
+on_files    drop every file of the content folders, then add one generated page per
+            document the audience may see, the section indexes and the dashboard;
+            lay out the navigation.
+on_page_content  clean the HTML of generated pages with an allowlist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from charter import config as charter_config
+from charter import engine
+from charter.errors import FatalError
+from charter.model import Severity
+from charter.site import nav, pages, sanitize
+from charter.site.audience import LEVELS
+from charter.site.config import AUDIENCE_ENV, CharterConfig
+from charter.site.history import PageHistory
+
+log = logging.getLogger("mkdocs.plugins.charter")
+
+# Markdown extensions the generated pages rely on; added when mkdocs.yml lacks them.
+REQUIRED_EXTENSIONS: dict[str, dict[str, Any]] = {
+    "admonition": {},
+    "attr_list": {},
+    "md_in_html": {},
+    "tables": {},
+    "toc": {"permalink": True},
+    "pymdownx.details": {},
+    "pymdownx.tabbed": {"alternate_style": True},
+    "pymdownx.superfences": {},
+}
+MAX_REPORTED = 20
+
+
+def _mermaid_fence() -> dict[str, Any]:
+    from pymdownx.superfences import fence_code_format
+
+    return {"name": "mermaid", "class": "mermaid", "format": fence_code_format}
+
+
+class CharterPlugin(BasePlugin[CharterConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.site: pages.Site | None = None
+        self.generated: dict[str, pages.PageSpec] = {}
+        self.repository: engine.Repository | None = None
+        self.root: Path | None = None
+        self.audience = "internal"
+        self.history: PageHistory | None = None
+
+    # ------------------------------------------------------------------ events
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        self.generated = {}
+        self.root = Path(config.config_file_path or ".").resolve().parent
+        self.audience = self._audience()
+        _ensure_extensions(config)
+        try:
+            settings = charter_config.load(self.root)
+        except FatalError as exc:
+            raise PluginError(f"charter: {exc}") from None
+        if self.config.folders:
+            settings = dataclasses.replace(settings, content=tuple(self.config.folders))
+        result = engine.check(settings, strict=self.config.strict)
+        errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+        for finding in result.findings:
+            if finding.severity is Severity.WARNING:
+                log.warning("%s: %s %s", finding.location, finding.rule, finding.message)
+        if errors:
+            lines = [f"{f.location}: {f.rule} {f.message}" for f in errors[:MAX_REPORTED]]
+            if len(errors) > MAX_REPORTED:
+                lines.append(f"... and {len(errors) - MAX_REPORTED} more (run 'charter check')")
+            raise PluginError(
+                f"charter: the repository has {len(errors)} error(s); nothing is published until "
+                "they are fixed:\n  " + "\n  ".join(lines)
+            )
+        self.repository = result.repository
+        self.history = PageHistory.load(
+            self.root,
+            result.repository.index.documents,
+            enabled=self.config.history,
+            entries=self.config.history_entries,
+            repo_url=config.repo_url,
+        )
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.repository is not None and self.root is not None and self.history is not None
+        repo = self.repository
+        settings = repo.config
+        site = pages.build_site(
+            repo.index,
+            repo.valid,
+            self.audience,
+            self.history,
+            today=settings.today or dt.date.today(),
+            due_soon_days=settings.due_soon_days,
+            organisation=settings.organisation,
+            nav_limit=self.config.nav_limit,
+            index_page_size=self.config.index_page_size,
+            fixed_today=settings.today is not None,
+        )
+        self.site = site
+        _drop_content_files(files, settings.root.resolve(), settings.content)
+        written = [f.src_uri for f in files.documentation_pages() if f.generated_by is None]
+        plan = pages.plan(site)
+        for spec in plan:
+            existing = files.get_file_from_path(spec.src_uri)
+            if existing is not None:
+                raise PluginError(
+                    f"charter: {existing.src_uri!r} in {config.docs_dir!r} collides with the generated "
+                    f"page of the same name; rename or remove it"
+                )
+            inclusion = InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV
+            content = pages.markdown(site, spec)
+            files.append(File.generated(config, spec.src_uri, content=content, inclusion=inclusion))
+            self.generated[spec.src_uri] = spec
+        config.nav = nav.combine(config.nav, written, plan)
+        withheld = len(site.hidden_paths)
+        log.info(
+            "charter: %d pages for audience %r; %d documents withheld", len(plan), self.audience, withheld
+        )
+        return files
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        spec = self.generated.get(page.file.src_uri)
+        if spec is not None:
+            # The page's source is the document, not a file in docs_dir.
+            page.edit_url = _edit_url(config, self.root, spec.source.path) if spec.source else None
+        return markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        if page.file.src_uri in self.generated:
+            return sanitize.clean(html)
+        return html
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        if self.root is not None and self.repository is not None:
+            for folder in self.repository.config.content:
+                path = self.root / folder
+                if path.is_dir():
+                    server.watch(str(path))
+            if (self.root / charter_config.CONFIG_NAME).is_file():
+                server.watch(str(self.root / charter_config.CONFIG_NAME))
+        return server
+
+    # ----------------------------------------------------------------- helpers
+
+    def _audience(self) -> str:
+        chosen = os.environ.get(AUDIENCE_ENV) or self.config.audience
+        if chosen not in LEVELS:
+            raise PluginError(
+                f"charter: {AUDIENCE_ENV}={chosen!r} is not an audience; use one of {', '.join(LEVELS)}"
+            )
+        return chosen
+
+
+def _ensure_extensions(config: MkDocsConfig) -> None:
+    names = config.markdown_extensions
+    for name, options in REQUIRED_EXTENSIONS.items():
+        if name not in names:
+            names.append(name)
+            if options:
+                config.mdx_configs[name] = dict(options)
+    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    if not any(isinstance(f, dict) and f.get("name") == "mermaid" for f in fences):
+        fences.append(_mermaid_fence())
+
+
+def _edit_url(config: MkDocsConfig, root: Path | None, path: str) -> str | None:
+    if not (config.repo_url and config.edit_uri and root is not None):
+        return None
+    edit = config.edit_uri.strip("/")
+    docs = Path(config.docs_dir).resolve()
+    if root in docs.parents:
+        folder = docs.relative_to(root).as_posix()
+        if edit.endswith("/" + folder):
+            edit = edit[: -len(folder) - 1]
+    return f"{config.repo_url.rstrip('/')}/{edit}/{path}"
+
+
+def _drop_content_files(files: Files, root: Path, content: tuple[str, ...]) -> None:
+    """Files inside a content folder are sources, never published as they are."""
+    folders = [(root / folder).resolve() for folder in content]
+    for file in list(files):
+        if file.abs_src_path is None or file.generated_by is not None:
+            continue
+        path = Path(file.abs_src_path).resolve()
+        if any(path == folder or folder in path.parents for folder in folders):
+            files.remove(file)
