@@ -42,6 +42,8 @@ class Git:
         self.clock = BASE
         path.mkdir(parents=True, exist_ok=True)
         self.run("init", "-q", "-b", "main")
+        self.run("config", "user.name", "Fixture Default")
+        self.run("config", "user.email", "default@example.com")
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> str:
         proc = subprocess.run(
@@ -65,6 +67,8 @@ class Git:
 
     def _env(self, author: tuple[str, str], date: str | None, committer: tuple[str, str] | None,
              committer_date: str | None) -> dict[str, str]:
+        if date is not None:  # later default dates continue from an explicit one
+            self.clock = max(self.clock, dt.datetime.fromisoformat(date))
         when = date or self.tick()
         who = committer or author
         return {
@@ -364,7 +368,7 @@ def test_as_of_helpers(git: Git) -> None:
 def test_bad_moments_are_clear_errors(bad: str) -> None:
     from charter.errors import FatalError
 
-    with pytest.raises(FatalError, match="RFC 3339|UTC offset"):
+    with pytest.raises(FatalError, match=r"RFC 3339|UTC offset"):
         parse_moment(bad, end=False)
 
 

@@ -241,7 +241,7 @@ def tickets_of(*commits: Commit | None) -> list[str]:
         if mr:
             found.append(f"MR {mr.group(1)}")
         found.extend(commit.trailer(*TICKET_TRAILERS))
-        for text in (commit.subject, commit.reason()):
+        for text in (commit.reason(),) if pr else (commit.subject, commit.reason()):
             found.extend(m.group(0) for m in _TICKET.finditer(text))
     return list(dict.fromkeys(found))
 
@@ -520,17 +520,6 @@ def log_entry_pattern(repo: Repository) -> re.Pattern[str]:
     return re.compile(rf"^(?:{alternatives})/[^/]+/log/[^/]+\.ya?ml$")
 
 
-def _landed(history: History, path: str, before: int) -> Commit | None:
-    """The commit (older than position ``before``) that added ``path``."""
-    best: Commit | None = None
-    for change in history.changes(path):
-        position = history._order.get(change.sha, -1)
-        if position > before and change.status in ("A", "R") and change.path == path:
-            best = history.by_sha[change.sha]
-            break
-    return best
-
-
 def verify(
     history: History,
     repo: Repository,
@@ -541,7 +530,7 @@ def verify(
     findings: list[AuditFinding] = []
     entry = log_entry_pattern(repo)
     directory = Directory.from_repository(repo)
-    for position, commit in enumerate(history.commits):
+    for commit in history.commits:
         who = f"{commit.author}, {commit.committed.isoformat()}"
         for change in commit.changes:
             target: str | None = None
@@ -552,7 +541,7 @@ def verify(
                 target, action = change.old_path, f"renamed (to {change.path})"
             if target is None:
                 continue
-            landed = _landed(history, target, position)
+            landed = history.added(target, commit.sha)
             origin = f" after it landed in {landed.short} ({landed.author})" if landed else ""
             kind = "merge commit " if commit.is_merge else "commit "
             findings.append(AuditFinding(

@@ -385,14 +385,26 @@ class History:
             for position, change in self._by_path.get(current, ()):
                 if position < start:
                     continue
-                if change.path != current:  # renamed away: older changes belong to another file
-                    return result
+                if change.path != current:
+                    if not result:  # asked by an old name: start from the rename away
+                        result.append(change)
+                        continue
+                    return result  # renamed away: older changes belonged to another file
                 result.append(change)
                 if change.status == "R" and change.old_path is not None:
                     current, start, renamed = change.old_path, position + 1, True
                     break
             if not renamed:
                 return result
+
+    def added(self, path: str, before: str) -> Commit | None:
+        """The newest commit older than ``before`` that created ``path`` (added it or
+        renamed something to it)."""
+        limit = self._order.get(before, -1)
+        for position, change in self._by_path.get(path, ()):
+            if position > limit and change.path == path and change.status in ("A", "R"):
+                return self.commits[position]
+        return None
 
     def last_change(self, path: str) -> Change | None:
         changes = self.changes(path)

@@ -1,0 +1,230 @@
+"""charter audit, history and show: the evidence export and as-of views, end to end
+through the CLI in real temporary git repositories with fixed authors and dates."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Run
+from history_test import ALICE, BOB, CAROL, Git, governance, isolated_git  # noqa: F401
+
+CLI = Callable[..., Run]
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> dict[str, Any]:
+    """A governance repository with one change of every kind an auditor cares about."""
+    repo = Git(tmp_path / "gov")
+    governance(repo)
+    shas: dict[str, Any] = {"repo": repo}
+    shas["bootstrap"] = repo.commit("Bootstrap the governance repository", date="2026-03-01T09:00:00Z")
+
+    # A proper change: Bob writes it with a reason and ticket, Alice merges it.
+    repo.checkout("tighten", create=True)
+    repo.write("policies/disclosure.md", (repo.path / "policies/disclosure.md").read_text().replace(
+        "Version one", "Version two"))
+    shas["good"] = repo.commit(
+        "Tighten the disclosure policy\n\nLegal asked for stricter wording after the drill.\n\n"
+        "Ticket: GOV-12", author=BOB, date="2026-03-02T10:00:00Z")
+    repo.checkout("main")
+    shas["good_merge"] = repo.merge("tighten", "Merge pull request #7 from example/tighten", author=ALICE)
+
+    # Carol writes and merges her own change, with nothing but a subject.
+    repo.checkout("self", create=True)
+    repo.write("policies/roles/counsel.yaml", (repo.path / "policies/roles/counsel.yaml").read_text()
+               .replace("Reviews policy changes.", "Reviews every policy change."))
+    shas["self"] = repo.commit("update", author=CAROL, date="2026-03-03T10:00:00Z")
+    repo.checkout("main")
+    shas["self_merge"] = repo.merge("self", "Merge branch 'self'", author=CAROL)
+
+    # Bob claims his own approval in a trailer; Alice merges.
+    repo.checkout("claim", create=True)
+    repo.write("protocols/chains/policy-change.yaml", (repo.path / "protocols/chains/policy-change.yaml")
+               .read_text().replace("P2D", "P3D"))
+    shas["claim"] = repo.commit("Give counsel three days\n\nRefs: GOV-13\nApproved-by: Bob Berg <bob@example.com>",
+                                author=BOB, date="2026-03-04T10:00:00Z")
+    repo.checkout("main")
+    shas["claim_merge"] = repo.merge("claim", "Merge branch 'claim'", author=ALICE)
+
+    # A direct commit of a rename, and a commit outside governed folders.
+    repo.run("mv", "policies/disclosure.md", "policies/public-disclosure.md")
+    shas["rename"] = repo.commit("Rename the disclosure policy for GOV-14", date="2026-03-05T10:00:00Z")
+    repo.write("README.md", "hello\n")
+    shas["readme"] = repo.commit("Add a readme", date="2026-03-06T10:00:00Z")
+    return shas
+
+
+def _audit(cli: CLI, story: dict[str, Any], *args: str) -> Run:
+    return cli("--root", str(story["repo"].path), "audit", *args)
+
+
+def test_json_evidence_names_approvers_and_findings(cli: CLI, story: dict[str, Any]) -> None:
+    run = _audit(cli, story, "--format", "json")
+    assert run.code == 0, run.err
+    data = run.json()
+    changes = {c["commit"]: c for c in data["changes"]}
+    # merges themselves are not changes; the readme is not governed
+    assert set(changes) == {story[k] for k in ("bootstrap", "good", "self", "claim", "rename")}
+    assert data["head"] == story["readme"]
+
+    good = changes[story["good"]]
+    assert good["author"] == {"name": "Bob Berg", "email": "bob@example.com", "person": "bob"}
+    assert good["via"] == "pull-request" and good["merge"] == story["good_merge"]
+    assert good["approvals"] == [{"name": "Alice Aalto", "email": "alice@example.com", "person": "alice",
+                                  "source": "merge", "commit": story["good_merge"], "claim": False}]
+    assert good["tickets"] == ["GOV-12", "PR #7"]
+    assert good["reason"] == "Legal asked for stricter wording after the drill."
+    assert good["files"] == [{"status": "M", "path": "policies/disclosure.md", "old_path": None}]
+    assert good["findings"] == []
+    assert good["committed"] == "2026-03-02T10:00:00+00:00"
+
+    rules = {sha: sorted(f["rule"] for f in c["findings"]) for sha, c in changes.items()}
+    assert rules[story["bootstrap"]] == ["AUD002", "AUD003"]
+    assert rules[story["self"]] == ["AUD001", "AUD003"]
+    assert rules[story["claim"]] == ["AUD001"]
+    assert rules[story["rename"]] == ["AUD002"]
+
+    claim = changes[story["claim"]]
+    assert [(a["person"], a["source"], a["claim"]) for a in claim["approvals"]] == [
+        ("alice", "merge", False), ("bob", "Approved-by", True)]
+    own = next(f for f in claim["findings"] if f["rule"] == "AUD001")
+    assert "bob is named in Approved-by" in own["message"]
+    selfie = next(f for f in changes[story["self"]]["findings"] if f["rule"] == "AUD001")
+    assert "carol merged their own change" in selfie["message"]
+    assert story["self_merge"][:12] in selfie["message"]
+    assert changes[story["rename"]]["files"] == [
+        {"status": "R", "path": "policies/public-disclosure.md", "old_path": "policies/disclosure.md"}]
+    assert changes[story["rename"]]["tickets"] == ["GOV-14"]
+
+    assert data["allowances"] == [{
+        "path": "policies/public-disclosure.md", "detector": "email", "match": "press@example.com",
+        "by": "carol", "reason": "Our public press address.", "last_commit": story["rename"],
+        "last_author": "Alice Aalto <alice@example.com>", "last_date": "2026-03-05T10:00:00+00:00"}]
+    assert data["summary"]["findings"] == {"AUD001": 2, "AUD002": 2, "AUD003": 2}
+    assert "6 finding(s) in 5 change(s)" in run.err
+
+
+def test_period_filters_by_commit_date(cli: CLI, story: dict[str, Any]) -> None:
+    run = _audit(cli, story, "--format", "json", "--since", "2026-03-02", "--until", "2026-03-03")
+    assert [c["commit"] for c in run.json()["changes"]] == [story["self"], story["good"]]
+    run = _audit(cli, story, "--format", "json", "--since", "2026-03-05T10:00:01Z")
+    assert run.json()["changes"] == []
+
+
+def test_csv_has_one_row_per_file(cli: CLI, story: dict[str, Any]) -> None:
+    run = _audit(cli, story, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    bootstrap = [r for r in rows if r["commit"] == story["bootstrap"]]
+    assert len(bootstrap) == 8  # every governed file of the bootstrap commit (not charter.yaml)
+    assert {r["via"] for r in bootstrap} == {"direct"}
+    assert all("AUD002" in r["findings"] for r in bootstrap)
+    good = next(r for r in rows if r["commit"] == story["good"])
+    assert good["approvals"] == f"alice [merged {story['good_merge'][:12]}]"
+    assert good["tickets"] == "GOV-12; PR #7"
+
+
+def test_markdown_report_and_output_file(cli: CLI, story: dict[str, Any], tmp_path: Path) -> None:
+    target = tmp_path / "out" / "evidence.md"
+    run = _audit(cli, story, "--output", str(target), "--fail-on-findings")
+    assert run.code == 1 and run.out == ""
+    text = target.read_text("utf-8")
+    assert text.startswith("# Audit evidence: Fixture Co")
+    assert f"| `{story['good'][:12]}` | 2026-03-02T10:00:00+00:00 | bob |" in text
+    assert "| AUD001 |" in text and "## Disclosure allowances" in text
+    assert "press@example.com" in text
+
+
+def test_history_follows_the_rename(cli: CLI, story: dict[str, Any]) -> None:
+    root = str(story["repo"].path)
+    run = cli("--root", root, "history", "policies/public-disclosure.md", "--format", "json")
+    assert run.code == 0, run.err
+    assert [(c["commit"], c["status"]) for c in run.json()["changes"]] == [
+        (story["rename"], "R"), (story["good"], "M"), (story["bootstrap"], "A")]
+    text = cli("--root", root, "history", "policies/public-disclosure.md")
+    assert "policies/disclosure.md -> policies/public-disclosure.md" in text.out
+    missing = cli("--root", root, "history", "policies/nothing.md")
+    assert missing.code == 2 and "no history" in missing.err
+
+
+def test_show_as_of_across_the_rename(cli: CLI, story: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = story["repo"].path
+    monkeypatch.chdir(root)
+    # the day of the bootstrap: version one, under its old name
+    run = cli("show", "policies/public-disclosure.md", "--as-of", "2026-03-01", "--format", "json")
+    assert run.code == 0, run.err
+    data = run.json()
+    assert data["commit"] == story["bootstrap"] and data["path_then"] == "policies/disclosure.md"
+    assert "Version one of the disclosure policy." in data["text"]
+    # the end of 2026-03-03: the merged version two, still under the old name
+    run = cli("show", "policies/public-disclosure.md", "--as-of", "2026-03-03")
+    assert "Version two of the disclosure policy." in run.out
+    assert "then named policies/disclosure.md" in run.err and story["self_merge"][:12] in run.err
+    # a time between the good commit (on a branch) and its merge: main still said version one
+    merged_at = story["repo"].run("show", "-s", "--format=%cI", story["good_merge"]).strip()
+    run = cli("show", "policies/public-disclosure.md", "--as-of", "2026-03-02T10:00:00Z")
+    assert "Version one" in run.out, merged_at
+    # after the rename, by the new name; the old name no longer exists then
+    run = cli("show", "policies/public-disclosure.md", "--as-of", "2026-03-05T10:00:00Z", "--format", "json")
+    assert run.json()["path_then"] == "policies/public-disclosure.md"
+    # asked by the old name: the same document, as it stood then
+    old = cli("show", "policies/disclosure.md", "--as-of", "2026-03-01", "--format", "json").json()
+    assert old["path_then"] == "policies/disclosure.md" and "Version one" in old["text"]
+    history = cli("history", "policies/disclosure.md", "--format", "json").json()["changes"]
+    assert [(c["commit"], c["status"]) for c in history] == [
+        (story["rename"], "R"), (story["good"], "M"), (story["bootstrap"], "A")]
+    gone = cli("show", "policies/never.md", "--as-of", "2026-03-06")
+    assert gone.code == 2 and "no history" in gone.err
+    early = cli("show", "policies/public-disclosure.md", "--as-of", "2026-02-01")
+    assert early.code == 2 and "no commit on the main branch" in early.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("audit", "--since", "last week"), "is not a date"),
+        (("audit", "--since", "2026-03-05", "--until", "2026-03-01"), "is after --until"),
+        (("audit", "--allowed-signers", "/nonexistent/file"), "no such file"),
+        (("show", "policies/public-disclosure.md", "--as-of", "2026-03-01T10:00"), "UTC offset"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(cli: CLI, story: dict[str, Any], args: tuple[str, ...],
+                                        message: str) -> None:
+    run = cli("--root", str(story["repo"].path), *args)
+    assert run.code == 2 and message in run.err and "Traceback" not in run.err
+
+
+def test_outside_git_is_a_clear_error(cli: CLI, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "charter.yaml").write_text("organisation: {name: X}\n")
+    for args in (("audit",), ("verify",), ("history", "x.md"), ("show", "x.md")):
+        run = cli("--root", str(plain), *args)
+        assert run.code == 2 and "not inside a git work tree" in run.err, args
+
+
+def test_squash_merges_from_the_code_host_are_not_direct(cli: CLI, tmp_path: Path) -> None:
+    repo = Git(tmp_path / "gov")
+    governance(repo)
+    repo.commit("Bootstrap\n\nInitial import agreed in GOV-1.")
+    repo.write("policies/disclosure.md", (repo.path / "policies/disclosure.md").read_text() + "More.\n")
+    sha = repo.commit("Clarify the disclosure policy (#42)\n\nAsked for by counsel.", author=BOB,
+                      committer=("GitHub", "noreply@github.com"))
+    data = cli("--root", str(repo.path), "audit", "--format", "json").json()
+    squash = next(c for c in data["changes"] if c["commit"] == sha)
+    assert squash["via"] == "squash" and squash["findings"] == [] and squash["tickets"] == ["#42"]
+
+
+def test_runs_on_this_repository(cli: CLI) -> None:
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists() or os.environ.get("CHARTER_SKIP_SELF_AUDIT"):
+        pytest.skip("not a git checkout")
+    run = cli("--root", str(root), "audit", "--format", "json")
+    assert run.code == 0, run.err
+    assert run.json()["head"]
