@@ -1,0 +1,174 @@
+"""Approvals enforced on the record: every publication in every incident is checked
+with the same code that ``charter incident publish`` uses; late approval steps,
+unreviewed emergency overrides and missing exercise participation are warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from charter import durations
+from charter.checks import Context, register
+from charter.incidents import approvals, metrics
+from charter.index import parse_time
+from charter.model import Document, Finding, Severity
+
+
+def _now(ctx: Context) -> dt.datetime:
+    if ctx.config.today is not None:
+        return dt.datetime.combine(ctx.config.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _entry(entries: list[Document], ref: object) -> Document | None:
+    return next((e for e in entries if PurePosixPath(e.path).stem == ref), None)
+
+
+@register(
+    ("APR001", Severity.ERROR, "publication without the complete approvals its chain requires"),
+    ("APR002", Severity.WARNING, "approval or rejection that cannot count (author, non-member, other text)"),
+    ("APR003", Severity.WARNING, "approval step finished after its time target"),
+    ("APR004", Severity.WARNING, "emergency override not reviewed within the time the chain sets"),
+)
+def publications(ctx: Context) -> Iterator[Finding]:
+    now = _now(ctx)
+    index = ctx.index
+    for incident in index.of_kind("incident"):
+        entries = index.incident_entries(str(incident.id))
+        drafts = {approvals.entry_id(e): e for e in entries if e.data.get("type") == "draft"}
+        for entry in entries:
+            kind = entry.data.get("type")
+            if kind == "publication":
+                yield from _publication(ctx, incident, entries, entry)
+            elif kind in ("approval", "rejection"):
+                yield from _decision(ctx, drafts.get(str(entry.data.get("draft"))), entry)
+        end = metrics.end_of(incident, entries, now)
+        report = metrics.compute(index, incident, entries, [], end)
+        for miss in report["approval_sla_missed"]:
+            draft = drafts.get(miss["draft"])
+            if draft is None:
+                continue
+            late = dt.timedelta(seconds=miss["delay_seconds"])
+            finished = f"approved {miss['completed']}" if miss["completed"] else "still not approved"
+            yield ctx.finding(
+                "APR003",
+                draft.where(("at",)),
+                f"step {miss['step']!r} ({miss['role']}) was due {miss['due']} and is "
+                f"{durations.humanise(late)} late ({finished})",
+                "approvers should act within the chain's time target; see the review's latency figures",
+            )
+        for follow in approvals.overrides(index, incident, entries):
+            if follow.due is None:
+                continue
+            reviewed_at = approvals.at_of(follow.reviewed) if follow.reviewed else None
+            if (reviewed_at is None and now > follow.due) or (reviewed_at and reviewed_at > follow.due):
+                state = f"reviewed late, at {reviewed_at.isoformat()}" if reviewed_at else "not reviewed"
+                yield ctx.finding(
+                    "APR004",
+                    follow.entry.where(("at",)),
+                    f"emergency override by {follow.entry.data.get('by')!r} was due for review by "
+                    f"{follow.review_by!r} before {follow.due.isoformat()}: {state}",
+                    "log it: charter incident log INCIDENT override-review --override ID --rationale ...",
+                )
+
+
+def _publication(
+    ctx: Context, incident: Document, entries: list[Document], entry: Document
+) -> Iterator[Finding]:
+    at = parse_time(entry.data.get("at"))
+    draft_ref = str(entry.data.get("draft"))
+    if at is None or _entry(entries, draft_ref) is None:
+        return  # schema and reference rules report these
+    verdict = approvals.evaluate(ctx.index, incident, entries, draft_ref, at, entry.data.get("sha256"))
+    if verdict.ok:
+        return
+    yield ctx.finding(
+        "APR001",
+        entry.where(("draft",)),
+        f"publication of draft {draft_ref!r} at {entry.data.get('at')} was not approved: "
+        + "; ".join(verdict.reasons()),
+        "publish only with 'charter incident publish', which refuses until every step has approved",
+    )
+
+
+def _decision(ctx: Context, draft: Document | None, entry: Document) -> Iterator[Finding]:
+    if draft is None:
+        return
+    who = entry.data.get("by")
+    role = str(entry.data.get("role"))
+    problem = None
+    if entry.data.get("type") == "approval" and who == draft.data.get("by"):
+        problem = f"{who!r} approved their own draft (separation of duties)"
+    elif who not in approvals.members(ctx.index, role):
+        problem = f"{who!r} is not a member of role {role!r}"
+    elif entry.data.get("sha256") != approvals.sha256_text(str(draft.data.get("text", ""))):
+        problem = f"{who!r} decided on text that differs from the draft's"
+    if problem:
+        yield ctx.finding(
+            "APR002",
+            entry.where(("by",)),
+            f"this {entry.data.get('type')} does not count: {problem}",
+            "approvals count only from members of the step's role, on the exact draft text",
+        )
+
+
+@register(
+    (
+        "APR005",
+        Severity.WARNING,
+        "member of a role a protocol requires has not exercised it within the training cadence",
+    ),
+)
+def training(ctx: Context) -> Iterator[Finding]:
+    now = _now(ctx)
+    index = ctx.index
+    exercises = [doc for doc in index.of_kind("incident") if doc.data.get("exercise") is True]
+    for protocol in index.of_kind("protocol"):
+        policy = ctx.get("policy", protocol.data.get("training_policy"))
+        every = durations.parse(str(policy.data.get("exercise_every"))) if policy else None
+        if every is None:
+            continue
+        since = durations.add_months(now, -every.months) - every.fixed
+        last: dict[str, dt.datetime] = {}
+        for exercise in exercises:
+            if exercise.data.get("protocol") != protocol.id:
+                continue
+            entries = index.incident_entries(str(exercise.id))
+            when = metrics.declared_at(exercise, entries)
+            if when is None:
+                continue
+            people = {str(r.get("person")) for r in exercise.data.get("roles") or () if isinstance(r, dict)}
+            people |= {str(e.data.get("by")) for e in entries}
+            people |= {str(e.data.get("person")) for e in entries if e.data.get("type") == "role-change"}
+            for person in people:
+                if person not in last or last[person] < when:
+                    last[person] = when
+        required: list[str] = []
+        for row in protocol.data.get("raci") or ():
+            if isinstance(row, dict):
+                required.extend(row.get("responsible") or ())
+                if row.get("accountable"):
+                    required.append(row["accountable"])
+        missing: dict[str, list[str]] = {}
+        seen_people: set[str] = set()
+        for role in dict.fromkeys(required):
+            for person in sorted(approvals.members(index, role)):
+                if person in seen_people:
+                    continue
+                seen_people.add(person)
+                when = last.get(person)
+                if when is None or when < since:
+                    missing.setdefault(role, []).append(
+                        f"{person} (last {when.date().isoformat()})" if when else f"{person} (never)"
+                    )
+        if missing:
+            count = sum(len(v) for v in missing.values())
+            listing = "; ".join(f"{role}: {', '.join(people)}" for role, people in missing.items())
+            yield ctx.finding(
+                "APR005",
+                protocol.where(("training_policy",)),
+                f"{count} of {len(seen_people)} people in the roles {protocol.id!r} requires have not "
+                f"taken part in an exercise of it in the last {every}: {listing}",
+                f"run 'charter incident new --exercise --protocol {protocol.id} ...' with them",
+            )
