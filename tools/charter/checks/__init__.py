@@ -24,6 +24,7 @@ FAMILIES = (
     "policies",
     "dataclasses",
     "incidents",
+    "approvals",
     "disclosure",
 )
 
