@@ -383,6 +383,8 @@ class Helpers:
                 continue
             if not self.site.audience.sees(ref.source) or ref.source.kind == "log-entry":
                 continue
+            if ref.path == ("owner",) or (ref.source.id == prefix and ref.source.kind == kind):
+                continue  # ownership is listed on the role's page; self-citations are noise
             mark = (id(ref.source), ref.key)
             if mark not in keys:
                 keys.add(mark)

@@ -1,0 +1,378 @@
+"""The handbook plugin, end to end: real `mkdocs build` runs over a fixture repository
+inside a real git repository with fixed authors and dates.
+
+The fixture (tests/data/site/leaky) holds confidential and restricted documents whose
+titles, bodies, clauses, ids and log entries carry canary strings; the internal site
+must contain none of them anywhere under site/."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent / "data" / "site" / "leaky"
+MKDOCS = Path(sys.executable).parent / "mkdocs"
+
+# Strings that only confidential or restricted documents contain.
+CANARIES = (
+    "CANARY",  # every canary text starts with it (titles, bodies, clauses, log entries)
+    "canary-policy-rz",
+    "canary-confidential-pw",
+    "canary-role-zx",
+    "canary-dc-xq",
+    "canary-template-vv",
+    "cf-2026-02",
+    "secret-plan",
+)
+
+
+def git(root: Path, *args: str, date: str = "2026-03-01T10:00:00+00:00") -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Fixture Author",
+        "GIT_AUTHOR_EMAIL": "author@example.org",
+        "GIT_COMMITTER_NAME": "Fixture Author",
+        "GIT_COMMITTER_EMAIL": "author@example.org",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
+    """The fixture copied into a git repository with two commits: the documents an
+    internal reader may see first, then one whose subject names a secret and which
+    adds the hidden documents and edits a visible one in the same commit."""
+    root = dest / "repo"
+    shutil.copytree(fixture, root)
+    git(root, "init", "-q", "-b", "main")
+    secret = [
+        root / "policies" / "plan.md",
+        root / "policies" / "canary-confidential.md",
+        root / "policies" / "roles" / "canary-role-zx.yaml",
+        root / "policies" / "data-classes" / "canary-dc-xq.yaml",
+        root / "protocols" / "templates" / "canary-template.md",
+        *sorted((root / "incidents" / "cf-2026-02").rglob("*.yaml")),
+    ]
+    stash = {path: path.read_bytes() for path in secret}
+    for path in secret:
+        path.unlink()
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Initial handbook", date="2026-02-01T09:00:00+00:00")
+    for path, data in stash.items():
+        path.write_bytes(data)
+    social = root / "policies" / "social-media.md"
+    social.write_text(social.read_text("utf-8") + "\nReviewed after the takeover drill.\n", "utf-8")
+    git(root, "add", "-A")
+    git(
+        root,
+        "commit",
+        "-q",
+        "-m",
+        "CANARYCOMMITSUBJECT20 add the takeover plan",
+        date="2026-03-02T10:00:00+00:00",
+    )
+    return root
+
+
+def build(root: Path, *args: str, audience: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("CHARTER_AUDIENCE", None)
+    if audience is not None:
+        env["CHARTER_AUDIENCE"] = audience
+    return subprocess.run(
+        [str(MKDOCS), "build", "--site-dir", str(root / "site"), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def site_files(site: Path) -> Iterator[tuple[Path, bytes]]:
+    for path in sorted(site.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            yield path, data
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, attrs))
+
+
+def article(html: str) -> str:
+    start = html.index('<article class="md-content__inner md-typeset">')
+    return html[start : html.index("</article>", start)]
+
+
+@pytest.fixture(scope="module")
+def internal_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("internal"))
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    return root / "site"
+
+
+# ------------------------------------------------------------------------- audiences
+
+
+def test_internal_site_contains_no_canary_anywhere(internal_site: Path) -> None:
+    checked = 0
+    for path, data in site_files(internal_site):
+        checked += 1
+        lowered = data.lower()
+        for canary in CANARIES:
+            assert canary.lower().encode() not in lowered, f"{canary!r} leaked into {path}"
+    names = {p.name for p in internal_site.rglob("*")}
+    assert {"search_index.json", "sitemap.xml", "sitemap.xml.gz"} <= names
+    assert checked > 30
+
+
+def test_internal_site_publishes_what_internal_readers_may_see(internal_site: Path) -> None:
+    policy = (internal_site / "policies" / "social-media" / "index.html").read_text("utf-8")
+    assert 'id="clause-1"' in policy and 'id="clause-2"' in policy
+    assert "Employees never confirm a customer" in policy
+    search = (internal_site / "search" / "search_index.json").read_text("utf-8")
+    assert "Employees never confirm a customer" in search
+    sitemap = (internal_site / "sitemap.xml").read_text("utf-8")
+    assert "https://handbook.example.org/policies/social-media/" in sitemap
+    for page in (
+        "protocols/account-takeover",
+        "chains/statement-chain",
+        "templates/holding",
+        "registers/roles/comms-lead",
+        "registers/people/ada-example",
+        "registers/data-classes/customer-data",
+        "registers/regulations/breach-law",
+        "registers/channels/crisis-room",
+        "incidents/ex-2026-01",
+        "incidents/ex-2026-01/review",
+        "dashboard",
+    ):
+        assert (internal_site / page / "index.html").is_file(), page
+    assert not (internal_site / "policies" / "canary-policy-rz").exists()
+    assert not (internal_site / "incidents" / "cf-2026-02").exists()
+
+
+def test_references_to_hidden_documents_read_restricted(internal_site: Path) -> None:
+    policy = article((internal_site / "policies" / "social-media" / "index.html").read_text("utf-8"))
+    # The body's link to the restricted plan, the cited clause and the data class.
+    assert policy.count("<em>restricted</em>") >= 3
+    # A link to a non-document file keeps its text but links nowhere.
+    assert "the attachment" in policy and "attachments/" not in policy
+    # Include directives are not expanded (snippets are not enabled).
+    assert "--8&lt;--" in policy
+    protocol = article((internal_site / "protocols" / "account-takeover" / "index.html").read_text("utf-8"))
+    assert "restricted" in protocol  # the confidential template, the hidden role in RACI
+    assert 'class="mermaid"' in protocol
+    chain = article((internal_site / "chains" / "statement-chain" / "index.html").read_text("utf-8"))
+    assert "touches restricted" in chain
+
+
+def test_public_site_shows_only_public_documents(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    result = build(root, "--strict", audience="public")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    assert (site / "registers" / "regulations" / "breach-law" / "index.html").is_file()
+    assert (site / "registers" / "channels" / "x" / "index.html").is_file()
+    for path, data in site_files(site):
+        for hidden in (
+            "Social media policy",
+            "Communications lead",
+            "ada@example.org",
+            "Exercise account takeover",
+        ):
+            assert hidden.encode() not in data, f"{hidden!r} in {path}"
+
+
+def test_restricted_site_shows_everything(tmp_path: Path) -> None:
+    """The canaries are real: the restricted audience does see them."""
+    root = make_repo(tmp_path)
+    result = build(root, "--strict", audience="restricted")
+    assert result.returncode == 0, result.stderr
+    plan = (root / "site" / "policies" / "canary-policy-rz" / "index.html").read_text("utf-8")
+    assert "CANARYPOLICYTITLE1" in plan and "CANARYCLAUSETEXT7" in plan and "CANARYPOLICYBODY8" in plan
+    log = (root / "site" / "incidents" / "cf-2026-02" / "index.html").read_text("utf-8")
+    assert "CANARYLOGTEXT18" in log
+    assert not list((root / "site").rglob("secret-plan.txt"))
+
+
+def test_unknown_audience_fails_the_build(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    result = build(root, audience="everyone")
+    assert result.returncode != 0
+    assert "CHARTER_AUDIENCE='everyone' is not an audience" in result.stderr
+
+
+# ---------------------------------------------------------------------- sanitising
+
+
+def test_raw_html_and_front_matter_are_neutralised(internal_site: Path) -> None:
+    html = (internal_site / "policies" / "xss-check" / "index.html").read_text("utf-8")
+    body = article(html)
+    tags = Tags()
+    tags.feed(body)
+    assert not {"script", "iframe", "style", "form", "object", "embed"} & {tag for tag, _ in tags.seen}
+    for tag, attrs in tags.seen:
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name, value)
+            assert not (value or "").strip().lower().startswith("javascript:"), (tag, name, value)
+    assert "hover" in body and "click" in body  # the text of cleaned elements stays
+    # The title and summary are printed as text, not markup.
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "&lt;script&gt;alert('summary')&lt;/script&gt;" in body
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "<img" not in title and "‹img" in title
+    # Nav entries print titles without escaping in the theme: they must be safe too.
+    nav = (internal_site / "policies" / "index.html").read_text("utf-8")
+    assert "<img src=x" not in nav
+    search = (internal_site / "search" / "search_index.json").read_text("utf-8")
+    assert "<script" not in search and "onerror=" not in search.replace("onerror=alert(1)&gt;", "")
+
+
+# ---------------------------------------------------------------- build failures
+
+
+def test_broken_front_matter_fails_with_file_and_line(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    (root / "policies" / "broken.md").write_text(
+        "---\nkind: policy\nid: broken\nid: twice\n---\nbody\n", "utf-8"
+    )
+    (root / "site").mkdir()
+    (root / "site" / "keep.txt").write_text("previous build", "utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert "policies/broken.md:4:1: LD006" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The failing build did not wipe or half-write the previous site.
+    assert (root / "site" / "keep.txt").is_file()
+
+
+def test_schema_error_fails_with_file_and_line(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    role = root / "policies" / "roles" / "counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("status: active", "status: dormant"), "utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert "policies/roles/counsel.yaml:5:9: SCH001" in result.stderr
+
+
+def test_warnings_go_through_the_plugin_logger_and_fail_strict(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    text = (root / "policies" / "social-media.md").read_text("utf-8")
+    head, _, _ = text.rpartition("---\n")
+    (root / "policies" / "social-media.md").write_text(head + "---\n", "utf-8")  # POL002: no body
+    relaxed = build(root)
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert "WARNING" in relaxed.stderr and "policies/social-media.md:" in relaxed.stderr
+    assert "POL002" in relaxed.stderr
+    strict = build(root, "--strict")
+    assert strict.returncode == 1
+    assert "Aborted with 1 warnings in strict mode" in strict.stdout + strict.stderr
+
+
+def test_generated_page_colliding_with_a_docs_file_fails(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    clash = root / "docs" / "policies" / "social-media"
+    clash.mkdir(parents=True)
+    (clash / "index.md").write_text("# Hand-written\n", "utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert "'policies/social-media/index.md'" in result.stderr and "collides" in result.stderr
+
+
+def test_content_folder_inside_docs_dir_is_never_copied(tmp_path: Path) -> None:
+    """When a content folder lives inside docs_dir, its raw files (documents and
+    attachments alike) are dropped; only generated pages are published."""
+    root = make_repo(tmp_path)
+    inner = root / "docs" / "policies"
+    shutil.move(root / "policies", inner)
+    (root / "charter.yaml").write_text(
+        (root / "charter.yaml")
+        .read_text("utf-8")
+        .replace(
+            "content: [policies, protocols, incidents]",
+            "content: [docs/policies, protocols, incidents]\nfolders:\n  docs: [policy, role, person, data-class, regulation]",
+        ),
+        "utf-8",
+    )
+    result = build(root, audience="internal")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    assert (site / "policies" / "social-media" / "index.html").is_file()
+    for path, data in site_files(site):
+        assert b"CANARY" not in data, path
+    assert not (site / "policies" / "attachments").exists()
+    assert not list(site.rglob("*.yaml"))
+
+
+# ------------------------------------------------------------------------- history
+
+
+def test_pages_carry_history_from_git(internal_site: Path) -> None:
+    policy = article((internal_site / "policies" / "social-media" / "index.html").read_text("utf-8"))
+    assert "Last changed 2026-03-02 by Fixture Author" in policy
+    assert 'id="history"' in policy
+    # The later commit also touched a restricted document: its subject is withheld.
+    assert "(subject withheld)" in policy
+    assert "Initial handbook" in policy
+    role = article((internal_site / "registers" / "roles" / "counsel" / "index.html").read_text("utf-8"))
+    assert "Last changed 2026-02-01 by Fixture Author" in role
+
+
+def test_builds_outside_git_have_no_history(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    shutil.copytree(FIXTURE, root)
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    policy = (root / "site" / "policies" / "social-media" / "index.html").read_text("utf-8")
+    assert "Last changed" not in policy
+
+
+# ---------------------------------------------------------------------- navigation
+
+
+def test_large_sections_leave_the_navigation_and_paginate(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "  - charter\n", "  - charter:\n      nav_limit: 2\n      index_page_size: 2\n"
+        ),
+        "utf-8",
+    )
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    people = (site / "registers" / "people" / "index.html").read_text("utf-8")
+    assert "page_2/" in people
+    assert (site / "registers" / "people" / "page_2" / "index.html").is_file()
+    # A person's page does not list the other people in its navigation.
+    ada = (site / "registers" / "people" / "ada-example" / "index.html").read_text("utf-8")
+    nav = ada[
+        ada.index('<nav class="md-nav md-nav--primary"') : ada.index("</nav>", ada.index("md-nav--primary"))
+    ]
+    assert "cy-example" not in nav
+    # Small sections stay in the navigation.
+    lead = (site / "registers" / "roles" / "comms-lead" / "index.html").read_text("utf-8")
+    lead_nav = lead[lead.index('<nav class="md-nav md-nav--primary"') :]
+    assert 'href="../counsel/"' in lead_nav
