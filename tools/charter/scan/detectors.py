@@ -293,7 +293,33 @@ def ip_address(text: str) -> Iterator[RawHit]:
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT", "AU", "IN")
 _PHONE_CANDIDATE = re.compile(r"(?:\+|\b00|\()?\d[\d ().\-/]{5,24}\d")
 _DIGIT = re.compile(r"\d")
-_DATE_LIKE = re.compile(r"^\(?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_DATE_LIKE = re.compile(
+    r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))(?:$|\s+\d{1,2}(?::|$))"
+)
+# Words that say a number is something other than a phone number.
+_NOT_PHONE_LABEL = re.compile(
+    r"(?i)\b(?:company|registration|reg|vat|order|invoice|case|ticket|ref|reference|tracking|sku|lot|"
+    r"batch|serial|receipt|item|product|model|isbn|ean|no|number|#)\.?\s*(?:no\.?|number|#|:)?\s*$"
+)
+_SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")
+_PHONE_LABEL = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|sms|text)\b")
+
+
+def _plausible_phone(text: str, start: int, raw: str) -> bool:
+    if _DATE_LIKE.match(raw):
+        return False
+    if raw.startswith(("+", "00")):
+        return True
+    # A number in national format: not shaped like a US social security number, at
+    # least 10 digits (9 when the text says it is a phone number), and not labelled
+    # as an order, invoice, company or other reference number.
+    if _SSN_SHAPE.match(raw):
+        return False
+    before = text[max(0, start - 30) : start]
+    labelled = bool(_PHONE_LABEL.search(before))
+    if len(_DIGIT.findall(raw)) < (9 if labelled else 10):
+        return False
+    return labelled or not _NOT_PHONE_LABEL.search(before)
 
 
 def phone(text: str) -> Iterator[RawHit]:
@@ -313,7 +339,7 @@ def phone(text: str) -> Iterator[RawHit]:
                 window, region, leniency=phonenumbers.Leniency.VALID
             ):
                 span = (lo + match.start, lo + match.end)
-                if span in seen or _DATE_LIKE.match(match.raw_string):
+                if span in seen or not _plausible_phone(text, span[0], match.raw_string):
                     continue
                 seen.add(span)
                 found = True
