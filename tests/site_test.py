@@ -35,6 +35,10 @@ CANARIES = (
 
 
 def git(root: Path, *args: str, date: str = "2026-03-01T10:00:00+00:00") -> None:
+    # An empty global config of our own (not os.devnull, which a broken machine may
+    # have replaced by a regular file) keeps the user's git settings out.
+    empty = root.parent / "empty.gitconfig"
+    empty.touch()
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "Fixture Author",
@@ -43,7 +47,7 @@ def git(root: Path, *args: str, date: str = "2026-03-01T10:00:00+00:00") -> None
         "GIT_COMMITTER_EMAIL": "author@example.org",
         "GIT_AUTHOR_DATE": date,
         "GIT_COMMITTER_DATE": date,
-        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_GLOBAL": str(empty),
         "GIT_CONFIG_NOSYSTEM": "1",
     }
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
