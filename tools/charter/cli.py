@@ -69,6 +69,18 @@ COMMANDS = (
         "generate CODEOWNERS from owners and change chains (--check in CI)",
         "charter codeowners --check",
     ),
+    (
+        "init",
+        "init",
+        "start a new governance repository from Charter's reference content",
+        "charter init handbook --org 'Acme Ltd' --domain acme.example --ci github",
+    ),
+    (
+        "hook",
+        "hook",
+        "pre-commit checks: append-only incident logs, whitespace, end of file, large files, YAML text",
+        "charter hook append-only",
+    ),
 )
 
 EXIT_INTERNAL = 3

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charter import checks, loading, schemas
+from charter import checks, loading, progress, schemas
 from charter.config import Config
 from charter.index import Index
 from charter.model import Document, Finding, Location, Severity
@@ -128,7 +128,8 @@ def load_repository(config: Config, extra: Sequence[Path] = ()) -> Repository:
         if rel not in seen and path.is_file():
             files.append((path, rel))
             seen.add(rel)
-    documents, load_findings, valid = load_documents(files, config)
+    # progress.track draws a line on a terminal only; piped or in CI it is silent.
+    documents, load_findings, valid = load_documents(progress.track(files, "Loading documents"), config)
     findings.extend(load_findings)
     index = Index(documents)
     findings.extend(index.findings)

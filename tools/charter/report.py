@@ -1,7 +1,9 @@
-"""The only code that prints findings: text, JSON, SARIF 2.1.0, GitHub annotations."""
+"""The only code that prints findings: text, JSON, SARIF 2.1.0, GitHub annotations,
+GitLab Code Quality."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -11,7 +13,7 @@ from typing import Any, TextIO
 from charter import __version__
 from charter.model import Finding, Rule, Severity
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 JSON_SCHEMA_VERSION = 1
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"
@@ -203,6 +205,33 @@ def github(findings: Sequence[Finding], stream: TextIO) -> None:
     stream.write(f"{summary(findings) if findings else 'no findings'}\n")
 
 
+_GITLAB_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def gitlab(findings: Sequence[Finding], stream: TextIO) -> None:
+    """GitLab Code Quality (a subset of the Code Climate issue format). Fingerprints
+    leave out the line, so a finding keeps its identity when lines above it move."""
+    seen: Counter[str] = Counter()
+    issues = []
+    for f in findings:
+        key = f"{f.rule}\0{f.location.path}\0{f.message}"
+        seen[key] += 1
+        digest = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": f.rule,
+                "description": f"{f.rule} {f.message}" + (f" (hint: {f.hint})" if f.hint else ""),
+                "categories": ["Bug Risk" if f.severity >= Severity.ERROR else "Style"],
+                "severity": _GITLAB_SEVERITY.get(f.severity, "info"),
+                "fingerprint": digest,
+                "location": {"path": f.location.path, "lines": {"begin": f.location.line}},
+            }
+        )
+    json.dump(issues, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
 def emit(
     fmt: str,
     findings: Sequence[Finding],
@@ -219,5 +248,7 @@ def emit(
         sarif(findings, out, rules=rules, suppressed=suppressed)
     elif fmt == "github":
         github(findings, out)
+    elif fmt == "gitlab":
+        gitlab(findings, out)
     else:
         text(findings, out, suppressed=suppressed, checked=checked)

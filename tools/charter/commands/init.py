@@ -1,0 +1,141 @@
+"""Start a new governance repository in DIR (created when missing; refused when not
+empty): charter.yaml, the handbook's mkdocs.yml and first pages, this project's
+reference policies and protocols with your organisation's name and domain, placeholder
+people for you to fill in (each flagged by 'charter check' as PPL004 until then),
+CODEOWNERS, a copy of the schemas with editor settings for completion, a pre-commit
+configuration and a CI workflow; then 'git init' and a first commit. Exit 0 when
+done, 2 when DIR is not empty or an option is invalid."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from charter import audit, engine, history, starter
+from charter import config as config_mod
+from charter.errors import FatalError, UsageError
+from charter.model import Severity
+from charter.progress import progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", metavar="DIR", help="where to create the repository (new or empty)")
+    parser.add_argument(
+        "--org", default=starter.DEFAULT_ORG, metavar="NAME",
+        help=f"organisation name used in documents and the handbook (default: {starter.DEFAULT_ORG!r})",
+    )
+    parser.add_argument(
+        "--domain", default=starter.DEFAULT_DOMAIN,
+        help=f"e-mail and web domain for placeholders and links (default: {starter.DEFAULT_DOMAIN})",
+    )
+    parser.add_argument(
+        "--ci", choices=starter.CI_CHOICES, default="github",
+        help="CI workflow to write: GitHub Actions, GitLab CI, or none (default: github)",
+    )
+
+
+def refuse_non_empty(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{str(target)!r} exists and is not a directory")
+    if target.is_dir():
+        entries = sorted(os.listdir(target))
+        if entries:
+            shown = ", ".join(repr(e) for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
+            raise UsageError(
+                f"{str(target)!r} is not empty ({len(entries)} entr{'y' if len(entries) == 1 else 'ies'}: "
+                f"{shown}); charter init never overwrites files: choose a new or empty directory"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    target = Path(args.directory)
+    refuse_non_empty(target)
+    options = starter.Options(
+        starter.check_organisation(args.org), starter.check_domain(args.domain), args.ci
+    )
+    with progress("charter init", 5) as tick:
+        files = starter.render(options)
+        tick()
+        target.mkdir(parents=True, exist_ok=True)
+        root = target.resolve()
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8", newline="\n")
+        tick()
+        result = engine.check(config_mod.load(root))
+        errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+        if errors:
+            listed = "\n".join(f"  {f.location}: {f.rule} {f.message}" for f in errors[:10])
+            raise FatalError(
+                f"the starter repository in {str(target)!r} does not pass 'charter check' "
+                f"(a bug in Charter; please report it):\n{listed}"
+            )
+        tick()
+        owners = audit.codeowners(result.repository, syntax=options.syntax)
+        codeowners_path = starter.CODEOWNERS_PATHS[options.syntax]
+        (root / codeowners_path).parent.mkdir(parents=True, exist_ok=True)
+        (root / codeowners_path).write_text(owners.text, "utf-8", newline="\n")
+        tick()
+        sha, identity_note = _first_commit(root, options)
+        tick()
+    placeholders = sum(1 for f in result.findings if f.rule == "PPL004")
+    print(
+        f"Created a governance repository for {options.organisation!r} in {str(target)!r}: "
+        f"{len(files) + 1} files, first commit {sha[:10]}."
+    )
+    if identity_note:
+        print(identity_note)
+    print(
+        f"{placeholders} placeholder people to fill in under policies/people/ "
+        "('charter check' lists them as PPL004).\n"
+        "Next:\n"
+        f"  cd {target}\n"
+        f"  python -m pip install \"charter-governance=={starter.__version__}\" pre-commit\n"
+        "  pre-commit install\n"
+        "  charter check\n"
+        "  mkdocs serve"
+    )
+    sys.stdout.flush()
+    return 0
+
+
+def _first_commit(root: Path, options: starter.Options) -> tuple[str, str | None]:
+    """``git init`` on branch main, stage everything, commit. Uses the user's git
+    identity; without one, commits as 'charter init' and says so."""
+    history.run_git(root, "init", "--quiet")
+    history.run_git(root, "symbolic-ref", "HEAD", "refs/heads/main")
+    history.run_git(root, "add", "--all")
+    identity: list[str] = []
+    note = None
+    if history.run_git(root, "var", "GIT_COMMITTER_IDENT", check=False).returncode != 0:
+        identity = ["-c", "user.name=charter init", "-c", f"user.email=charter-init@{options.domain}"]
+        note = (
+            "git has no user.name/user.email here, so the first commit is by 'charter init'; "
+            "set them with 'git config --global user.name ...' before your next commit."
+        )
+    message = (
+        f"Start the governance repository from Charter {starter.__version__}\n\n"
+        f"Created by 'charter init' for {options.organisation} ({options.domain}) from Charter's\n"
+        "reference policies and protocols. People are placeholders until filled in:\n"
+        "'charter check' lists each one (PPL004).\n"
+    )
+    return _commit(root, identity, message), note
+
+
+def _commit(root: Path, identity: list[str], message: str) -> str:
+    message_file = root / ".git" / "CHARTER_INIT_MSG"
+    message_file.write_text(message, "utf-8")
+    try:
+        proc = history.run_git(root, *identity, "commit", "--quiet", "--file", str(message_file), check=False)
+    finally:
+        message_file.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise FatalError(
+            f"files written and staged in {str(root)!r}, but the first commit failed "
+            f"({reason[-1] if reason else proc.returncode}); commit them yourself with 'git commit'"
+        )
+    return history.run_git(root, "rev-parse", "HEAD").stdout.decode().strip()
