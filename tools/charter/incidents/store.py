@@ -98,6 +98,9 @@ def checked(root: Path, rel_path: str, data: Mapping[str, Any], body: str | None
     Returns the text to write; raises :class:`InvalidEntry` with ``path:line:col``."""
     text = render(root, rel_path, data, body)
     try:
+        for value in _strings(data):
+            # YAML would escape these; the record must not hold invisible characters at all.
+            loading.check_characters(value, rel_path)
         doc = loading.load_text(text, rel_path)
     except loading.LoadFailed as exc:
         problem = exc.problems[0]
@@ -109,6 +112,16 @@ def checked(root: Path, rel_path: str, data: Mapping[str, Any], body: str | None
         lines = [f"{e.location}: {e.message}" + (f" ({e.hint})" if e.hint else "") for e in errors]
         raise InvalidEntry("entry is invalid, nothing was written:\n  " + "\n  ".join(lines))
     return text
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _fsync_dir(folder: Path) -> None:

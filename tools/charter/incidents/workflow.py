@@ -870,11 +870,13 @@ def close(session: Session, actor: str, incident_id: str, *, override_reason: st
         )
     at = session.now
     if current != "stable":
+        # Two transitions: stable first, closed one second later so event order is unambiguous.
         _append(
             session,
             incident_id,
             {"type": "status-change", "at": _timestamp(at), "by": actor, "from": current, "to": "stable"},
         )
+        at += dt.timedelta(seconds=1)
     rationale = None
     if items:
         rationale = f"closed with open items ({'; '.join(items)}): {override_reason}"

@@ -1,0 +1,203 @@
+"""The APR rules of ``charter check``: records written by hand (not through the CLI)
+are held to the same approval rules as ``charter incident publish``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from charter.incidents import approvals, store
+from conftest import run_cli
+from incidents_workflow_test import INCIDENT, Desk
+
+DATA = Path(__file__).parent / "data" / "incidents" / "repo"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    root = tmp_path / "repo"
+    shutil.copytree(DATA, root)
+    return Desk(root)
+
+
+def set_today(desk: Desk, day: str) -> None:
+    config = desk.root / "charter.yaml"
+    lines = [line for line in config.read_text("utf-8").splitlines() if not line.startswith("today:")]
+    config.write_text("\n".join([*lines, f"today: '{day}'", ""]), "utf-8")
+
+
+def write(desk: Desk, **data: Any) -> str:
+    entry_id, _ = store.append_entry(desk.root, INCIDENT, {"kind": "log-entry", **data})
+    return entry_id
+
+
+def findings(desk: Desk, rule: str) -> list[dict[str, Any]]:
+    result = run_cli("--root", str(desk.root), "check", "--format", "json")
+    assert result.code in (0, 1), result.err
+    data = json.loads(result.out)
+    rows = data["findings"] if isinstance(data, dict) else data
+    return [f for f in rows if f["rule"] == rule]
+
+
+TEXT = "We are aware of reports about our app and are looking into it."
+
+
+def draft(desk: Desk, by: str = "sam") -> str:
+    return write(
+        desk,
+        type="draft",
+        at="2026-03-14T09:10:00Z",
+        by=by,
+        text=TEXT,
+        channel="website",
+        sha256=approvals.sha256_text(TEXT),
+    )
+
+
+def test_hand_written_publication_without_approvals_is_an_error(desk: Desk) -> None:
+    desk.open()
+    ref = draft(desk)
+    write(
+        desk,
+        type="approval",
+        at="2026-03-14T09:11:00Z",
+        by="priya",
+        draft=ref,
+        role="pr-lead",
+        step="pr",
+        sha256=approvals.sha256_text(TEXT),
+    )
+    write(
+        desk,
+        type="publication",
+        at="2026-03-14T09:12:00Z",
+        by="sam",
+        draft=ref,
+        channel="website",
+        sha256=approvals.sha256_text(TEXT),
+    )
+    [finding] = findings(desk, "APR001")
+    assert finding["severity"] == "error"
+    assert "step 'legal' (role 'legal-counsel'" in finding["message"]
+    assert "step 'pr'" not in finding["message"]
+    assert finding["path"].startswith(f"incidents/{INCIDENT}/log/") and finding["line"] > 1
+    assert run_cli("--root", str(desk.root), "check").code == 1
+
+
+def test_publication_of_other_text_than_approved_is_an_error(desk: Desk) -> None:
+    desk.open()
+    ref = draft(desk)
+    for who, role, step in (("priya", "pr-lead", "pr"), ("lena", "legal-counsel", "legal")):
+        write(
+            desk,
+            type="approval",
+            at="2026-03-14T09:11:00Z",
+            by=who,
+            draft=ref,
+            role=role,
+            step=step,
+            sha256=approvals.sha256_text(TEXT),
+        )
+    write(
+        desk,
+        type="publication",
+        at="2026-03-14T09:12:00Z",
+        by="sam",
+        draft=ref,
+        channel="website",
+        sha256=approvals.sha256_text(TEXT + " Edited after approval."),
+    )
+    [finding] = findings(desk, "APR001")
+    assert "is not the draft's text" in finding["message"]
+
+
+def test_approvals_that_cannot_count_are_flagged(desk: Desk) -> None:
+    desk.open()
+    ref = draft(desk, by="priya")
+    sha = approvals.sha256_text(TEXT)
+    write(
+        desk,
+        type="approval",
+        at="2026-03-14T09:11:00Z",
+        by="priya",
+        draft=ref,
+        role="pr-lead",
+        step="pr",
+        sha256=sha,
+    )
+    write(
+        desk,
+        type="approval",
+        at="2026-03-14T09:11:00Z",
+        by="sam",
+        draft=ref,
+        role="legal-counsel",
+        step="legal",
+        sha256=sha,
+    )
+    write(
+        desk,
+        type="approval",
+        at="2026-03-14T09:11:00Z",
+        by="lena",
+        draft=ref,
+        role="legal-counsel",
+        step="legal",
+        sha256="f" * 64,
+    )
+    messages = sorted(f["message"] for f in findings(desk, "APR002"))
+    assert messages == [
+        "this approval does not count: 'lena' decided on text that differs from the draft's",
+        "this approval does not count: 'priya' approved their own draft (separation of duties)",
+        "this approval does not count: 'sam' is not a member of role 'legal-counsel'",
+    ]
+
+
+def test_override_not_reviewed_in_time_is_a_warning(desk: Desk) -> None:
+    desk.open()
+    ref, _ = desk.holding()
+    desk.ok(
+        "publish",
+        INCIDENT,
+        ref,
+        "--override-reason",
+        "spreading fast",
+        who="cleo",
+        now="2026-03-14T09:12:00Z",
+    )
+    set_today(desk, "2026-03-14")
+    assert findings(desk, "APR004") == []
+    assert findings(desk, "APR001") == []
+    set_today(desk, "2026-03-16")
+    [late] = findings(desk, "APR004")
+    assert (
+        "due for review by 'legal-counsel' before 2026-03-15T09:12:00+00:00: not reviewed" in late["message"]
+    )
+
+
+def test_training_rule_names_people_without_a_recent_exercise(desk: Desk) -> None:
+    set_today(desk, "2026-04-01")
+    [before] = findings(desk, "APR005")
+    assert before["severity"] == "warning"
+    assert "5 of 5 people" in before["message"] and "sam (never)" in before["message"]
+    desk.open(exercise=True)  # cleo declares, and is assigned crisis-lead
+    desk.ok("log", INCIDENT, "observation", "--text", "noted", who="sam", now="2026-03-14T09:05:00Z")
+    desk.ok("log", INCIDENT, "decision", "--text", "hold", who="priya", now="2026-03-14T09:06:00Z")
+    [after] = findings(desk, "APR005")
+    assert "2 of 5 people" in after["message"]
+    assert "carl (never)" in after["message"] and "paul (never)" in after["message"]
+    assert "sam" not in after["message"] and "cleo" not in after["message"]
+    set_today(desk, "2026-10-01")  # more than six months later: the exercise no longer counts
+    [stale] = findings(desk, "APR005")
+    assert "5 of 5 people" in stale["message"] and "sam (last 2026-03-14)" in stale["message"]
+
+
+def test_real_incidents_do_not_count_as_exercises(desk: Desk) -> None:
+    set_today(desk, "2026-04-01")
+    desk.open(exercise=False)
+    [finding] = findings(desk, "APR005")
+    assert "cleo (never)" in finding["message"]

@@ -1,0 +1,701 @@
+"""End-to-end incident workflow through the CLI, in a private copy of a small fixture
+repository: opening, logging, drafting, approving, publishing, overriding, deadlines,
+status, closing and the review."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Run, run_cli
+
+DATA = Path(__file__).parent / "data" / "incidents" / "repo"
+INCIDENT = "2026-03-14-app-outage-rumour"
+SHA = re.compile(r"sha256 ([0-9a-f]{64})")
+ID = re.compile(r"(\d{8}T\d{6}Z-[a-z0-9]{6})")
+
+
+class Desk:
+    """Runs ``charter incident ...`` against one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, *args: str, who: str | None = None, now: str | None = None) -> Run:
+        extra = [*(("--as", who) if who else ()), *(("--now", now) if now else ())]
+        return run_cli("--root", str(self.root), "incident", *args, *extra)
+
+    def ok(self, *args: str, who: str | None = None, now: str | None = None) -> str:
+        result = self(*args, who=who, now=now)
+        assert result.code == 0, result.err
+        return result.out
+
+    def entry(self, *args: str, who: str | None = None, now: str | None = None) -> str:
+        match = ID.search(self.ok(*args, who=who, now=now))
+        assert match
+        return match.group(1)
+
+    def status(self, now: str) -> dict[str, Any]:
+        result = self("status", INCIDENT, "--format", "json", now=now)
+        assert result.code == 0, result.err
+        return json.loads(result.out)
+
+    def check(self, *extra: str) -> Run:
+        return run_cli("--root", str(self.root), "check", *extra)
+
+    def open(self, severity: str = "sev3", exercise: bool = True) -> None:
+        self.ok(
+            "new",
+            "--protocol",
+            "social-media-crisis",
+            "--severity",
+            severity,
+            "--title",
+            "App outage rumour",
+            "--detected",
+            "2026-03-14T08:40:00Z",
+            "--started",
+            "2026-03-14T08:00:00Z",
+            "--role",
+            "crisis-lead=cleo",
+            *(["--exercise"] if exercise else []),
+            who="cleo",
+            now="2026-03-14T09:00:00Z",
+        )
+
+    def holding(self, now: str = "2026-03-14T09:10:00Z", who: str = "sam") -> tuple[str, str]:
+        out = self.ok(
+            "draft",
+            INCIDENT,
+            "--channel",
+            "x",
+            "--template",
+            "holding",
+            "--set",
+            "topic=reports about our app",
+            "--set",
+            "update_time=15:00 UTC",
+            who=who,
+            now=now,
+        )
+        match, sha = ID.search(out), SHA.search(out)
+        assert match and sha
+        return match.group(1), sha.group(1)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    root = tmp_path / "repo"
+    shutil.copytree(DATA, root)
+    yield Desk(root)
+
+
+def log_entries(desk: Desk) -> list[str]:
+    return sorted(p.name for p in (desk.root / "incidents" / INCIDENT / "log").glob("*.yaml"))
+
+
+# --- opening and who is acting ---------------------------------------------------------
+
+
+def test_new_opens_an_incident_from_a_protocol(desk: Desk) -> None:
+    desk.open(exercise=False)
+    text = (desk.root / "incidents" / INCIDENT / "incident.yaml").read_text("utf-8")
+    assert "protocol: social-media-crisis" in text and "status: active" in text
+    assert "declared: '2026-03-14T09:00:00Z'" in text
+    assert len(log_entries(desk)) == 1
+    assert desk.check().code == 0
+
+
+def test_new_refuses_an_unencrypted_coordination_channel(desk: Desk) -> None:
+    result = desk(
+        "new",
+        "--protocol",
+        "social-media-crisis",
+        "--severity",
+        "sev3",
+        "--title",
+        "X",
+        "--channel",
+        "office-chat",
+        who="cleo",
+    )
+    assert result.code == 1
+    assert "'office-chat' is not end-to-end encrypted" in result.err
+    assert list((desk.root / "incidents").iterdir()) == []
+
+
+def test_new_refuses_a_duplicate_and_unknown_protocol(desk: Desk) -> None:
+    desk.open()
+    again = desk(
+        "new",
+        "--protocol",
+        "social-media-crisis",
+        "--severity",
+        "sev3",
+        "--title",
+        "App outage rumour",
+        who="cleo",
+        now="2026-03-14T10:00:00Z",
+    )
+    assert again.code == 1 and "already exists" in again.err
+    unknown = desk(
+        "new", "--protocol", "social-media-crisi", "--severity", "sev3", "--title", "T", who="cleo"
+    )
+    assert unknown.code == 2 and "did you mean 'social-media-crisis'?" in unknown.err
+
+
+def test_unknown_actor_is_a_clear_error(desk: Desk) -> None:
+    result = desk(
+        "new", "--protocol", "social-media-crisis", "--severity", "sev3", "--title", "T", who="cloe"
+    )
+    assert result.code == 2
+    assert "--as 'cloe' is not a known person (did you mean 'cleo'?)" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_actor_from_charter_yaml(desk: Desk) -> None:
+    config = desk.root / "charter.yaml"
+    config.write_text(config.read_text("utf-8") + "actor: cleo\n", "utf-8")
+    desk.open()
+    text = (desk.root / "incidents" / INCIDENT / "log").glob("*.yaml").__next__().read_text("utf-8")
+    assert "by: cleo" in text
+
+
+def test_actor_from_git_user_email(desk: Desk) -> None:
+    subprocess.run(["git", "init", "-q", str(desk.root)], check=True)
+    subprocess.run(["git", "-C", str(desk.root), "config", "user.email", "Lena@Fixture.example"], check=True)
+    desk.open()
+    out = desk.ok("log", INCIDENT, "observation", "--text", "Seen on X", now="2026-03-14T09:01:00Z")
+    name = ID.search(out)
+    assert name
+    assert "by: lena" in (desk.root / "incidents" / INCIDENT / "log" / f"{name.group(1)}.yaml").read_text(
+        "utf-8"
+    )
+    subprocess.run(["git", "-C", str(desk.root), "config", "user.email", "stranger@else.example"], check=True)
+    result = desk("log", INCIDENT, "observation", "--text", "again")
+    assert result.code == 2 and "'stranger@else.example' matches no person" in result.err
+
+
+def test_times_without_offset_are_rejected(desk: Desk) -> None:
+    desk.open()
+    result = desk("log", INCIDENT, "observation", "--text", "x", "--at", "2026-03-14T09:05:00", who="sam")
+    assert result.code == 2
+    assert "has no UTC offset" in result.err and "2026-03-14T09:05:00Z" in result.err
+    assert len(log_entries(desk)) == 1
+
+
+def test_every_subcommand_has_help_with_an_example() -> None:
+    for action in (
+        "new",
+        "log",
+        "draft",
+        "approve",
+        "reject",
+        "publish",
+        "assess",
+        "notify",
+        "status",
+        "close",
+        "review",
+    ):
+        result = run_cli("incident", action, "--help")
+        assert result.code == 0
+        assert "example: charter incident " + action in result.out, action
+
+
+# --- drafting ------------------------------------------------------------------------------------
+
+
+def test_template_placeholders_are_checked(desk: Desk) -> None:
+    desk.open()
+    base = ["draft", INCIDENT, "--channel", "x", "--template", "holding"]
+    unknown = desk(*base, "--set", "topik=x", "--set", "update_time=15:00", who="sam")
+    assert (
+        unknown.code == 2
+        and "'topik' is not a placeholder of template 'holding' (did you mean 'topic'?)" in unknown.err
+    )
+    assert "missing --set topic=" in unknown.err
+    too_long = desk(*base, "--set", "topic=" + "a" * 61, "--set", "update_time=15:00", who="sam")
+    assert too_long.code == 2 and "'topic' is 61 characters; at most 60" in too_long.err
+    bad_type = desk(*base, "--set", "topic=x", "--set", "update_time=soon", who="sam")
+    assert bad_type.code == 2 and "'update_time' = 'soon' is not a time" in bad_type.err
+    channel = desk(
+        "draft",
+        INCIDENT,
+        "--channel",
+        "crisis-room",
+        "--template",
+        "holding",
+        "--set",
+        "topic=x",
+        "--set",
+        "update_time=15:00",
+        who="sam",
+    )
+    assert channel.code == 2 and "is written for x, website, not 'crisis-room'" in channel.err
+    assert len(log_entries(desk)) == 1
+
+
+def test_channel_length_limit_is_enforced(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    text = tmp_path / "long.txt"
+    text.write_text("w" * 281, "utf-8")
+    result = desk("draft", INCIDENT, "--channel", "x", "--file", str(text), who="sam")
+    assert result.code == 1 and "281 characters; channel 'x' allows at most 280" in result.err
+    text.write_text("w" * 280 + "\n", "utf-8")
+    assert desk("draft", INCIDENT, "--channel", "x", "--file", str(text), who="sam").code == 0
+
+
+def test_draft_from_stdin(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    desk.open()
+    monkeypatch.setattr("sys.stdin", io.StringIO("We are looking into reports.\n"))
+    out = desk.ok(
+        "draft", INCIDENT, "--channel", "website", "--file", "-", who="sam", now="2026-03-14T09:05:00Z"
+    )
+    draft_id = ID.search(out)
+    assert draft_id
+    path = desk.root / "incidents" / INCIDENT / "log" / f"{draft_id.group(1)}.yaml"
+    assert "text: We are looking into reports." in path.read_text("utf-8")
+
+
+# --- approvals ----------------------------------------------------------------------------------------
+
+
+def test_self_approval_is_refused(desk: Desk) -> None:
+    desk.open()
+    # Priya (pr-lead) writes the draft; she cannot approve the pr step herself.
+    draft, _ = desk.holding(who="priya")
+    result = desk("approve", INCIDENT, draft, "--step", "pr", who="priya", now="2026-03-14T09:11:00Z")
+    assert result.code == 1 and "separation of duties: 'priya' wrote this draft" in result.err
+    assert desk.status("2026-03-14T09:12:00Z")["waiting"][0]["steps"][0]["who_can_approve"] == ["paul"]
+
+
+def test_wrong_role_is_refused(desk: Desk) -> None:
+    desk.open()
+    draft, _ = desk.holding()
+    result = desk("approve", INCIDENT, draft, "--step", "legal", who="paul", now="2026-03-14T09:11:00Z")
+    assert result.code == 1 and "'paul' is not a member of role 'legal-counsel'" in result.err
+
+
+def test_approval_of_different_text_is_refused(desk: Desk) -> None:
+    desk.open()
+    draft, sha = desk.holding()
+    other = "0" * 64
+    result = desk("approve", INCIDENT, draft, "--step", "pr", "--sha256", other, who="priya")
+    assert result.code == 1 and "is not the text of draft" in result.err
+    assert (
+        desk(
+            "approve",
+            INCIDENT,
+            draft,
+            "--step",
+            "pr",
+            "--sha256",
+            sha,
+            who="priya",
+            now="2026-03-14T09:12:00Z",
+        ).code
+        == 0
+    )
+
+
+def test_publication_before_approval_is_refused_and_allowed_after(desk: Desk) -> None:
+    desk.open()
+    draft, sha = desk.holding()
+    early = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:11:00Z")
+    assert early.code == 1
+    assert "step 'pr' (role 'pr-lead', quorum 1" in early.err and "step 'legal'" in early.err
+    desk.ok(
+        "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, who="priya", now="2026-03-14T09:15:00Z"
+    )
+    half = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:16:00Z")
+    assert half.code == 1 and "step 'pr'" not in half.err and "step 'legal'" in half.err
+    desk.ok(
+        "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, who="lena", now="2026-03-14T09:20:00Z"
+    )
+    # Publication dated before the last approval is still refused.
+    backdated = desk(
+        "publish", INCIDENT, draft, "--at", "2026-03-14T09:19:00Z", who="sam", now="2026-03-14T09:21:00Z"
+    )
+    assert backdated.code == 1 and "approved after the publication time" in backdated.err
+    desk.ok(
+        "publish",
+        INCIDENT,
+        draft,
+        "--link",
+        "https://x.com/fixture/status/1",
+        who="sam",
+        now="2026-03-14T09:21:00Z",
+    )
+    again = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:22:00Z")
+    assert again.code == 1 and "already published" in again.err
+    assert desk.check().code == 0
+
+
+def test_rejection_cancels_earlier_approvals_and_later_approvals_count(desk: Desk) -> None:
+    desk.open(severity="sev2")  # sev2 uses statement-major: legal needs two approvers
+    draft, _ = desk.holding()
+    desk.ok("approve", INCIDENT, draft, "--step", "pr", who="priya", now="2026-03-14T09:12:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lena", now="2026-03-14T09:13:00Z")
+    desk.ok(
+        "reject",
+        INCIDENT,
+        draft,
+        "--step",
+        "legal",
+        "--reason",
+        "too vague",
+        who="luis",
+        now="2026-03-14T09:14:00Z",
+    )
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lars", now="2026-03-14T09:15:00Z")
+    refused = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:16:00Z")
+    assert refused.code == 1
+    assert (
+        "rejected by 'luis'" in refused.err and "'lena' approved before the standing rejection" in refused.err
+    )
+    waiting = desk.status("2026-03-14T09:16:00Z")["waiting"][0]["steps"]
+    assert [(s["step"], s["needed"], s["rejected_by"]) for s in waiting] == [("legal", 1, "luis")]
+    # The rejecting lawyer approves the revised view: two approvals after the rejection.
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="luis", now="2026-03-14T09:17:00Z")
+    desk.ok("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:18:00Z")
+    assert desk.check().code == 0
+
+
+def test_quorum_needs_distinct_people(desk: Desk) -> None:
+    desk.open(severity="sev2")
+    draft, _ = desk.holding()
+    desk.ok("approve", INCIDENT, draft, "--step", "pr", who="priya", now="2026-03-14T09:12:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lena", now="2026-03-14T09:13:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lena", now="2026-03-14T09:14:00Z")
+    result = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:16:00Z")
+    assert result.code == 1 and "has 1 valid approval(s)" in result.err
+
+
+def test_escalation_adds_the_steps_of_the_higher_severity(desk: Desk) -> None:
+    desk.open(severity="sev2")
+    draft, _ = desk.holding()
+    for who, step, minute in (("priya", "pr", 11), ("lena", "legal", 12), ("luis", "legal", 13)):
+        desk.ok("approve", INCIDENT, draft, "--step", step, who=who, now=f"2026-03-14T09:{minute}:00Z")
+    desk.ok(
+        "log",
+        INCIDENT,
+        "status-change",
+        "--to",
+        "stable",
+        "--severity",
+        "sev1",
+        who="cleo",
+        now="2026-03-14T09:14:00Z",
+    )
+    result = desk("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:15:00Z")
+    assert result.code == 1 and "step 'lead' (role 'crisis-lead'" in result.err
+    desk.ok("approve", INCIDENT, draft, "--step", "lead", who="carl", now="2026-03-14T09:16:00Z")
+    desk.ok("publish", INCIDENT, draft, who="sam", now="2026-03-14T09:17:00Z")
+    assert "severity: sev1" in (desk.root / "incidents" / INCIDENT / "incident.yaml").read_text("utf-8")
+    assert desk.check().code == 0
+
+
+def test_data_class_adds_its_disclosure_chain(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    text = tmp_path / "t.txt"
+    text.write_text("Affected customers can reach us on our support line.", "utf-8")
+    out = desk.ok(
+        "draft",
+        INCIDENT,
+        "--channel",
+        "website",
+        "--file",
+        str(text),
+        "--data-class",
+        "customer-personal-data",
+        who="sam",
+        now="2026-03-14T09:10:00Z",
+    )
+    assert "step 'dpo' from role 'data-protection-officer' (data class customer-personal-data)" in out
+    draft = ID.search(out)
+    assert draft
+    for who, step in (("priya", "pr"), ("lena", "legal")):
+        desk.ok("approve", INCIDENT, draft.group(1), "--step", step, who=who, now="2026-03-14T09:11:00Z")
+    refused = desk("publish", INCIDENT, draft.group(1), who="sam", now="2026-03-14T09:12:00Z")
+    assert refused.code == 1 and "step 'dpo'" in refused.err
+    desk.ok("approve", INCIDENT, draft.group(1), "--step", "dpo", who="dora", now="2026-03-14T09:13:00Z")
+    desk.ok("publish", INCIDENT, draft.group(1), who="sam", now="2026-03-14T09:14:00Z")
+
+
+def test_data_class_that_may_never_be_disclosed_blocks_publication(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    text = tmp_path / "t.txt"
+    text.write_text("The Bluefin cluster is being patched.", "utf-8")
+    out = desk.ok(
+        "draft",
+        INCIDENT,
+        "--channel",
+        "website",
+        "--file",
+        str(text),
+        "--data-class",
+        "security-details",
+        who="sam",
+        now="2026-03-14T09:10:00Z",
+    )
+    assert "may never be published" in out
+    draft = ID.search(out)
+    assert draft
+    for who, step in (("priya", "pr"), ("lena", "legal")):
+        desk.ok("approve", INCIDENT, draft.group(1), "--step", step, who=who, now="2026-03-14T09:11:00Z")
+    refused = desk(
+        "publish",
+        INCIDENT,
+        draft.group(1),
+        "--override-reason",
+        "urgent",
+        who="cleo",
+        now="2026-03-14T09:12:00Z",
+    )
+    assert refused.code == 1 and "'security-details' may never be disclosed" in refused.err
+
+
+def test_emergency_override_and_its_follow_up(desk: Desk) -> None:
+    desk.open()
+    draft, _ = desk.holding()
+    not_allowed = desk(
+        "publish", INCIDENT, draft, "--override-reason", "site down", who="priya", now="2026-03-14T09:11:00Z"
+    )
+    assert not_allowed.code == 1 and "'priya' may not override" in not_allowed.err
+    out = desk.ok(
+        "publish",
+        INCIDENT,
+        draft,
+        "--override-reason",
+        "misinformation spreading fast",
+        who="cleo",
+        now="2026-03-14T09:12:00Z",
+    )
+    assert "emergency override" in out
+    status = desk.status("2026-03-14T10:00:00Z")
+    [follow] = status["override_reviews"]
+    assert follow["review_by"] == "legal-counsel" and follow["due"] == "2026-03-15T09:12:00+00:00"
+    assert follow["reason"] == "misinformation spreading fast"
+    text = desk("status", INCIDENT, now="2026-03-14T10:00:00Z").out
+    assert "Emergency overrides awaiting review:" in text
+    # The check accepts the overridden publication; the follow-up is a warning once late.
+    checked = desk.check("--format", "json")
+    assert checked.code == 0, checked.out
+    assert "APR001" not in [f["rule"] for f in json.loads(checked.out)["findings"]]
+    wrong = desk(
+        "log",
+        INCIDENT,
+        "override-review",
+        "--override",
+        follow["override"],
+        "--rationale",
+        "fine",
+        who="priya",
+        now="2026-03-14T11:00:00Z",
+    )
+    assert wrong.code == 1 and "not a member of role 'legal-counsel'" in wrong.err
+    desk.ok(
+        "log",
+        INCIDENT,
+        "override-review",
+        "--override",
+        follow["override"],
+        "--rationale",
+        "justified: the rumour was doubling every ten minutes",
+        who="lena",
+        now="2026-03-14T11:00:00Z",
+    )
+    assert desk.status("2026-03-14T12:00:00Z")["override_reviews"] == []
+
+
+# --- deadlines, status, close, review ------------------------------------------------------------------
+
+
+def run_exercise(desk: Desk) -> str:
+    desk.open()
+    desk.ok(
+        "log",
+        INCIDENT,
+        "observation",
+        "--text",
+        "A journalist asks for comment",
+        "--inject",
+        "0",
+        who="sam",
+        now="2026-03-14T09:10:00Z",
+    )
+    draft, _ = desk.holding(now="2026-03-14T09:12:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "pr", who="priya", now="2026-03-14T09:20:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lena", now="2026-03-14T09:50:00Z")
+    desk.ok(
+        "publish",
+        INCIDENT,
+        draft,
+        "--link",
+        "https://x.com/fixture/status/1",
+        who="sam",
+        now="2026-03-14T09:55:00Z",
+    )
+    desk.ok(
+        "assess",
+        INCIDENT,
+        "gdpr#art33",
+        "--applies",
+        "yes",
+        "--clock-start",
+        "2026-03-14T08:40:00Z",
+        "--rationale",
+        "EU customer emails in the screenshot",
+        who="lena",
+        now="2026-03-14T10:00:00Z",
+    )
+    desk.ok(
+        "assess",
+        INCIDENT,
+        "sec-8k#item-1-05",
+        "--applies",
+        "no",
+        "--rationale",
+        "not material",
+        who="lena",
+        now="2026-03-14T10:05:00Z",
+    )
+    desk.ok(
+        "assess",
+        INCIDENT,
+        "nis2#notification",
+        "--applies",
+        "yes",
+        "--clock-start",
+        "2026-03-14T08:40:00Z",
+        "--rationale",
+        "significant incident",
+        who="lena",
+        now="2026-03-14T10:06:00Z",
+    )
+    desk.ok(
+        "notify",
+        INCIDENT,
+        "nis2#notification",
+        "--recipient",
+        "CSIRT",
+        "--reference",
+        "CSIRT-42",
+        who="lena",
+        now="2026-03-15T10:00:00Z",
+    )
+    desk.ok(
+        "log",
+        INCIDENT,
+        "correction",
+        "--corrects",
+        draft[-6:],
+        "--text",
+        "Update time was 15:00 GMT",
+        who="sam",
+        now="2026-03-15T10:05:00Z",
+    )
+    return draft
+
+
+def test_status_shows_deadlines_next_update_injects_and_metrics(desk: Desk) -> None:
+    run_exercise(desk)
+    status = desk.status("2026-03-15T12:00:00Z")
+    assert status["exercise"] is True and status["waiting"] == []
+    deadlines = {d["obligation"]: d for d in status["deadlines"]}
+    assert set(deadlines) == {"gdpr#art33", "nis2#notification", "nis2#final-report"}
+    assert deadlines["gdpr#art33"]["due"] == "2026-03-17T08:40:00+00:00"
+    assert deadlines["gdpr#art33"]["seconds_left"] == (44 * 60 + 40) * 60
+    assert deadlines["nis2#notification"]["state"] == "met"
+    assert deadlines["nis2#final-report"]["due"] == "2026-04-15T23:59:59+00:00"
+    assert status["next_update"]["due"] == "2026-03-15T09:55:00+00:00"  # sev3: every day
+    assert status["next_update"]["seconds_left"] < 0
+    injects = status["injects"]
+    assert [(i["inject"], i["delivered"], i["pending"]) for i in injects] == [
+        (0, True, False),
+        (1, False, True),
+    ]
+    m = status["metrics"]
+    assert m["time_to_detect_seconds"] == 40 * 60
+    assert m["time_to_declare_seconds"] == 20 * 60
+    assert m["time_to_first_public_statement_seconds"] == 55 * 60
+    assert m["approval_latency_per_step"]["pr"]["median_seconds"] == 8 * 60
+    assert m["approval_latency_per_role"]["legal-counsel"]["max_seconds"] == 38 * 60
+    assert m["corrections"] == 1
+    assert m["updates_missed"] == 1 and m["deadlines_met"] == 1
+    # legal's time target is one hour from the draft: 38 minutes is in time; pr's is 30 minutes: 8 is in time.
+    assert m["approval_sla_missed"] == []
+    text = desk("status", INCIDENT, "--tz", "Europe/Dublin", now="2026-03-15T12:00:00Z").out
+    assert "gdpr#art33" in text and "due Tue 2026-03-17 08:40 GMT, 1d 20h 40m left" in text
+    assert "MET, notified Sun 2026-03-15 10:00 GMT" in text
+    assert "OVERDUE by 2h 05m" in text  # next public update
+    assert "#1 at +PT45M" in text and "[DUE]" in text
+    assert desk.check().code == 0
+
+
+def test_late_approval_step_is_a_warning_with_the_delay(desk: Desk) -> None:
+    desk.open()
+    draft, _ = desk.holding()
+    desk.ok("approve", INCIDENT, draft, "--step", "pr", who="priya", now="2026-03-14T10:25:00Z")
+    desk.ok("approve", INCIDENT, draft, "--step", "legal", who="lena", now="2026-03-14T10:26:00Z")
+    desk.ok("publish", INCIDENT, draft, who="sam", now="2026-03-14T10:27:00Z")
+    result = desk.check()
+    assert result.code == 0  # a warning, not an error
+    assert "APR003" in result.out and "step 'pr' (pr-lead) was due 2026-03-14T09:40:00+00:00" in result.out
+    assert "45 minutes late" in result.out
+    metrics = desk.status("2026-03-14T11:00:00Z")["metrics"]
+    assert [(m["step"], m["delay_seconds"]) for m in metrics["approval_sla_missed"]] == [
+        ("pr", 2700.0),
+        ("legal", 960.0),
+    ]
+
+
+def test_close_refuses_while_items_are_open_then_logs_the_override(desk: Desk) -> None:
+    run_exercise(desk)
+    desk.holding(now="2026-03-15T11:00:00Z")
+    refused = desk("close", INCIDENT, who="cleo", now="2026-03-15T12:00:00Z")
+    assert refused.code == 1
+    assert "awaits approval: pr (pr-lead), legal (legal-counsel)" in refused.err
+    assert "obligation gdpr#art33" in refused.err and "obligation nis2#final-report" in refused.err
+    desk.ok("close", INCIDENT, "--override-reason", "exercise over", who="cleo", now="2026-03-15T12:00:00Z")
+    incident = (desk.root / "incidents" / INCIDENT / "incident.yaml").read_text("utf-8")
+    assert "status: closed" in incident and "closed: '2026-03-15T12:00:01Z'" in incident
+    closing = max(
+        (desk.root / "incidents" / INCIDENT / "log").glob("*.yaml"),
+        key=lambda p: p.read_text("utf-8").count("to: closed"),
+    )
+    assert "exercise over" in closing.read_text("utf-8")
+    again = desk("close", INCIDENT, who="cleo", now="2026-03-15T12:05:00Z")
+    assert again.code == 1 and "already closed" in again.err
+    assert desk.check().code == 0
+
+
+def test_close_without_open_items_needs_no_override(desk: Desk) -> None:
+    desk.open()
+    desk.ok("close", INCIDENT, who="cleo", now="2026-03-14T12:00:00Z")
+    assert desk.status("2026-03-14T13:00:00Z")["status"] == "closed"
+
+
+def test_review_is_created_with_computed_metrics_and_never_overwritten(desk: Desk) -> None:
+    run_exercise(desk)
+    desk.ok("close", INCIDENT, "--override-reason", "exercise over", who="cleo", now="2026-03-15T12:00:00Z")
+    out = desk.ok("review", INCIDENT, who="cleo", now="2026-03-16T09:00:00Z")
+    assert f"incidents/{INCIDENT}/review.md" in out
+    review = (desk.root / "incidents" / INCIDENT / "review.md").read_text("utf-8")
+    assert "| Time to first public statement | 55m |" in review
+    assert "| Corrections | 1 |" in review
+    assert "| nis2#notification | 72 hours |" in review and "| met |" in review
+    assert "held_on: '2026-03-16'" in review
+    again = desk("review", INCIDENT, who="cleo", now="2026-03-16T10:00:00Z")
+    assert again.code == 1 and "never overwritten" in again.err
+    assert (desk.root / "incidents" / INCIDENT / "review.md").read_text("utf-8") == review
+    assert desk.check().code == 0
