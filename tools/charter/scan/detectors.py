@@ -10,6 +10,7 @@ The names here are the ones data classes list under ``detectors.builtin``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ class RawHit:
 
 
 Detect = Callable[[str], Iterator[RawHit]]
+_DIGIT = re.compile(r"\d")
 
 # --- email -----------------------------------------------------------------------
 
@@ -229,8 +231,7 @@ _SIN = re.compile(r"(?<![\w.,/-])[1-9]\d{2}([ -])\d{3}\1\d{3}(?![\w]|[.,/-]\d)")
 
 
 def national_id(text: str) -> Iterator[RawHit]:
-    has_digits = any(c.isdigit() for c in text)
-    if not has_digits:
+    if not _DIGIT.search(text):
         return
     for match in _SSN.finditer(text):
         compact = match.group(1) + match.group(3) + match.group(4)
@@ -292,7 +293,6 @@ def ip_address(text: str) -> Iterator[RawHit]:
 # found whatever the region.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT", "AU", "IN")
 _PHONE_CANDIDATE = re.compile(r"(?:\+|\b00|\()?\d[\d ().\-/]{5,24}\d")
-_DIGIT = re.compile(r"\d")
 _DATE_LIKE = re.compile(
     r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))(?:$|\s+\d{1,2}(?::|$))"
 )
@@ -322,31 +322,38 @@ def _plausible_phone(text: str, start: int, raw: str) -> bool:
     return labelled or not _NOT_PHONE_LABEL.search(before)
 
 
+@functools.lru_cache(maxsize=4096)
+def _phone_matches(window: str) -> tuple[tuple[int, int, str, str], ...]:
+    """Valid phone numbers in a short window, trying each region in turn. Cached:
+    the same numbers (a support line, a hotline) recur across statements."""
+    for region in PHONE_REGIONS:
+        found = tuple(
+            (m.start, m.end, m.raw_string, phonenumbers.region_code_for_number(m.number) or region)
+            for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.VALID)
+        )
+        if found:
+            return found
+    return ()
+
+
 def phone(text: str) -> Iterator[RawHit]:
-    candidates = [m for m in _PHONE_CANDIDATE.finditer(text) if len(_DIGIT.findall(m.group())) >= 7]
-    if not candidates:
-        return
     seen: set[tuple[int, int]] = set()
-    for candidate in candidates:
+    for candidate in _PHONE_CANDIDATE.finditer(text):
+        raw = candidate.group()
+        digits = len(_DIGIT.findall(raw))
+        international = raw.startswith(("+", "00"))
+        if digits < (7 if international else 9):
+            continue  # cheaper to rule out here than in the matcher
         # Give the matcher a little context on each side (it looks at what precedes
         # and follows a number) but not the whole text.
         lo = max(0, candidate.start() - 3)
         hi = min(len(text), candidate.end() + 3)
-        window = text[lo:hi]
-        for region in PHONE_REGIONS:
-            found = False
-            for match in phonenumbers.PhoneNumberMatcher(
-                window, region, leniency=phonenumbers.Leniency.VALID
-            ):
-                span = (lo + match.start, lo + match.end)
-                if span in seen or not _plausible_phone(text, span[0], match.raw_string):
-                    continue
-                seen.add(span)
-                found = True
-                where = phonenumbers.region_code_for_number(match.number) or region
-                yield RawHit(span[0], span[1], "phone", where.lower())
-            if found:
-                break
+        for start, end, number, region in _phone_matches(text[lo:hi]):
+            span = (lo + start, lo + end)
+            if span in seen or not _plausible_phone(text, span[0], number):
+                continue
+            seen.add(span)
+            yield RawHit(span[0], span[1], "phone", region.lower())
 
 
 # Built-in detectors by name, strongest first: when two built-in hits overlap, the

@@ -247,6 +247,11 @@ class Scanner:
                     roles.append(step["role"])
         return Requirement(class_id, "with-approval", chain_id, tuple(dict.fromkeys(roles)))
 
+    @property
+    def term_pattern(self) -> re.Pattern[str] | None:
+        """The one compiled expression matching every data class term."""
+        return self._terms
+
     # -- scanning ------------------------------------------------------------------
 
     def requirement(self, class_id: str) -> Requirement:
