@@ -340,7 +340,8 @@ def test_scan_log_entries_points_into_the_yaml_file(repo: Path) -> None:
     assert ("20260314T094500Z-e5f6.yaml", 9, 15, "payment-card") in places  # folded block
     assert ("20260314T101500Z-q1w2.yaml", 6, 39, "pattern") in places  # after escapes
     assert "publication" not in result.out
-    assert "has no statement text to scan" in result.err
+    assert "1 of 5 documents have no statement text to scan" not in result.err
+    assert "20260314T100000Z-g7h8.yaml: no statement text to scan" in result.err
 
 
 def test_scan_template_skips_placeholders_and_applies_allowances() -> None:

@@ -22,6 +22,7 @@ from charter.scan import Allowance, Hit, Scanner, allowances_of, scan_document, 
 
 FORMATS = ("text", "json", "sarif")
 STDIN = "<stdin>"
+NO_TEXT = "no statement text to scan (only templates' bodies, log entries' text and points, Markdown bodies)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,9 +67,15 @@ def run(args: argparse.Namespace) -> int:
         _scan(label, text, absolute, root, documents, index, scanner, extra)
         for label, text, absolute in sources
     ]
+    empty = [r for r in results if r.note == NO_TEXT]
     for result in results:
-        if result.note:
+        if result.note and (result.note != NO_TEXT or len(empty) == 1):
             print(f"charter: note: {result.path}: {result.note}", file=sys.stderr)
+    if len(empty) > 1:
+        print(
+            f"charter: note: {len(empty)} of {len(results)} documents have no statement text to scan",
+            file=sys.stderr,
+        )
     if args.format == "json":
         _json(results, scanner, sys.stdout)
     elif args.format == "sarif":
@@ -138,7 +145,7 @@ def _scan(
     )
     scanned = scan_document(doc, index, text)
     if not scanned.fields:
-        result.note = f"a {doc.kind} has no statement text to scan"
+        result.note = NO_TEXT
     if extra:
         counted, allowed = scanner.split(scanned.hits, extra)
         result.hits, result.allowed = counted, [*scanned.allowed, *allowed]
