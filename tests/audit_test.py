@@ -228,3 +228,20 @@ def test_runs_on_this_repository(cli: CLI) -> None:
     run = cli("--root", str(root), "audit", "--format", "json")
     assert run.code == 0, run.err
     assert run.json()["head"]
+
+
+def test_output_to_a_device_writes_through_it(cli: CLI, story: dict[str, Any], tmp_path: Path) -> None:
+    """-o /dev/null must never replace the device with a regular file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text("utf-8")))
+    reader.start()
+    run = _audit(cli, story, "--format", "csv", "--output", str(fifo))
+    reader.join(timeout=30)
+    assert run.code == 0 and fifo.is_fifo()
+    assert got and got[0].startswith("commit,committed,")
+    assert _audit(cli, story, "--output", os.devnull).code == 0
+    assert Path(os.devnull).is_char_device()

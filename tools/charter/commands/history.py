@@ -93,6 +93,12 @@ def write(output: str | None, text: str) -> None:
         sys.stdout.write(text)
         return
     target = Path(output)
+    if target.exists() and not target.is_file():
+        # a device, FIFO or the like (/dev/null, /dev/stdout): write through it, never
+        # replace it with a regular file
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
