@@ -17,7 +17,8 @@ import pytest
 from charter import config as config_mod
 from charter import engine
 from charter.index import Index
-from charter.scan import Scanner, classes_in, scan_text, scanner_for
+from charter.model import Location
+from charter.scan import Allowance, Scanner, classes_in, scan_text, scanner_for
 from charter.scan.detectors import run_all
 from charter.scan.fields import align
 from charter.scan.normalise import normalise
@@ -217,6 +218,21 @@ def test_masks_never_reveal_the_value(index: Index) -> None:
     assert masked["payment-card"] == "••••••••••••1111"
     assert masked["secret"] == "<secret, 20 characters>"
     assert masked["url-credentials"] == "<url-credentials, 33 characters>"
+
+
+def test_allowances_match_exact_text_and_respect_their_detector(index: Index) -> None:
+    scanner = scanner_for(index)
+    here = Location("x.md", 1, 1)
+    hits = scanner.scan("Mail jane.doe@gmail.com or call +44 20 7946 0958.")
+    by_email = Allowance("jane.doe@gmail.com", "carol", "Her own published contact.", "email", here)
+    by_phone_detector = Allowance("jane.doe@gmail.com", "carol", "Wrong detector named.", "phone", here)
+    by_class = Allowance("+44 20 7946 0958", "carol", "Class-wide.", "customer-personal-data", here)
+    counted, allowed = scanner.split(hits, [by_email, by_class])
+    assert counted == [] and [a.detector for _, a in allowed] == ["email", "customer-personal-data"]
+    counted, allowed = scanner.split(hits, [by_phone_detector])
+    assert [h.detector for h in counted] == ["email", "phone"] and allowed == []
+    # A near miss is not an allowance.
+    assert scanner.split(hits, [Allowance("jane.doe@gmail.co", "carol", "Typo.", None, here)])[1] == []
 
 
 def test_requirements_come_from_the_disclosure_rule_and_chain(index: Index) -> None:
