@@ -699,3 +699,46 @@ def test_review_is_created_with_computed_metrics_and_never_overwritten(desk: Des
     assert again.code == 1 and "never overwritten" in again.err
     assert (desk.root / "incidents" / INCIDENT / "review.md").read_text("utf-8") == review
     assert desk.check().code == 0
+
+
+def test_rejected_draft_is_answered_not_waiting_and_never_late(desk: Desk) -> None:
+    desk.open()
+    draft, _ = desk.holding()
+    desk.ok(
+        "reject",
+        INCIDENT,
+        draft,
+        "--step",
+        "legal",
+        "--reason",
+        "denies what we have not ruled out",
+        who="lena",
+        now="2026-03-14T09:15:00Z",
+    )
+    status = desk.status("2026-03-15T09:00:00Z")
+    assert status["waiting"] == []
+    assert status["rejected"] == [
+        {
+            "draft": draft,
+            "channel": "x",
+            "author": "sam",
+            "rejections": [{"step": "legal", "by": "lena", "reason": "denies what we have not ruled out"}],
+        }
+    ]
+    assert status["metrics"]["approval_sla_missed"] == []
+    assert "APR003" not in desk.check().out
+    desk.ok("close", INCIDENT, who="cleo", now="2026-03-15T09:00:00Z")  # nothing open
+
+
+def test_status_of_a_closed_incident_stops_its_clocks(desk: Desk) -> None:
+    run_exercise(desk)
+    desk.ok("close", INCIDENT, "--override-reason", "exercise over", who="cleo", now="2026-03-15T12:00:00Z")
+    status = desk.status("2026-06-01T00:00:00Z")
+    assert status["closed"] == "2026-03-15T12:00:01+00:00"
+    assert status["next_update"] is None
+    assert [i["pending"] for i in status["injects"]] == [False, True]  # #1 was due before the close
+    deadlines = {d["obligation"]: d for d in status["deadlines"]}
+    assert deadlines["gdpr#art33"]["seconds_left"] == (44 * 60 + 40) * 60 - 1
+    text = desk("status", INCIDENT, now="2026-06-01T00:00:00Z").out
+    assert "closed Sun 2026-03-15 12:00 UTC, figures stop there" in text
+    assert "none: the incident is closed" in text

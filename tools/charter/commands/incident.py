@@ -462,7 +462,8 @@ def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:
     lines = [
         f"{'EXERCISE ' if report['exercise'] else ''}{report['incident']}: {report['title']}",
         f"  status {report['status']}, severity {report['severity']}, protocol {report['protocol']}",
-        f"  as of {_local(report['now'], zone)}",
+        f"  as of {_local(report['now'], zone)}"
+        + (f"; closed {_local(report['closed'], zone)}, figures stop there" if report["closed"] else ""),
         "",
         "Waiting for approval:",
     ]
@@ -488,6 +489,11 @@ def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:
                 f"    step {step['step']} ({step['role']}): {state}; can approve: {who}; "
                 f"due {_local(step['due'], zone)}{late}"
             )
+    if report["rejected"]:
+        lines.append("Rejected (not waiting; write a new draft):")
+        for row in report["rejected"]:
+            why = "; ".join(f"{r['step']} by {r['by']}: {r['reason']}" for r in row["rejections"])
+            lines.append(f"  draft {row['draft']} ({row['channel']}, by {row['author']}): {why}")
     if report["ready_to_publish"]:
         lines.append("Approved, not yet published:")
         lines.extend(f"  draft {row['draft']} ({row['channel']})" for row in report["ready_to_publish"])
@@ -516,6 +522,8 @@ def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:
     nxt = report["next_update"]
     if nxt:
         lines.append(f"  due {_local(nxt['due'], zone)} (every {nxt['every']}), {_left(nxt['seconds_left'])}")
+    elif report["status"] == "closed":
+        lines.append("  none: the incident is closed")
     else:
         lines.append("  no public statement yet")
     if report["override_reviews"]:

@@ -103,6 +103,12 @@ def cadence(
     return rows
 
 
+def rejected(verdict: approvals.Verdict) -> bool:
+    """True when a step's rejection stands with no approval since: the draft has its
+    answer and is not waiting for anyone."""
+    return any(step.rejection is not None and not step.approvers for step in verdict.steps)
+
+
 def compute(
     index: Index,
     incident: Document,
@@ -136,7 +142,9 @@ def compute(
                 value = _seconds(drafted, step.completed_at)
                 if value is not None:
                     per_step[req.step].append(value)
-            finished = step.completed_at or (None if step.overridden else when)
+            # A rejected, unpublished draft has had its answer: its open steps are not late.
+            abandoned = draft_id not in published and rejected(verdict)
+            finished = step.completed_at or (None if step.overridden or abandoned else when)
             if step.due is not None and finished is not None and finished > step.due:
                 sla_missed.append(
                     {

@@ -730,16 +730,35 @@ def deadlines(session: Session, incident_id: str) -> list[clocks.Deadline]:
 
 def status(session: Session, incident_id: str) -> dict[str, Any]:
     """Everything a crisis lead acts on, as plain data (rendered as text or JSON)."""
-    index, now = session.index, session.now
+    index = session.index
     incident = session.incident(incident_id)
     entries = session.entries(incident_id)
+    state = _status(session, incident)
+    # Once closed, nothing runs late any more: clocks for waiting items stop at the close.
+    now = metrics.end_of(incident, entries, session.now)
     current = approvals.severity_at(index, incident, entries, now)
     published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
-    waiting, ready = [], []
+    waiting: list[dict[str, Any]] = []
+    ready: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
     for entry in entries:
         if entry.data.get("type") != "draft" or approvals.entry_id(entry) in published:
             continue
         verdict = approvals.evaluate(index, incident, entries, approvals.entry_id(entry), now)
+        if metrics.rejected(verdict):
+            rejected.append(
+                {
+                    "draft": approvals.entry_id(entry),
+                    "channel": entry.data.get("channel"),
+                    "author": entry.data.get("by"),
+                    "rejections": [
+                        {"step": s.requirement.step, "by": s.rejection[0], "reason": s.rejection[2]}
+                        for s in verdict.steps
+                        if s.rejection is not None
+                    ],
+                }
+            )
+            continue
         steps: list[dict[str, Any]] = []
         row = {
             "draft": approvals.entry_id(entry),
@@ -765,7 +784,7 @@ def status(session: Session, incident_id: str) -> dict[str, Any]:
     found = deadlines(session, incident_id)
     pubs = metrics.public_publications(index, entries)
     next_update = None
-    if pubs:
+    if pubs and state != "closed":
         last = approvals.at_of(pubs[-1])
         every = metrics.update_every(index, incident, current)
         if last and every:
@@ -796,20 +815,24 @@ def status(session: Session, incident_id: str) -> dict[str, Any]:
         "title": incident.data.get("title"),
         "exercise": bool(incident.data.get("exercise")),
         "protocol": incident.data.get("protocol"),
-        "status": _status(session, incident),
+        "status": state,
         "severity": current,
-        "now": now.isoformat(),
+        "now": session.now.isoformat(),
+        "closed": now.isoformat() if state == "closed" else None,
         "waiting": waiting,
         "ready_to_publish": ready,
+        "rejected": rejected,
         "deadlines": [d.as_json(now) for d in found],
         "next_update": next_update,
         "override_reviews": follow_ups,
-        "injects": injects(session, incident, entries),
+        "injects": injects(session, incident, entries, now),
         "metrics": metrics.compute(index, incident, entries, found, now),
     }
 
 
-def injects(session: Session, incident: Document, entries: Sequence[Document]) -> list[dict[str, Any]]:
+def injects(
+    session: Session, incident: Document, entries: Sequence[Document], now: dt.datetime
+) -> list[dict[str, Any]]:
     if not incident.data.get("exercise"):
         return []
     protocol = session.index.get("protocol", str(incident.data.get("protocol")))
@@ -828,9 +851,7 @@ def injects(session: Session, incident: Document, entries: Sequence[Document]) -
                 "due": due.isoformat() if isinstance(due, dt.datetime) else None,
                 "text": item.get("text"),
                 "delivered": position in delivered,
-                "pending": bool(
-                    isinstance(due, dt.datetime) and due <= session.now and position not in delivered
-                ),
+                "pending": bool(isinstance(due, dt.datetime) and due <= now and position not in delivered),
             }
         )
     return rows
@@ -843,8 +864,6 @@ def open_items(session: Session, incident_id: str) -> list[str]:
     report = status(session, incident_id)
     items = []
     for row in report["waiting"]:
-        if any(step.get("rejected_by") for step in row["steps"]):
-            continue  # a rejected draft is not waiting for anyone
         steps = ", ".join(f"{s['step']} ({s['role']})" for s in row["steps"])
         items.append(f"draft {row['draft']} awaits approval: {steps}")
     for deadline in report["deadlines"]:
