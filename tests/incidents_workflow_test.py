@@ -742,3 +742,18 @@ def test_status_of_a_closed_incident_stops_its_clocks(desk: Desk) -> None:
     text = desk("status", INCIDENT, now="2026-06-01T00:00:00Z").out
     assert "closed Sun 2026-03-15 12:00 UTC, figures stop there" in text
     assert "none: the incident is closed" in text
+
+
+def test_scanner_finds_data_classes_without_flags(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    text = tmp_path / "t.txt"
+    text.write_text("Customer jane.doe@gmail.com says the Bluefin cluster is down.", "utf-8")
+    out = desk.ok(
+        "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
+    )
+    assert "data classes: customer-personal-data, security-details" in out
+    assert "step 'dpo'" in out and "may never be published" in out
+    draft = ID.search(out)
+    assert draft
+    entry = (desk.root / "incidents" / INCIDENT / "log" / f"{draft.group(1)}.yaml").read_text("utf-8")
+    assert "- customer-personal-data\n- security-details" in entry
