@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,30 @@ def test_python_dash_m_and_console_script(minimal_repo: Path) -> None:
         [sys.executable, "-m", "charter", "check", "--help"], capture_output=True, text=True, check=False
     )
     assert "example: charter check --format sarif" in done.stdout
+
+
+def test_parallel_loading_reports_exactly_what_sequential_loading_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from charter import config, engine
+
+    repo = tmp_path / "broken"
+    shutil.copytree(BROKEN, repo)
+    cfg = config.load(repo)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(engine, "CHUNK", 3)
+    sequential = engine.check(cfg, jobs=1)
+    parallel = engine.check(cfg, jobs=2)
+    assert parallel.findings == sequential.findings
+    assert [d.path for d in parallel.repository.documents] == [d.path for d in sequential.repository.documents]
+    assert parallel.repository.valid == sequential.repository.valid
+
+
+def test_fast_validator_agrees_with_jsonschema_on_every_example() -> None:
+    from charter import loading, schemas
+
+    for path in sorted((DATA / "examples").iterdir()):
+        doc = loading.load_file(path, path.name)
+        fast = schemas.fast_validator(doc.kind or "")
+        assert fast is not None
+        assert fast.is_valid(doc.data) == schemas.validator(doc.kind or "").is_valid(doc.data), path.name

@@ -4,6 +4,7 @@ audit) goes through :func:`load_repository` so none re-parses on its own."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -86,33 +87,62 @@ def _leaves(root: Path, link: Path) -> Finding | None:
     )
 
 
+def _load_one(filename: Path, rel: str, config: Config) -> tuple[Document | None, list[Finding], bool]:
+    try:
+        doc = loading.load_file(filename, rel, max_bytes=config.max_file_bytes)
+    except loading.LoadFailed as exc:
+        return (
+            None,
+            [Finding(p.rule, Severity.ERROR, p.message, p.location, p.hint) for p in exc.problems],
+            False,
+        )
+    problem = schemas.kind_finding(doc)
+    if problem is not None:
+        return None, [problem], False
+    errors = schemas.validate(doc)
+    return doc, errors, not errors
+
+
+_WORKER_CONFIG: Config | None = None
+
+
+def _load_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[Document | None, list[Finding], bool]]:
+    assert _WORKER_CONFIG is not None
+    return [_load_one(filename, rel, _WORKER_CONFIG) for filename, rel in chunk]
+
+
+PARALLEL_THRESHOLD = 2000  # below this, starting workers costs more than it saves
+CHUNK = 500
+
+
 def load_documents(
-    files: Iterable[tuple[Path, str]], config: Config
+    files: Sequence[tuple[Path, str]], config: Config, jobs: int = 1
 ) -> tuple[list[Document], list[Finding], set[str]]:
+    """Load and validate files; with ``jobs`` > 1 and enough files, in worker
+    processes (fork). Results keep the order of ``files``."""
+    global _WORKER_CONFIG
+    results: Iterable[tuple[Document | None, list[Finding], bool]]
+    if jobs > 1 and len(files) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+        _WORKER_CONFIG = config
+        chunks = [list(files[i : i + CHUNK]) for i in range(0, len(files), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = [item for part in pool.imap(_load_chunk, chunks) for item in part]
+        _WORKER_CONFIG = None
+    else:
+        results = (_load_one(filename, rel, config) for filename, rel in files)
     documents: list[Document] = []
     findings: list[Finding] = []
     valid: set[str] = set()
-    for filename, rel in files:
-        try:
-            doc = loading.load_file(filename, rel, max_bytes=config.max_file_bytes)
-        except loading.LoadFailed as exc:
-            findings.extend(
-                Finding(p.rule, Severity.ERROR, p.message, p.location, p.hint) for p in exc.problems
-            )
-            continue
-        problem = schemas.kind_finding(doc)
-        if problem is not None:
-            findings.append(problem)
-            continue
-        errors = schemas.validate(doc)
-        findings.extend(errors)
-        documents.append(doc)
-        if not errors:
-            valid.add(rel)
+    for doc, problems, ok in results:
+        findings.extend(problems)
+        if doc is not None:
+            documents.append(doc)
+            if ok:
+                valid.add(doc.path)
     return documents, findings, valid
 
 
-def load_repository(config: Config, extra: Sequence[Path] = ()) -> Repository:
+def load_repository(config: Config, extra: Sequence[Path] = (), *, jobs: int = 1) -> Repository:
     files: list[tuple[Path, str]] = []
     findings: list[Finding] = []
     seen: set[str] = set()
@@ -182,9 +212,14 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
 
 
 def check(
-    config: Config, paths: Sequence[str] = (), *, strict: bool = False, extra: Sequence[Path] = ()
+    config: Config,
+    paths: Sequence[str] = (),
+    *,
+    strict: bool = False,
+    extra: Sequence[Path] = (),
+    jobs: int = 1,
 ) -> Result:
-    repo = load_repository(config, extra)
+    repo = load_repository(config, extra, jobs=jobs)
     context = checks.Context(repo.index, config)
     raw = [*repo.findings, *checks.run(context), *_suppression_findings(repo.documents)]
     docs = {doc.path: doc for doc in repo.documents}

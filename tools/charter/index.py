@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from charter import schemas
@@ -46,9 +45,9 @@ class Reference:
 
 def incident_of(doc: Document) -> str | None:
     """The incident folder a document lives in (incidents/<id>/...), if any."""
-    parts = PurePosixPath(doc.path).parts
-    for position, part in enumerate(parts[:-1]):
-        if part == "incidents" and position + 1 < len(parts) - 1:
+    parts = doc.path.split("/")
+    for position, part in enumerate(parts[:-2]):
+        if part == "incidents":
             return parts[position + 1]
     return None
 
@@ -58,7 +57,7 @@ def identity(doc: Document) -> str | None:
     ``<incident>/<file stem>``."""
     if doc.kind == "log-entry":
         incident = incident_of(doc)
-        stem = PurePosixPath(doc.path).stem
+        stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         return f"{incident}/{stem}" if incident else stem
     return doc.id
 
@@ -71,8 +70,11 @@ class Index:
         self.by_kind: dict[str, dict[str, Document]] = {}
         self.parts: dict[str, dict[str, tuple[Document, Path]]] = {kind: {} for kind in _PARTS}
         self.findings: list[Finding] = []
+        self._entries: dict[str, list[Document]] = {}
         for doc in documents:
             self._add(doc)
+        for entries in self._entries.values():
+            entries.sort(key=lambda d: (parse_time(d.data.get("at")) or _EPOCH, d.path))
         self.references: list[Reference] = list(self._references())
 
     def _add(self, doc: Document) -> None:
@@ -95,6 +97,8 @@ class Index:
             )
             return
         table[key] = doc
+        if kind == "log-entry" and "/" in key:
+            self._entries.setdefault(key.rsplit("/", 1)[0], []).append(doc)
         for part_kind, (owner_kind, field) in _PARTS.items():
             if kind != owner_kind:
                 continue
@@ -138,11 +142,7 @@ class Index:
 
     def incident_entries(self, incident: str) -> list[Document]:
         """Log entries of one incident, oldest first (event time, then file name)."""
-        entries = [
-            doc for key, doc in self.by_kind.get("log-entry", {}).items() if key.startswith(f"{incident}/")
-        ]
-        entries.sort(key=lambda d: (parse_time(d.data.get("at")) or _EPOCH, d.path))
-        return entries
+        return list(self._entries.get(incident, ()))
 
     def value(self, doc: Document, *path: Any) -> Any:
         node: Any = doc.data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from charter.checks import Context, register
 from charter.index import incident_of
@@ -22,7 +21,7 @@ def layout(ctx: Context) -> Iterator[Finding]:
     folders = ctx.config.folders
     for doc in ctx.index.documents:
         kind = doc.kind
-        parts = PurePosixPath(doc.path).parts
+        parts = tuple(doc.path.split("/"))
         top = parts[0] if parts else ""
         allowed = folders.get(top)
         if allowed is not None and kind not in allowed:
@@ -55,7 +54,7 @@ def _incident_layout(ctx: Context, doc, parts: tuple[str, ...]) -> Iterator[Find
                 doc.where(("kind",)),
                 "a log entry must live in incidents/<incident-id>/log/",
             )
-        stem = PurePosixPath(name).stem
+        stem = name.rsplit(".", 1)[0]
         if not ENTRY_NAME.match(stem) or not name.endswith(".yaml"):
             yield ctx.finding(
                 "LAY003",

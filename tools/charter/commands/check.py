@@ -6,6 +6,7 @@ error."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from charter import checks, engine, report
@@ -23,6 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
         "--show-suppressed", action="store_true", help="also list suppressed findings and their reasons"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for loading (default: one per core; 1 disables)",
     )
 
 
@@ -44,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
             extra.append(absolute)
     if "" in selected:
         selected = []
-    result = engine.check(config, selected, strict=args.strict, extra=extra)
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be 0 (automatic) or more, not {args.jobs}")
+    jobs = args.jobs or (os.cpu_count() or 1)
+    result = engine.check(config, selected, strict=args.strict, extra=extra, jobs=jobs)
     report.emit(
         args.format,
         result.findings,
