@@ -153,7 +153,7 @@ def test_approvals_that_cannot_count_are_flagged(desk: Desk) -> None:
     assert messages == [
         "this approval does not count: 'lena' decided on text that differs from the draft's",
         "this approval does not count: 'priya' approved their own draft (separation of duties)",
-        "this approval does not count: 'sam' is not a member of role 'legal-counsel'",
+        "this approval does not count: 'sam' was not a member of role 'legal-counsel' at the time",
     ]
 
 
@@ -201,3 +201,27 @@ def test_real_incidents_do_not_count_as_exercises(desk: Desk) -> None:
     desk.open(exercise=False)
     [finding] = findings(desk, "APR005")
     assert "cleo (never)" in finding["message"]
+
+
+def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp_path: Path) -> None:
+    from incidents_merge_test import git
+
+    git(desk.root, "init", "-q", "-b", "main")
+    git(desk.root, "add", "-A")
+    git(desk.root, "commit", "-q", "-m", "Roles as they were", when="2026-03-14T08:00:00+00:00")
+    desk.open()
+    ref, _ = desk.holding()
+    desk.ok("approve", INCIDENT, ref, "--step", "pr", who="priya", now="2026-03-14T09:11:00Z")
+    desk.ok("approve", INCIDENT, ref, "--step", "legal", who="lena", now="2026-03-14T09:12:00Z")
+    desk.ok("publish", INCIDENT, ref, who="sam", now="2026-03-14T09:13:00Z")
+    git(desk.root, "add", "-A")
+    git(desk.root, "commit", "-q", "-m", "Incident record", when="2026-03-14T10:00:00+00:00")
+    role = desk.root / "policies" / "roles" / "legal-counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("  - lena\n", ""), "utf-8")
+    git(desk.root, "commit", "-q", "-am", "Lena moves to another team", when="2026-04-01T10:00:00+00:00")
+    assert findings(desk, "APR001") == [] and findings(desk, "APR002") == []
+    # Without the history there is no evidence she was a member: the publication fails.
+    plain = tmp_path / "plain"
+    shutil.copytree(desk.root, plain, ignore=shutil.ignore_patterns(".git"))
+    [finding] = findings(Desk(plain), "APR001")
+    assert "'lena' is not a member of role 'legal-counsel'" in finding["message"]

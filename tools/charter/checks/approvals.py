@@ -34,17 +34,18 @@ def _entry(entries: list[Document], ref: object) -> Document | None:
 def publications(ctx: Context) -> Iterator[Finding]:
     now = _now(ctx)
     index = ctx.index
+    membership = approvals.Membership(index, ctx.config.root)
     for incident in index.of_kind("incident"):
         entries = index.incident_entries(str(incident.id))
         drafts = {approvals.entry_id(e): e for e in entries if e.data.get("type") == "draft"}
         for entry in entries:
             kind = entry.data.get("type")
             if kind == "publication":
-                yield from _publication(ctx, incident, entries, entry)
+                yield from _publication(ctx, incident, entries, entry, membership)
             elif kind in ("approval", "rejection"):
-                yield from _decision(ctx, drafts.get(str(entry.data.get("draft"))), entry)
+                yield from _decision(ctx, drafts.get(str(entry.data.get("draft"))), entry, membership)
         end = metrics.end_of(incident, entries, now)
-        report = metrics.compute(index, incident, entries, [], end)
+        report = metrics.compute(index, incident, entries, [], end, membership)
         for miss in report["approval_sla_missed"]:
             draft = drafts.get(miss["draft"])
             if draft is None:
@@ -74,13 +75,19 @@ def publications(ctx: Context) -> Iterator[Finding]:
 
 
 def _publication(
-    ctx: Context, incident: Document, entries: list[Document], entry: Document
+    ctx: Context,
+    incident: Document,
+    entries: list[Document],
+    entry: Document,
+    membership: approvals.Membership,
 ) -> Iterator[Finding]:
     at = parse_time(entry.data.get("at"))
     draft_ref = str(entry.data.get("draft"))
     if at is None or _entry(entries, draft_ref) is None:
         return  # schema and reference rules report these
-    verdict = approvals.evaluate(ctx.index, incident, entries, draft_ref, at, entry.data.get("sha256"))
+    verdict = approvals.evaluate(
+        ctx.index, incident, entries, draft_ref, at, entry.data.get("sha256"), membership
+    )
     if verdict.ok:
         return
     yield ctx.finding(
@@ -92,16 +99,19 @@ def _publication(
     )
 
 
-def _decision(ctx: Context, draft: Document | None, entry: Document) -> Iterator[Finding]:
-    if draft is None:
+def _decision(
+    ctx: Context, draft: Document | None, entry: Document, membership: approvals.Membership
+) -> Iterator[Finding]:
+    when = parse_time(entry.data.get("at"))
+    if draft is None or when is None:
         return
     who = entry.data.get("by")
     role = str(entry.data.get("role"))
     problem = None
     if entry.data.get("type") == "approval" and who == draft.data.get("by"):
         problem = f"{who!r} approved their own draft (separation of duties)"
-    elif who not in approvals.members(ctx.index, role):
-        problem = f"{who!r} is not a member of role {role!r}"
+    elif not membership.held(who, role, when):
+        problem = f"{who!r} was not a member of role {role!r} at the time"
     elif entry.data.get("sha256") != approvals.sha256_text(str(draft.data.get("text", ""))):
         problem = f"{who!r} decided on text that differs from the draft's"
     if problem:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from charter import durations
+from charter import durations, loading
+from charter.errors import FatalError
 from charter.index import Index, parse_time
 from charter.model import Document
 
@@ -71,6 +72,53 @@ def draft_classes(index: Index, draft: Document) -> list[str]:
 def members(index: Index, role: str) -> set[str]:
     doc = index.get("role", role)
     return set(doc.data.get("members") or ()) if doc else set()
+
+
+class Membership:
+    """Whether someone held a role when they acted: a member in the role document as
+    it is now, or — only asked when they are not, so a check costs nothing extra
+    normally — a member in the role file as committed at that time. People who leave
+    a role later do not turn past approvals into errors."""
+
+    def __init__(self, index: Index, root: Path | None = None) -> None:
+        self.index = index
+        self.root = root
+        self._history: Any = None
+        self._loaded = False
+        self._cache: dict[tuple[str, str], set[str]] = {}
+
+    def held(self, person: object, role: str, when: dt.datetime) -> bool:
+        if person in members(self.index, role):
+            return True
+        return isinstance(person, str) and person in self._members_then(role, when)
+
+    def _members_then(self, role: str, when: dt.datetime) -> set[str]:
+        doc = self.index.get("role", role)
+        if doc is None or self.root is None:
+            return set()
+        if not self._loaded:
+            from charter import history
+
+            self._loaded = True
+            try:
+                self._history = history.History.load(self.root)
+            except FatalError:
+                self._history = None
+        found = self._history
+        commit = found.at(when) if found is not None else None
+        if commit is None:
+            return set()
+        key = (role, commit.sha)
+        if key not in self._cache:
+            self._cache[key] = set()
+            old_path = found.path_at(doc.path, commit.sha)
+            if old_path is not None:
+                try:
+                    then = loading.load_text(found.read(commit.sha, old_path).decode("utf-8"), old_path)
+                    self._cache[key] = {str(m) for m in then.data.get("members") or ()}
+                except (FatalError, loading.LoadFailed, UnicodeDecodeError):
+                    pass
+        return self._cache[key]
 
 
 def severity_at(index: Index, incident: Document, entries: Sequence[Document], when: dt.datetime) -> str:
@@ -272,9 +320,11 @@ def evaluate(
     draft_ref: str,
     at: dt.datetime,
     sha: str | None = None,
+    membership: Membership | None = None,
 ) -> Verdict:
     """Whether publishing draft ``draft_ref`` (text hash ``sha``) at ``at`` is allowed.
     ``entries`` is the incident log in event order."""
+    held = (membership or Membership(index)).held
     draft = find_draft(entries, draft_ref)
     verdict = Verdict(draft, draft_ref, at)
     if draft is None:
@@ -306,13 +356,12 @@ def evaluate(
         if drafted is not None and req.sla:
             sla = durations.parse(req.sla)
             result.due = drafted + sla.fixed if sla else None
-        role_members = members(index, req.role)
         cut = -1
         for position, entry in related:
             moment = at_of(entry)
             if entry.data.get("type") != "rejection" or not _matches(entry, req) or moment is None:
                 continue
-            if moment <= at and entry.data.get("by") in role_members:
+            if moment <= at and held(entry.data.get("by"), req.role, moment):
                 cut = position
                 result.rejection = (str(entry.data.get("by")), moment, str(entry.data.get("rationale", "")))
         seen: set[str] = set()
@@ -327,7 +376,7 @@ def evaluate(
             if who == author:
                 result.ignored.append(f"{who!r} is the draft's author")
                 continue
-            if who not in role_members:
+            if not held(who, req.role, moment):
                 result.ignored.append(f"{who!r} is not a member of role {req.role!r}")
                 continue
             if entry.data.get("sha256") != expected:
@@ -347,7 +396,7 @@ def evaluate(
         if result.satisfied:
             result.rejection = None
         verdict.steps.append(result)
-    _apply_override(index, verdict, [e for _, e in related if e.data.get("type") == "override"])
+    _apply_override(index, verdict, [e for _, e in related if e.data.get("type") == "override"], held)
     return verdict
 
 
@@ -357,11 +406,16 @@ def override_allowed(index: Index, chain_id: str, role: str) -> bool:
     return role in (override.get("roles") or ())
 
 
-def _apply_override(index: Index, verdict: Verdict, overrides: Iterable[Document]) -> None:
+def _apply_override(
+    index: Index,
+    verdict: Verdict,
+    overrides: Iterable[Document],
+    held: Callable[[object, str, dt.datetime], bool],
+) -> None:
     for entry in overrides:
         moment = at_of(entry)
         role = str(entry.data.get("role"))
-        if moment is None or moment > verdict.at or entry.data.get("by") not in members(index, role):
+        if moment is None or moment > verdict.at or not held(entry.data.get("by"), role, moment):
             continue
         covered = [
             step

@@ -115,6 +115,7 @@ def compute(
     entries: Sequence[Document],
     deadlines: Sequence[Deadline],
     now: dt.datetime,
+    membership: approvals.Membership | None = None,
 ) -> dict[str, Any]:
     stamps = incident.data.get("timestamps") or {}
     started, detected = parse_time(stamps.get("started")), parse_time(stamps.get("detected"))
@@ -131,7 +132,7 @@ def compute(
         draft_id = approvals.entry_id(draft)
         drafted = approvals.at_of(draft)
         when = published.get(draft_id) or end_of(incident, entries, now)
-        verdict = approvals.evaluate(index, incident, entries, draft_id, when)
+        verdict = approvals.evaluate(index, incident, entries, draft_id, when, membership=membership)
         for step in verdict.steps:
             req = step.requirement
             for _who, moment, _ref in step.approvers:

@@ -591,7 +591,8 @@ def publish(
     if any(e.data.get("type") == "publication" and e.data.get("draft") == draft_id for e in entries):
         raise Refused(f"draft {draft_id} is already published")
     sha = approvals.sha256_text(str(draft_doc.data.get("text", "")))
-    verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha)
+    membership = approvals.Membership(session.index, session.root)
+    verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha, membership)
     if not verdict.ok and override_reason:
         if verdict.forbidden or verdict.problems:
             raise Refused("an emergency override cannot publish this:\n  " + "\n  ".join(verdict.reasons()))
@@ -618,7 +619,8 @@ def publish(
         )
         session = reload(session)
         entries = session.entries(incident_id)
-        verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha)
+        membership = approvals.Membership(session.index, session.root)
+        verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha, membership)
     if not verdict.ok:
         raise Refused(
             f"publication of draft {draft_id} refused:\n  "
