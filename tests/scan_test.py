@@ -88,6 +88,12 @@ def test_offsets_point_back_to_the_original_characters() -> None:
 def test_placeholders_are_blanked_only_when_asked() -> None:
     assert normalise("Hi {{ customer_email }}!", placeholders=True).text == "Hi  !"
     assert "customer_email" in normalise("Hi {{ customer_email }}!").text
+    assert normalise("{{ name | upper }} {{ a.b }}", placeholders=True).text == "   "
+
+
+def test_braces_do_not_hide_a_value(index: Index) -> None:
+    hits = scan_text("Card {{ 4111 1111 1111 1111 }} and {{jane.doe@gmail.com}}", index)
+    assert [h.detector for h in hits] == ["payment-card", "email"]
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,7 @@ def _scan(
                     result.note = "no known 'kind'; scanned as plain text"
                     doc = None
     if doc is None:
-        hits = scanner.scan(text, placeholders=False)
+        hits = scanner.scan(text)
         result.hits, result.allowed = scanner.split(hits, extra)
         return result
     # A document found in the repository is reported under the name it was given.

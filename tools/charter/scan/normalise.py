@@ -187,7 +187,11 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 _LINK = re.compile(r"(!?\[)[^\]\n]*(\])(\()[^()\s]*(?:\s+\"[^\"\n]*\")?(\))")
 _STARS = re.compile(r"\*+|~~+|`+")
 _UNDERSCORES = re.compile(r"_+")
-_PLACEHOLDER = re.compile(r"\{\{[^{}\n]{0,200}\}\}|\{%[^{}\n]{0,200}%\}")
+# A placeholder is a name (with optional dotted parts and filters), nothing else:
+# "{{ 4111 1111 1111 1111 }}" is text in braces, not a placeholder, and is scanned.
+_PLACEHOLDER = re.compile(
+    r"\{\{\s*[A-Za-z_][A-Za-z0-9_.]{0,80}(?:\s*\|\s*[A-Za-z_][A-Za-z0-9_]{0,40})*\s*\}\}"
+)
 
 
 def _markup_edits(text: str, placeholders: bool) -> dict[int, str]:
