@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charter import history
+from charter.errors import FatalError
 
 # incidents/<incident id>/log/<entry>.yaml, possibly below a sub-folder of the work
 # tree when the Charter root is not the top of the git repository.
@@ -39,6 +40,8 @@ def is_log_entry(path: str) -> bool:
 def staged_changes(cwd: Path) -> list[Change]:
     """Staged changes against HEAD (nothing when HEAD does not exist yet), renames
     detected, paths relative to the top of the work tree."""
+    if history.run_git(cwd, "rev-parse", "--git-dir", check=False).returncode:
+        raise FatalError(f"git: {str(cwd)!r} is not inside a git repository")
     if history.run_git(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).returncode:
         return []
     raw = history.run_git(
@@ -141,21 +144,28 @@ def yaml_text(filenames: Iterable[str]) -> list[str]:
         data = _read(name)
         if data is None:
             continue
+        if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+            problems.append(f"{name}:1:1: encoded as UTF-16 or UTF-32, not UTF-8: save it as UTF-8")
+            continue
         if b"\0" in data:
             problems.append(f"{name}:1:1: contains NUL bytes: binary data, not YAML text")
             continue
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            problems.append(f"{name}:{line}:1: not UTF-8 text (byte {exc.start})")
+            line, col = _line_col(data, exc.start)
+            problems.append(f"{name}:{line}:{col}: not UTF-8 text (byte 0x{data[exc.start]:02x})")
             continue
         match = _BINARY_TAG.search(data)
         if match:
-            line = data[: match.start()].count(b"\n") + 1
-            col = match.start() - (data.rfind(b"\n", 0, match.start()) + 1) + 1
+            line, col = _line_col(data, match.start())
             problems.append(f"{name}:{line}:{col}: '!!binary' value: keep binary files out of YAML")
     return problems
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
 
 
 def _read(name: str) -> bytes | None:

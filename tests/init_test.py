@@ -1,0 +1,384 @@
+"""'charter init' end to end: the new repository is a real git repository whose first
+commit passes 'charter check' (only the deliberate placeholder warnings), builds its
+handbook with 'mkdocs build --strict', passes 'pre-commit run --all-files', and whose
+CI workflow validates against the GitHub and GitLab schemas and runs green."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from charter import starter
+from conftest import run_cli
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+ORG = "Acme Rail & Freight Ltd"
+DOMAIN = "acme-rail.example"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Ada Example",
+    "GIT_AUTHOR_EMAIL": "ada@acme-rail.example",
+    "GIT_COMMITTER_NAME": "Ada Example",
+    "GIT_COMMITTER_EMAIL": "ada@acme-rail.example",
+    "GIT_AUTHOR_DATE": "2026-03-02T09:00:00+00:00",
+    "GIT_COMMITTER_DATE": "2026-03-02T09:00:00+00:00",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+# Warnings a brand-new repository has on purpose: its people are placeholders
+# (PPL004), and nobody has exercised its protocols yet (APR005).
+EXPECTED_WARNINGS = {"PPL004", "APR005"}
+
+
+def tool_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CHARTER_AUDIENCE",)}
+    env.update(GIT_ENV)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PRE_COMMIT_HOME"] = str(tmp / "pre-commit-home")
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    return env
+
+
+def init(parent: Path, name: str, *args: str) -> Path:
+    target = parent / name
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in GIT_ENV.items():
+            patch.setenv(key, value)
+        result = run_cli("init", str(target), *args)
+    assert result.code == 0, result.err
+    return target
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("init")
+
+
+@pytest.fixture(scope="module")
+def repo(home: Path) -> Path:
+    return init(home, "acme", "--org", ORG, "--domain", DOMAIN, "--ci", "github")
+
+
+@pytest.fixture(scope="module")
+def gitlab_repo(home: Path) -> Path:
+    return init(home, "oneill", "--org", "O'Neill Media", "--domain", "oneill.example", "--ci", "gitlab")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def run(repo: Path, command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", command], cwd=repo, env=env, capture_output=True, text=True,
+        check=False, timeout=600,
+    )
+
+
+def check_json(repo: Path) -> dict[str, Any]:
+    result = run_cli("--root", str(repo), "check", "--format", "json")
+    assert result.code == 0, result.out
+    data: dict[str, Any] = result.json()
+    return data
+
+
+# -- the repository ------------------------------------------------------------------
+
+
+def test_result_is_one_clean_commit(repo: Path) -> None:
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    log = git(repo, "log", "--format=%an <%ae>|%s").splitlines()
+    assert log == ["Ada Example <ada@acme-rail.example>|Start the governance repository from Charter 0.1.0"]
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    tracked = set(git(repo, "ls-files").splitlines())
+    for required in (
+        "charter.yaml", "mkdocs.yml", "README.md", ".gitignore", ".pre-commit-config.yaml",
+        ".github/workflows/charter.yml", ".github/CODEOWNERS", ".vscode/settings.json",
+        "docs/index.md", "incidents/.gitkeep", "schemas/role.schema.json", "schemas/common.schema.json",
+        "policies/sensitive-data-disclosure.md", "protocols/chains/policy-change.yaml",
+    ):
+        assert required in tracked, required
+    assert not any(path.startswith(".gitlab") for path in tracked)
+
+
+def test_check_passes_with_only_the_deliberate_warnings(repo: Path) -> None:
+    report = check_json(repo)
+    rules = {f["rule"] for f in report["findings"]}
+    assert report["summary"]["errors"] == 0
+    assert rules <= EXPECTED_WARNINGS, rules
+    people = sorted(p.stem for p in (repo / "policies" / "people").glob("*.yaml"))
+    flagged = sorted(re.search(r"'(.+)'", f["message"]).group(1)  # type: ignore[union-attr]
+                     for f in report["findings"] if f["rule"] == "PPL004")
+    assert people and flagged == people
+    text = run_cli("--root", str(repo), "check", str(repo / "policies/people/legal-counsel-1.yaml"))
+    assert "PPL004 warning: person 'legal-counsel-1' is a placeholder" in text.out
+    assert "hint: fill in the real name, emails and code_host, then delete 'placeholder: true'" in text.out
+
+
+def test_people_are_placeholders_and_no_example_data_is_left(repo: Path) -> None:
+    reference = starter.reference_root()
+    examples = [yaml.safe_load(p.read_text("utf-8")) for p in (reference / "policies" / "people").glob("*.yaml")]
+    assert examples
+    needles = ["example.com", "Example Organisation", "Example Org "]
+    for person in examples:
+        needles += [person["id"], person["name"], *person["emails"]]
+    for path in repo.rglob("*"):
+        if ".git" in path.parts or not path.is_file() or path.parts[-2:-1] == ("schemas",):
+            continue
+        text = path.read_text("utf-8")
+        for needle in needles:
+            assert needle not in text, f"{needle!r} left in {path.relative_to(repo)}"
+    person = yaml.safe_load((repo / "policies" / "people" / "legal-counsel-1.yaml").read_text("utf-8"))
+    assert person["placeholder"] is True
+    assert person["emails"] == ["legal-counsel-1@acme-rail.example"]
+    assert person["code_host"] == "@acme-rail-legal-counsel-1"
+    role = yaml.safe_load((repo / "policies" / "roles" / "legal-counsel.yaml").read_text("utf-8"))
+    assert "legal-counsel-1" in role["members"]
+
+
+def test_organisation_and_domain_are_substituted(repo: Path) -> None:
+    config = yaml.safe_load((repo / "charter.yaml").read_text("utf-8"))
+    assert config["organisation"] == {"name": ORG, "domain": DOMAIN}
+    assert yaml.safe_load((repo / "mkdocs.yml").read_text("utf-8"))["site_name"] == f"{ORG} handbook"
+    newsroom = yaml.safe_load((repo / "protocols" / "channels" / "newsroom.yaml").read_text("utf-8").split("\n", 1)[1])
+    assert newsroom["url"] == f"https://www.{DOMAIN}/newsroom"
+    security = (repo / "policies" / "data-classes" / "security-incident-details.yaml").read_text("utf-8")
+    assert r"\.corp\.acme-rail\.example\b" in security  # escaped inside the detector's regex too
+    assert f"{ORG} Inc." in (repo / "protocols" / "templates" / "sec-8k-item-1-05.md").read_text("utf-8")
+
+
+def test_review_dates_start_on_the_day_of_adoption(repo: Path) -> None:
+    today = __import__("datetime").date.today().isoformat()
+    role = yaml.safe_load((repo / "policies" / "roles" / "legal-counsel.yaml").read_text("utf-8"))
+    assert role["review"]["last"] == today
+    policy = (repo / "policies" / "sensitive-data-disclosure.md").read_text("utf-8")
+    assert f"last: {today}" in policy
+
+
+def test_editor_integration(repo: Path) -> None:
+    settings = json.loads((repo / ".vscode" / "settings.json").read_text("utf-8"))["yaml.schemas"]
+    tracked = git(repo, "ls-files").splitlines()
+    for schema, patterns in settings.items():
+        assert (repo / schema).is_file(), schema
+        kind = Path(schema).name.removesuffix(".schema.json")
+        for pattern in patterns:
+            matched = [p for p in tracked if fnmatch.fnmatch(p, pattern)]
+            if kind in ("incident", "log-entry"):
+                continue  # no incidents yet
+            assert matched, pattern
+            for path in matched:
+                if path.endswith(".yaml") and kind != "config":
+                    assert yaml.safe_load((repo / path).read_text("utf-8"))["kind"] == kind
+    # every YAML document names its schema in a modeline that resolves from the file
+    for path in tracked:
+        if path.startswith(("policies/", "protocols/")) and path.endswith(".yaml"):
+            first, rest = (repo / path).read_text("utf-8").split("\n", 1)
+            assert first.startswith("# yaml-language-server: $schema="), path
+            schema = (repo / path).parent / first.split("=", 1)[1]
+            assert schema.resolve().is_file(), path
+            assert schema.name == f"{yaml.safe_load(rest)['kind']}.schema.json"
+    # the editor copy of the schemas resolves its $refs relative to the files
+    role_schema = json.loads((repo / "schemas" / "role.schema.json").read_text("utf-8"))
+    assert "$id" not in role_schema
+    assert role_schema["allOf"][0]["$ref"].startswith("common.schema.json#")
+
+
+def test_codeowners_is_in_sync(repo: Path) -> None:
+    result = run_cli("--root", str(repo), "codeowners", "--check")
+    assert result.code == 0, result.out
+    assert "@acme-rail-legal-counsel-1" in (repo / ".github" / "CODEOWNERS").read_text("utf-8")
+
+
+@pytest.mark.slow
+def test_handbook_builds_strict(repo: Path, home: Path) -> None:
+    done = run(repo, "mkdocs build --strict --site-dir ../acme-site", tool_env(home))
+    assert done.returncode == 0, done.stderr[-3000:]
+    site = home / "acme-site"
+    assert "Acme Rail &amp; Freight Ltd handbook" in (site / "index.html").read_text("utf-8")
+    assert (site / "proposing-a-change" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_pre_commit_passes_and_guards(repo: Path, home: Path) -> None:
+    env = tool_env(home)
+    done = run(repo, "pre-commit run --all-files", env)
+    assert done.returncode == 0, done.stdout[-3000:]
+    for hook in ("charter check", "charter codeowners --check", "incident logs are append-only", "trailing whitespace"):
+        assert re.search(rf"^{re.escape(hook)}\.+Passed$", done.stdout, re.M), hook
+
+
+# -- options and refusals ------------------------------------------------------------
+
+
+def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine\n")
+    result = run_cli("init", str(target))
+    assert result.code == 2
+    assert result.err == (
+        f"charter: error: {str(target)!r} is not empty (1 entry: 'notes.txt'); charter init never "
+        "overwrites files: choose a new or empty directory\n"
+    )
+    assert sorted(os.listdir(target)) == ["notes.txt"]
+    hidden = tmp_path / "hidden"
+    (hidden / ".git").mkdir(parents=True)
+    assert run_cli("init", str(hidden)).code == 2
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = run_cli("init", str(a_file))
+    assert result.code == 2
+    assert "exists and is not a directory" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--org", "Acme: the company"), "--org 'Acme: the company': it must not contain ': '"),
+        (("--org=-dash",), "it must start with a letter or digit, not '-'"),
+        (("--org", 'Say "hi"'), "it must not contain '\"'"),
+        (("--domain", "not a domain"), "--domain 'not a domain' is not a domain name"),
+        (("--domain", "localhost"), "--domain 'localhost' is not a domain name"),
+        (("--ci", "jenkins"), "invalid choice: 'jenkins'"),
+    ],
+)
+def test_bad_options_create_nothing(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    target = tmp_path / "new"
+    result = run_cli("init", str(target), *args)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert not target.exists()
+
+
+def test_gitlab_flavour(gitlab_repo: Path) -> None:
+    tracked = set(git(gitlab_repo, "ls-files").splitlines())
+    assert {".gitlab-ci.yml", "CODEOWNERS"} <= tracked
+    assert not any(path.startswith(".github/") for path in tracked)
+    assert "[Policies]" in (gitlab_repo / "CODEOWNERS").read_text("utf-8")
+    assert run_cli("--root", str(gitlab_repo), "codeowners", "--check", "--syntax", "gitlab").code == 0
+    config = yaml.safe_load((gitlab_repo / ".pre-commit-config.yaml").read_text("utf-8"))
+    entries = {hook["id"]: hook["entry"] for hook in config["repos"][0]["hooks"]}
+    assert entries["charter-codeowners"] == "charter codeowners --check --syntax gitlab"
+    # an apostrophe in the name survives YAML and Markdown
+    assert check_json(gitlab_repo)["summary"]["errors"] == 0
+    assert "O'Neill Media Ltd" in (gitlab_repo / "protocols" / "templates" / "gdpr-art-33-notification.md").read_text()
+
+
+def test_no_ci(home: Path) -> None:
+    plain = init(home, "plain", "--ci", "none")
+    tracked = git(plain, "ls-files").splitlines()
+    assert ".github/CODEOWNERS" in tracked
+    assert not any(p.startswith(".github/workflows") or p == ".gitlab-ci.yml" for p in tracked)
+
+
+def test_commits_without_a_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in GIT_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("EMAIL", "")
+    target = tmp_path / "anon"
+    result = run_cli("init", str(target), "--ci", "none")
+    assert result.code == 0, result.err
+    assert "the first commit is by 'charter init'" in result.out
+    assert git(target, "log", "--format=%an <%ae>").strip() == "charter init <charter-init@example.com>"
+
+
+# -- CI templates --------------------------------------------------------------------
+
+
+def schema_check(builtin: str, path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", builtin, str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _commands(script: str | list[str]) -> Iterator[str]:
+    for line in [script] if isinstance(script, str) else script:
+        if "pip install" not in line:  # Charter is already installed here, and offline
+            yield line
+
+
+@pytest.mark.slow
+def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path) -> None:
+    path = repo / ".github" / "workflows" / "charter.yml"
+    schema_check("vendor.github-workflows", path)
+    workflow = yaml.safe_load(path.read_text("utf-8"))
+    assert workflow["env"]["CHARTER_VERSION"] == "0.1.0"
+    uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert any(u.startswith("actions/deploy-pages@") for u in uses)
+    ran = []
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if "run" not in step:
+                continue
+            env = {**tool_env(home), **workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            for command in _commands(step["run"]):
+                done = run(repo, command, env)
+                assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+                ran.append(command)
+    assert ran == [
+        "charter check --format sarif > charter.sarif",
+        "charter check --format github",
+        "charter codeowners --check",
+        "charter verify",
+        "pre-commit run --all-files --show-diff-on-failure",
+        "mkdocs build --strict --site-dir _site",
+    ]
+    sarif = json.loads((repo / "charter.sarif").read_text("utf-8"))
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= EXPECTED_WARNINGS
+    # Pages get the public audience only: nothing internal is published
+    assert (repo / "_site" / "index.html").is_file()
+    assert "legal-counsel-1" not in (repo / "_site" / "search" / "search_index.json").read_text("utf-8")
+
+
+@pytest.mark.slow
+def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path) -> None:
+    path = gitlab_repo / ".gitlab-ci.yml"
+    schema_check("vendor.gitlab-ci", path)
+    pipeline = yaml.safe_load(path.read_text("utf-8"))
+    ran = []
+    for name, job in pipeline.items():
+        if not isinstance(job, dict) or "script" not in job:
+            continue
+        env = {**tool_env(home), **pipeline["variables"], **job.get("variables", {})}
+        for command in [*_commands(pipeline["default"]["before_script"]), *_commands(job["script"])]:
+            done = run(gitlab_repo, command, env)
+            assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            ran.append(shlex.split(command)[0])
+    assert ran.count("charter") == 4 and ran.count("mkdocs") == 2
+    report = json.loads((gitlab_repo / "gl-code-quality-report.json").read_text("utf-8"))
+    assert report and all(
+        {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue) for issue in report
+    )
+    assert len({issue["fingerprint"] for issue in report}) == len(report)
+    assert {issue["severity"] for issue in report} == {"minor"}
+    assert pipeline["charter:check"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert (gitlab_repo / "public" / "index.html").is_file()
+
+
+def test_local_hooks_mirror_the_published_ones(repo: Path) -> None:
+    published = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))}
+    local = {h["id"]: h for h in yaml.safe_load((repo / ".pre-commit-config.yaml").read_text("utf-8"))["repos"][0]["hooks"]}
+    assert set(published) <= set(local)
+    for hook_id, hook in published.items():
+        for key in ("entry", "files", "pass_filenames", "always_run", "require_serial"):
+            assert local[hook_id].get(key) == hook.get(key), (hook_id, key)
