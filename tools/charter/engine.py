@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter import checks, loading, progress, schemas
+from charter.cache import DocumentCache, Loaded
 from charter.config import Config
 from charter.index import Index
 from charter.model import Document, Finding, Location, Severity
@@ -87,7 +88,7 @@ def _leaves(root: Path, link: Path) -> Finding | None:
     )
 
 
-def _load_one(filename: Path, rel: str, config: Config) -> tuple[Document | None, list[Finding], bool]:
+def _load_one(filename: Path, rel: str, config: Config) -> Loaded:
     try:
         doc = loading.load_file(filename, rel, max_bytes=config.max_file_bytes)
     except loading.LoadFailed as exc:
@@ -106,7 +107,7 @@ def _load_one(filename: Path, rel: str, config: Config) -> tuple[Document | None
 _WORKER_CONFIG: Config | None = None
 
 
-def _load_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[Document | None, list[Finding], bool]]:
+def _load_chunk(chunk: list[tuple[Path, str]]) -> list[Loaded]:
     assert _WORKER_CONFIG is not None
     return [_load_one(filename, rel, _WORKER_CONFIG) for filename, rel in chunk]
 
@@ -115,25 +116,63 @@ PARALLEL_THRESHOLD = 2000  # below this, starting workers costs more than it sav
 CHUNK = 500
 
 
-def load_documents(
-    files: Sequence[tuple[Path, str]], config: Config, jobs: int = 1
-) -> tuple[list[Document], list[Finding], set[str]]:
-    """Load and validate files; with ``jobs`` > 1 and enough files, in worker
-    processes (fork). Results keep the order of ``files``."""
+def _load_many(
+    files: Sequence[tuple[Path, str]], config: Config, jobs: int, tick: progress.Tick
+) -> list[Loaded]:
     global _WORKER_CONFIG
-    results: Iterable[tuple[Document | None, list[Finding], bool]]
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_CONFIG = config
         chunks = [list(files[i : i + CHUNK]) for i in range(0, len(files), CHUNK)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = [item for part in pool.imap(_load_chunk, chunks) for item in part]
-        _WORKER_CONFIG = None
-    else:
-        results = (_load_one(filename, rel, config) for filename, rel in files)
+        loaded: list[Loaded] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for part in pool.imap(_load_chunk, chunks):
+                    loaded.extend(part)
+                    tick(len(part))
+        finally:
+            _WORKER_CONFIG = None
+        return loaded
+    out = []
+    for filename, rel in files:
+        out.append(_load_one(filename, rel, config))
+        tick()
+    return out
+
+
+def load_documents(
+    files: Sequence[tuple[Path, str]],
+    config: Config,
+    jobs: int = 1,
+    cache: DocumentCache | None = None,
+) -> tuple[list[Document], list[Finding], set[str]]:
+    """Load and validate files, reusing cached results for unchanged files; the rest
+    in worker processes (fork) when ``jobs`` > 1 and there are enough of them.
+    Results keep the order of ``files``."""
+    results: list[Loaded | None] = [None] * len(files)
+    todo: list[int] = []
+    # The progress line is drawn on a terminal only; piped or in CI it is silent.
+    with progress.progress("Loading documents", len(files)) as tick:
+        for position, (filename, rel) in enumerate(files):
+            hit = cache.lookup(filename, rel) if cache is not None else None
+            if hit is None:
+                todo.append(position)
+            else:
+                results[position] = hit
+                tick()
+        fresh = _load_many([files[i] for i in todo], config, jobs, tick)
+    for position, loaded in zip(todo, fresh, strict=True):
+        results[position] = loaded
+        if cache is not None:
+            cache.store(files[position][0], files[position][1], loaded)
+    if cache is not None:
+        cache.prune({rel for _, rel in files})
+        cache.save()
     documents: list[Document] = []
     findings: list[Finding] = []
     valid: set[str] = set()
-    for doc, problems, ok in results:
+    for loaded in results:
+        assert loaded is not None
+        doc, problems, ok = loaded
         findings.extend(problems)
         if doc is not None:
             documents.append(doc)
@@ -142,7 +181,9 @@ def load_documents(
     return documents, findings, valid
 
 
-def load_repository(config: Config, extra: Sequence[Path] = (), *, jobs: int = 1) -> Repository:
+def load_repository(
+    config: Config, extra: Sequence[Path] = (), *, jobs: int = 1, cache: bool = False
+) -> Repository:
     files: list[tuple[Path, str]] = []
     findings: list[Finding] = []
     seen: set[str] = set()
@@ -158,8 +199,8 @@ def load_repository(config: Config, extra: Sequence[Path] = (), *, jobs: int = 1
         if rel not in seen and path.is_file():
             files.append((path, rel))
             seen.add(rel)
-    # progress.track draws a line on a terminal only; piped or in CI it is silent.
-    documents, load_findings, valid = load_documents(progress.track(files, "Loading documents"), config)
+    store = DocumentCache.open(root, config.max_file_bytes) if cache else None
+    documents, load_findings, valid = load_documents(files, config, jobs, store)
     findings.extend(load_findings)
     index = Index(documents)
     findings.extend(index.findings)
@@ -218,8 +259,9 @@ def check(
     strict: bool = False,
     extra: Sequence[Path] = (),
     jobs: int = 1,
+    cache: bool = False,
 ) -> Result:
-    repo = load_repository(config, extra, jobs=jobs)
+    repo = load_repository(config, extra, jobs=jobs, cache=cache)
     context = checks.Context(repo.index, config)
     raw = [*repo.findings, *checks.run(context), *_suppression_findings(repo.documents)]
     docs = {doc.path: doc for doc in repo.documents}

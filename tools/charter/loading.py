@@ -396,7 +396,7 @@ def split_front_matter(text: str, path: str) -> tuple[str, int, int]:
     return front, body_start, body_line
 
 
-def load_text(text: str, path: str, *, fast: bool = True) -> Document:
+def load_text(text: str, path: str, *, fast: bool = True, digest: str | None = None) -> Document:
     """Load a decoded document; ``path`` decides YAML or Markdown by its suffix."""
     is_markdown = path.endswith(".md")
     if not text.strip():
@@ -435,7 +435,7 @@ def load_text(text: str, path: str, *, fast: bool = True) -> Document:
                 )
             ]
         )
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = digest or hashlib.sha256(text.encode("utf-8")).hexdigest()
     extra = {"ignores": inline_ignores(text)} if "charter:" in text else {}
     return Document(path, value, positions, key_positions, body, body_line, digest, extra)
 
@@ -452,14 +452,8 @@ def inline_ignores(text: str) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
-def load_file(
-    filename: str | os.PathLike[str],
-    path: str,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    fast: bool = True,
-) -> Document:
-    """Read, decode and load one file. ``path`` is how findings name it."""
+def read_bytes(filename: str | os.PathLike[str], path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes, or LD003 (over the cap) / LD017 (unreadable)."""
     try:
         size = os.stat(filename).st_size
         if size > max_bytes:
@@ -483,4 +477,20 @@ def load_file(
         raise LoadFailed(
             [LoadProblem("LD003", f"file exceeds the cap of {max_bytes} bytes", Location(path, 1, 1))]
         )
-    return load_text(decode(raw, path), path, fast=fast)
+    return raw
+
+
+def load_bytes(raw: bytes, path: str, *, fast: bool = True) -> Document:
+    """Decode and load; the document's digest is the SHA-256 of ``raw``."""
+    return load_text(decode(raw, path), path, fast=fast, digest=hashlib.sha256(raw).hexdigest())
+
+
+def load_file(
+    filename: str | os.PathLike[str],
+    path: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fast: bool = True,
+) -> Document:
+    """Read, decode and load one file. ``path`` is how findings name it."""
+    return load_bytes(read_bytes(filename, path, max_bytes=max_bytes), path, fast=fast)

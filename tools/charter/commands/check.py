@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--show-suppressed", action="store_true", help="also list suppressed findings and their reasons"
     )
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore the document cache kept in .git/charter/ (it is used only in git work trees)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=0,
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         raise UsageError(f"--jobs must be 0 (automatic) or more, not {args.jobs}")
     jobs = args.jobs or (os.cpu_count() or 1)
-    result = engine.check(config, selected, strict=args.strict, extra=extra, jobs=jobs)
+    cache = not args.no_cache and (root / ".git").is_dir()
+    result = engine.check(config, selected, strict=args.strict, extra=extra, jobs=jobs, cache=cache)
     report.emit(
         args.format,
         result.findings,
