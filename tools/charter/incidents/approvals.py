@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from charter import durations, loading
@@ -39,7 +39,8 @@ def sha256_text(text: str) -> str:
 
 
 def entry_id(doc: Document) -> str:
-    return PurePosixPath(doc.path).stem
+    name = doc.path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def at_of(doc: Document) -> dt.datetime | None:
@@ -125,11 +126,9 @@ def severity_at(index: Index, incident: Document, entries: Sequence[Document], w
     """The incident's severity at ``when``: the last status change that set one, else
     the severity in incident.yaml."""
     severity = None
-    for entry in entries:
-        moment = at_of(entry)
-        changes = entry.data.get("type") == "status-change" and entry.data.get("severity")
-        if changes and moment is not None and moment <= when:
-            severity = entry.data["severity"]
+    for moment, level in _log(entries).severities:
+        if moment <= when:
+            severity = level
     return str(severity or incident.data.get("severity"))
 
 
@@ -306,11 +305,44 @@ def _matches(entry: Document, req: Requirement) -> bool:
     return step is None or step == req.step
 
 
+class _Log:
+    """One pass over an incident log: drafts by id, the entries that decide on each
+    draft (with their position), and severity changes. Evaluating every draft of a
+    long log would otherwise rescan it once per draft."""
+
+    def __init__(self, entries: Sequence[Document]) -> None:
+        self.entries = entries
+        self.size = len(entries)
+        self.drafts: dict[str, Document] = {}
+        self.related: dict[str, list[tuple[int, Document]]] = {}
+        self.severities: list[tuple[dt.datetime, str]] = []
+        for position, entry in enumerate(entries):
+            kind = entry.data.get("type")
+            if kind == "draft":
+                self.drafts.setdefault(entry_id(entry), entry)
+            elif kind in ("approval", "rejection", "override"):
+                self.related.setdefault(str(entry.data.get("draft")), []).append((position, entry))
+            elif kind == "status-change" and entry.data.get("severity"):
+                moment = at_of(entry)
+                if moment is not None:
+                    self.severities.append((moment, str(entry.data["severity"])))
+
+
+_LOGS: list[_Log] = []
+
+
+def _log(entries: Sequence[Document]) -> _Log:
+    for view in _LOGS:
+        if view.entries is entries and view.size == len(entries):
+            return view
+    view = _Log(entries)
+    _LOGS.insert(0, view)
+    del _LOGS[4:]
+    return view
+
+
 def find_draft(entries: Sequence[Document], ref: str) -> Document | None:
-    for entry in entries:
-        if entry.data.get("type") == "draft" and entry_id(entry) == ref:
-            return entry
-    return None
+    return _log(entries).drafts.get(ref)
 
 
 def evaluate(
@@ -346,11 +378,7 @@ def evaluate(
         index, incident, draft, verdict.severity, verdict.classes
     )
     verdict.problems.extend(problems)
-    related = [
-        (position, e)
-        for position, e in enumerate(entries)
-        if e.data.get("draft") == draft_ref and e.data.get("type") in ("approval", "rejection", "override")
-    ]
+    related = _log(entries).related.get(draft_ref, [])
     for req in reqs:
         result = StepResult(req)
         if drafted is not None and req.sla:
