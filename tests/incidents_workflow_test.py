@@ -757,3 +757,26 @@ def test_scanner_finds_data_classes_without_flags(desk: Desk, tmp_path: Path) ->
     assert draft
     entry = (desk.root / "incidents" / INCIDENT / "log" / f"{draft.group(1)}.yaml").read_text("utf-8")
     assert "- customer-personal-data\n- security-details" in entry
+
+
+def test_status_shows_local_times_across_a_dst_change(desk: Desk) -> None:
+    desk.open()
+    desk.ok(
+        "assess",
+        INCIDENT,
+        "gdpr#art33",
+        "--applies",
+        "yes",
+        "--clock-start",
+        "2025-10-24T10:00:00+01:00",
+        "--rationale",
+        "aware on Friday morning in London",
+        who="lena",
+        now="2026-03-14T09:30:00Z",
+    )
+    [deadline] = desk.status("2025-10-25T10:00:00+01:00")["deadlines"]
+    assert deadline["due"] == "2025-10-27T09:00:00+00:00"
+    assert deadline["seconds_left"] == 48 * 3600  # a day of 25 hours in between still counts 72 real hours
+    text = desk("status", INCIDENT, "--tz", "Europe/London", now="2025-10-25T10:00:00+01:00").out
+    assert "due Mon 2025-10-27 09:00 GMT, 2d 0h 00m left" in text
+    assert "as of Sat 2025-10-25 10:00 BST" in text
