@@ -11,6 +11,7 @@ skip its approvers. A published draft that touches a class whose disclosure rule
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def _drafts(ctx: Context) -> Iterator[Finding]:
     for entry in entries:
         if entry.data.get("type") != "draft" or not isinstance(entry.data.get("text"), str):
             continue
-        result = scan_document(entry, ctx.index, _source(ctx, entry))
+        result = scan_document(entry, ctx.index, functools.partial(_source, ctx, entry))
         incident = incident_of(entry)
         by_incident.setdefault(incident, []).append(result.allowed)
         own = len([a for a in result.allowances if a.location.path == entry.path])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from charter.index import Index, incident_of
 from charter.model import Document
-from charter.scan.fields import Field, statement_fields
+from charter.scan.fields import Field, Source, statement_fields
 from charter.scan.scanner import (
     UNCLASSIFIED,
     Allowance,
@@ -76,10 +76,10 @@ class DocumentScan:
 
 
 def scan_document(
-    doc: Document, index: Index | None, source: str | None, *, every_body: bool = True
+    doc: Document, index: Index | None, source: Source, *, every_body: bool = True
 ) -> DocumentScan:
-    """Scan the statement text of ``doc``; ``source`` is the file's text, used to
-    place hits inside YAML values."""
+    """Scan the statement text of ``doc``; ``source`` is the file's text (or a
+    function that reads it), used to place hits inside YAML values."""
     scanner = scanner_for(index)
     fields = statement_fields(doc, source, every_body=every_body)
     placed: list[Hit] = []

@@ -13,10 +13,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from charter.model import Document, Path
 
 Locate = Callable[[int], tuple[int, int]]
+# The file's text, or a function that reads it when first needed.
+Source = str | Callable[[], str | None] | None
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,10 @@ class Field:
     locate: Locate  # offset in ``text`` -> (line, col) in the file
 
 
-def statement_fields(doc: Document, source: str | None, *, every_body: bool = True) -> list[Field]:
-    """The statement text of ``doc``. ``source`` is the file's text (used to place
-    hits inside YAML values; without it hits point at the value's start)."""
+def statement_fields(doc: Document, source: Source, *, every_body: bool = True) -> list[Field]:
+    """The statement text of ``doc``. ``source`` is the file's text or a function
+    returning it (used to place hits inside YAML values; without it hits point at
+    the value's start)."""
     kind = doc.kind
     fields: list[Field] = []
     if kind == "log-entry":
@@ -68,23 +72,34 @@ def _body_locator(body: str, body_line: int) -> Locate:
     return text_locator(body, body_line)
 
 
-def _yaml_field(doc: Document, path: Path, value: str, source: str | None) -> Field:
+def _yaml_field(doc: Document, path: Path, value: str, source: Source) -> Field:
     start = doc.positions.get(path)
     if start is None or source is None:
         line, col = start or (1, 1)
         return Field(path, value, lambda _offset: (line, col))
-    starts = _line_starts(source)
-    line_index = start[0] - 1
-    if line_index >= len(starts):
-        return Field(path, value, lambda _offset: start)
-    origin = starts[line_index] + start[1] - 1
-    cache: list[list[int]] = []
+    state: dict[str, Any] = {}
+
+    def prepare() -> None:
+        # Read and align the file only when a hit needs placing.
+        text = source() if callable(source) else source
+        state["ready"] = True
+        if text is None:
+            return
+        starts = _line_starts(text)
+        if start[0] - 1 >= len(starts):
+            return
+        origin = starts[start[0] - 1] + start[1] - 1
+        state["starts"] = starts
+        state["origin"] = origin
+        state["mapped"] = align(value, text, origin)
 
     def locate(offset: int) -> tuple[int, int]:
-        if not cache:
-            cache.append(align(value, source, origin))
-        mapped = cache[0]
-        raw = mapped[offset] if offset < len(mapped) else (mapped[-1] if mapped else origin)
+        if "ready" not in state:
+            prepare()
+        if "mapped" not in state:
+            return start
+        mapped, starts = state["mapped"], state["starts"]
+        raw = mapped[offset] if offset < len(mapped) else (mapped[-1] if mapped else state["origin"])
         line = bisect.bisect_right(starts, raw) - 1
         return line + 1, raw - starts[line] + 1
 
