@@ -241,7 +241,7 @@ class Deadline:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     """UTC for machines; people get local time from ``status --tz``."""
-    return moment.astimezone(dt.timezone.utc).isoformat() if moment else None
+    return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
 def _latest(entries: Iterable[Document], obligation: str, kind: str) -> list[Document]:
