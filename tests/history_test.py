@@ -374,3 +374,23 @@ def test_bad_moments_are_clear_errors(bad: str) -> None:
 
 def iter_lines(text: str) -> Iterator[str]:
     yield from (line for line in text.splitlines() if line.strip())
+
+
+def test_backdated_branch_commit_still_comes_before_its_parent(git: Git) -> None:
+    """git's date order shows a parent before a backdated child; History re-orders."""
+    git.write("policies/p.md", "1\n")
+    parent = git.commit("parent", date="2026-03-05T00:00:00Z")
+    git.checkout("side", create=True)
+    git.write("policies/p.md", "2\n")
+    backdated = git.commit("backdated child", date="2026-03-02T00:00:00Z")
+    git.checkout("main")
+    git.write("other.txt", "x\n")
+    git.commit("main work", date="2026-03-10T00:00:00Z")
+    git.merge("side", "Merge side")
+    raw = git.run("log", "--format=%s").split("\n")
+    assert raw.index("parent") < raw.index("backdated child")  # git's own order
+    history = History.load(git.path)
+    assert history is not None
+    subjects = [c.subject for c in history.commits]
+    assert subjects.index("backdated child") < subjects.index("parent")
+    assert [c.sha for c in history.changes("policies/p.md")] == [backdated, parent]

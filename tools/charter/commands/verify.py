@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     config = repository_config(args)
     signers = gitargs.signers(args)
     history, repo = audit.load(config, signatures=signers is not None or config.signing_required,
-                               allowed_signers=signers, rev=args.rev)
+                               allowed_signers=signers, rev=args.rev, merges=True)
     history = gitargs.require_history(history, config.root)
     if history.shallow:
         raise FatalError(f"cannot verify: {UNSHALLOW_HINT}")

@@ -1,0 +1,239 @@
+"""Benchmark: `charter audit` over a generated 10,000-commit history, as a ratio to a
+raw `git log --name-status` over the same range, measured in the same run.
+
+    .venv/bin/python bench/audit_bench.py                # 10,000 commits, 5 runs each
+    .venv/bin/python bench/audit_bench.py --commits 2000 --repeat 3 --keep /tmp/hist
+
+The history is written with one `git fast-import` process (seconds): a governance
+repository (people, roles, a change chain, policies, protocols, incident logs) and
+groups of four commits: a direct commit, two commits on a topic branch (some renames,
+trailers, tickets), and the merge that lands them. Target: audit <= 1.5x raw git log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PEOPLE = [(f"person-{n:02d}", f"Person {n:02d}", f"person{n:02d}@example.com") for n in range(20)]
+EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def _data(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return b"data %d\n" % len(raw) + raw + b"\n"
+
+
+def _doc(path: str, rng: random.Random, version: int) -> str:
+    if path.startswith("policies/people/"):
+        pid = Path(path).stem
+        n = int(pid.split("-")[1])
+        return (f"kind: person\nid: {pid}\ntitle: Person {n:02d}\nowner: counsel\nstatus: active\n"
+                f"classification: internal\nname: Person {n:02d}\nemails: [person{n:02d}@example.com]\n"
+                f'code_host: "@person-{n:02d}"\n')
+    if path.startswith("policies/roles/"):
+        rid = Path(path).stem
+        members = ", ".join(p[0] for p in rng.sample(PEOPLE, 3))
+        return (f"kind: role\nid: {rid}\ntitle: {rid}\nowner: counsel\nstatus: active\n"
+                f"classification: internal\nresponsibilities: [Decide.]\nmembers: [{members}]\n")
+    if path.endswith(".md"):
+        pid = Path(path).stem
+        return (f"---\nkind: policy\nid: {pid}\ntitle: Policy {pid}\nowner: counsel\nstatus: active\n"
+                f"classification: internal\nsummary: Keep data safe.\nchange_chain: policy-change\n"
+                f"clauses:\n  - {{id: c-1, text: Revision {version} of this clause.}}\n---\n"
+                + "Body text that changes over time. " * 8 + f"\nRevision {version}.\n")
+    notes = "".join(f"note-{n}: Step {n} of revision {version}.\n" for n in range(10))
+    return f"kind: protocol\nid: {Path(path).stem}\ntitle: Protocol\nrevision: {version}\n" + notes
+
+
+def generate(target: Path, commits: int, files: int, seed: int = 7) -> None:
+    """Write a repository with ``commits`` commits (rounded to groups of four)."""
+    rng = random.Random(seed)
+    target.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    (target / "charter.yaml").write_text("organisation: {name: Bench Co}\n")
+    people = [f"policies/people/{p[0]}.yaml" for p in PEOPLE]
+    roles = [f"policies/roles/role-{n}.yaml" for n in range(5)]
+    policies = [f"policies/policy-{n:04d}.md" for n in range(files // 2)]
+    count = files - files // 2 - len(people) - len(roles)
+    protocols = [f"protocols/protocol-{n:04d}.yaml" for n in range(count)]
+    live = policies + protocols
+    version: dict[str, int] = {}
+    stream: list[bytes] = []
+    clock = EPOCH
+    mark = 0
+    main_tip = 0
+
+    def commit(ref: str, who: tuple[str, str, str], message: str, parents: list[int],
+               changes: list[bytes]) -> int:
+        nonlocal mark, clock
+        mark += 1
+        clock += 60
+        ident = f"{who[1]} <{who[2]}> {clock} +0000"
+        head = [f"commit {ref}\n".encode(), f"mark :{mark}\n".encode(), f"author {ident}\n".encode(),
+                f"committer {ident}\n".encode(), _data(message)]
+        if parents:
+            head.append(f"from :{parents[0]}\n".encode())
+            head.extend(f"merge :{p}\n".encode() for p in parents[1:])
+        stream.extend(head)
+        stream.extend(changes)
+        stream.append(b"\n")
+        return mark
+
+    def modify(path: str) -> bytes:
+        version[path] = version.get(path, 0) + 1
+        return f"M 100644 inline {path}\n".encode() + _data(_doc(path, rng, version[path]))
+
+    initial = [modify(p) for p in people + roles + live]
+    main_tip = commit("refs/heads/main", PEOPLE[0], "Bootstrap the governance repository\n\nGOV-1",
+                      [], initial)
+    made, group, entries = 1, 0, 0
+    while made + 4 <= commits:
+        group += 1
+        author, reviewer = rng.sample(PEOPLE, 2)
+        path = rng.choice(live)
+        main_tip = commit("refs/heads/main", author, f"Direct fix to {path}", [main_tip], [modify(path)])
+        branch = f"refs/heads/topic-{group}"
+        side = main_tip
+        changes: list[bytes] = []
+        if group % 25 == 0:  # a rename now and then
+            old = rng.choice(live)
+            new = old.replace("-", "-r", 1) if "-r" not in old else old.replace("-r", "-", 1)
+            if new not in live:
+                live[live.index(old)] = new
+                version[new] = version.pop(old, 1)
+                changes.append(f"R {old} {new}\n".encode())
+        changes.append(modify(rng.choice(live)))
+        side = commit(branch, author, f"Update policy wording\n\nBecause the drill showed gaps.\n\n"
+                      f"Ticket: GOV-{group}", [side], changes)
+        entries += 1
+        entry = f"incidents/inc-{group % 50:02d}/log/20260101T{entries % 240000:06d}Z-b{entries:05x}.yaml"
+        logged = [f"M 100644 inline {entry}\n".encode()
+                  + _data(f"kind: log-entry\ntype: observation\nby: {author[0]}\ntext: n{entries}\n")]
+        side = commit(branch, author, f"Log entry {entries}\n\nApproved-by: {reviewer[1]} <{reviewer[2]}>",
+                      [side], logged)
+        # fast-import builds a merge's tree from its first parent plus the listed
+        # changes: replay the branch's changes so the merge tree equals the branch tip
+        title = f"Merge pull request #{group} from example/topic-{group}"
+        main_tip = commit("refs/heads/main", reviewer, title, [main_tip, side], changes + logged)
+        made += 4
+    while made < commits:  # top up to the exact count with direct commits
+        path = rng.choice(live)
+        main_tip = commit("refs/heads/main", rng.choice(PEOPLE), f"Direct fix to {path}", [main_tip],
+                          [modify(path)])
+        made += 1
+    proc = subprocess.run(["git", "fast-import", "--quiet"], cwd=target, input=b"".join(stream),
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"git fast-import failed: {proc.stderr.decode()}")
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=target, check=True)
+
+
+def _time(fn: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def measure(repo: Path, repeat: int) -> dict[str, object]:
+    charter = Path(sys.executable).with_name("charter")
+    count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=repo, capture_output=True, text=True,
+                           check=True).stdout.strip()
+
+    def raw() -> None:
+        subprocess.run(["git", "log", "--name-status", "HEAD"], cwd=repo, stdout=subprocess.DEVNULL,
+                       check=True)
+
+    def audit_cli() -> None:
+        proc = subprocess.run([str(charter), "--root", str(repo), "audit", "--format", "json"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        if proc.returncode != 0:
+            sys.exit(f"charter audit failed: {proc.stderr.decode()}")
+
+    def audit_inprocess() -> None:
+        from charter import audit, config
+
+        cfg = config.load(repo)
+        history, repository = audit.load(cfg)
+        assert history is not None
+        audit.render_json(audit.build_report(history, repository))
+
+    def load_only() -> None:
+        from charter.history import History
+
+        History.load(repo)
+
+    raw()  # warm the page cache
+    audit_inprocess()
+    results = {
+        "raw_git_log": _time(raw, repeat),
+        "audit_cli": _time(audit_cli, repeat),
+        "audit_in_process": _time(audit_inprocess, repeat),
+        "history_load": _time(load_only, repeat),
+    }
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    return {
+        "commits": int(count),
+        "repeat": repeat,
+        "median_seconds": {k: round(v, 3) for k, v in medians.items()},
+        "ratio_audit_cli_to_git_log": round(medians["audit_cli"] / medians["raw_git_log"], 2),
+        "ratio_audit_in_process_to_git_log": round(medians["audit_in_process"] / medians["raw_git_log"], 2),
+        "ratio_history_load_to_git_log": round(medians["history_load"] / medians["raw_git_log"], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="generate into (or reuse) this folder and keep it")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    temp = None
+    if args.keep is not None and (args.keep / ".git").exists():
+        repo = args.keep
+    else:
+        if args.keep is None:
+            temp = Path(tempfile.mkdtemp(prefix="charter-audit-bench-"))
+        repo = args.keep or temp / "repo"  # type: ignore[operator]
+        start = time.perf_counter()
+        generate(repo, args.commits, args.files)
+        print(f"generated {args.commits} commits in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+    try:
+        figures = measure(repo, args.repeat)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        m = figures["median_seconds"]
+        assert isinstance(m, dict)
+        print(f"history: {figures['commits']} commits; medians of {args.repeat} runs")
+        print(f"  raw git log --name-status    {m['raw_git_log']:.3f}s  1.00x")
+        for key, ratio in (("history_load", "ratio_history_load_to_git_log"),
+                           ("audit_in_process", "ratio_audit_in_process_to_git_log"),
+                           ("audit_cli", "ratio_audit_cli_to_git_log")):
+            print(f"  {key:28} {m[key]:.3f}s  {figures[ratio]:.2f}x")
+        print("target: charter audit <= 1.5x raw git log")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
