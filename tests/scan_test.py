@@ -244,6 +244,7 @@ def test_allowances_match_exact_text_and_respect_their_detector(index: Index) ->
 def test_requirements_come_from_the_disclosure_rule_and_chain(index: Index) -> None:
     scanner = scanner_for(index)
     personal = scanner.requirement("customer-personal-data")
+    # The chain's security-lead step applies only to security-details: not listed.
     assert personal.roles == ("legal-counsel", "privacy-officer")
     assert (
         personal.describe()

@@ -243,8 +243,14 @@ class Scanner:
         chain = index.get("approval-chain", chain_id) if chain_id else None
         if chain is not None:
             for step in chain.data.get("steps") or ():
-                if isinstance(step, dict) and isinstance(step.get("role"), str):
-                    roles.append(step["role"])
+                if not isinstance(step, dict) or not isinstance(step.get("role"), str):
+                    continue
+                # A step limited to other data classes does not apply to this one.
+                when = step.get("when")
+                only = when.get("data_classes") if isinstance(when, dict) else None
+                if isinstance(only, list) and class_id not in only:
+                    continue
+                roles.append(step["role"])
         return Requirement(class_id, "with-approval", chain_id, tuple(dict.fromkeys(roles)))
 
     @property
