@@ -92,7 +92,23 @@ class _Parser(argparse.ArgumentParser):
         raise FatalError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``, skipping the global options."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--root":
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] = (), *, everything: bool = False) -> argparse.ArgumentParser:
+    """The parser. Only the subcommand named in ``argv`` has its module imported and
+    its options added (``everything`` imports all), so a quick command such as a
+    pre-commit hook does not pay for the others' imports."""
     parser = _Parser(
         prog="charter",
         description="Governance as code for crisis communication: validate policies, "
@@ -105,25 +121,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", help="repository root (default: nearest folder with charter.yaml)")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    wanted = requested_command(argv)
     for name, module_name, help_text, example in COMMANDS:
-        module = importlib.import_module(f"charter.commands.{module_name}")
+        load = everything or name == wanted
+        module = importlib.import_module(f"charter.commands.{module_name}") if load else None
         command = sub.add_parser(
             name,
             help=help_text,
-            description=(module.__doc__ or help_text).strip(),
+            description=((module.__doc__ if module else None) or help_text).strip(),
             epilog=f"example: {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(command)
-        command.set_defaults(run=module.run)
+        if module is not None:
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    arguments = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in arguments
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        parser = build_parser(arguments)
+        args = parser.parse_args(arguments)
         if not getattr(args, "run", None):
             parser.print_help(sys.stderr)
             return 2

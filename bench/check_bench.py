@@ -1,0 +1,162 @@
+"""Benchmark `charter check` against check-jsonschema on a generated corpus.
+
+    .venv/bin/python bench/check_bench.py                          # 10,000 documents + 100,000 entries
+    .venv/bin/python bench/check_bench.py --documents 1000 --entries 5000 --repeat 3 --json
+
+Measured in one run, medians over --repeat runs, each a fresh process:
+- full: `charter check --no-cache` vs check-jsonschema validating the same files
+  against the same schemas (schema-only work; Markdown front matter is handed to it
+  as YAML files prepared before timing, and files are passed in batches because a
+  single command line cannot hold 100,000 paths);
+- incremental: `charter check` with a warm cache after changing one file;
+- hook: `charter check FILE` for one changed file (what the pre-commit hook runs) vs
+  check-jsonschema on that one file;
+- memory: peak resident set size of the full check (ru_maxrss of the child).
+Targets (issue 10): full >= 5x faster than the baseline and <= 15 s; incremental
+<= 1 s; hook <= 0.5x the baseline; memory <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SCHEMAS = ROOT / "schemas"
+BATCH = 5000
+KIND = re.compile(r"^kind:\s*([a-z-]+)\s*$", re.MULTILINE)
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{command[:3]} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def prepare_baseline(corpus: Path, work: Path) -> dict[str, list[Path]]:
+    """Group the corpus's files by kind; Markdown front matter becomes YAML files."""
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(corpus.rglob("*")):
+        if path.suffix not in (".yaml", ".md") or ".git" in path.parts or path.name == "charter.yaml":
+            continue
+        text = path.read_text("utf-8")
+        if path.suffix == ".md":
+            front = text.split("---\n", 2)[1]
+            target = work / path.relative_to(corpus).with_suffix(".yaml")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(front, "utf-8")
+            text, path = front, target
+        match = KIND.search(text)
+        if match:
+            groups.setdefault(match.group(1), []).append(path)
+    return groups
+
+
+def baseline_commands(groups: dict[str, list[Path]]) -> list[list[str]]:
+    commands = []
+    for kind, files in sorted(groups.items()):
+        schema = SCHEMAS / f"{kind}.schema.json"
+        for start in range(0, len(files), BATCH):
+            commands.append(
+                [str(BIN / "check-jsonschema"), "--schemafile", str(schema), "--base-uri", schema.as_uri()]
+                + [str(p) for p in files[start : start + BATCH]]
+            )
+    return commands
+
+
+def run_all(commands: list[list[str]], cwd: Path) -> float:
+    return sum(timed(command, cwd)[0] for command in commands)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, help="reuse a corpus made by bench/corpus.py (a git work tree)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="charter-bench-"))
+    try:
+        corpus = args.corpus or scratch / "corpus"
+        if args.corpus is None:
+            subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "corpus.py"), str(corpus),
+                 "--documents", str(args.documents), "--entries", str(args.entries), "--commits", "1"],
+                check=True, stdout=subprocess.DEVNULL,
+            )
+        files = sum(1 for p in corpus.rglob("*") if p.suffix in (".yaml", ".md") and ".git" not in p.parts) - 1
+        charter = [str(BIN / "charter"), "check"]
+        groups = prepare_baseline(corpus, scratch / "baseline")
+        baseline = baseline_commands(groups)
+
+        full, baseline_full, peak = [], [], 0
+        for n in range(args.repeat):
+            seconds, rss = timed([*charter, "--no-cache"], corpus)
+            full.append(seconds)
+            if n == 0:  # ru_maxrss of children is a running maximum: read it before the baseline runs
+                peak = rss
+            baseline_full.append(run_all(baseline, corpus))
+
+        timed(charter, corpus)  # warm the cache
+        some = sorted((corpus / "policies").glob("policy-*.md"))
+        incremental, hook, baseline_hook = [], [], []
+        for n in range(args.repeat):
+            target = some[n % len(some)]
+            target.write_text(target.read_text("utf-8") + f"\nEdited {n}.\n", "utf-8")
+            incremental.append(timed(charter, corpus)[0])
+            target.write_text(target.read_text("utf-8") + f"\nEdited again {n}.\n", "utf-8")
+            hook.append(timed([*charter, str(target.relative_to(corpus))], corpus)[0])
+            front = scratch / "one.yaml"
+            front.write_text(target.read_text("utf-8").split("---\n", 2)[1], "utf-8")
+            schema = SCHEMAS / "policy.schema.json"
+            baseline_hook.append(
+                timed([str(BIN / "check-jsonschema"), "--schemafile", str(schema), "--base-uri", schema.as_uri(),
+                       str(front)], corpus)[0]
+            )
+        med = statistics.median
+        result = {
+            "files": files,
+            "full_s": round(med(full), 2),
+            "baseline_full_s": round(med(baseline_full), 2),
+            "full_speedup": round(med(baseline_full) / med(full), 2),
+            "incremental_s": round(med(incremental), 2),
+            "hook_s": round(med(hook), 3),
+            "baseline_hook_s": round(med(baseline_hook), 3),
+            "hook_ratio": round(med(hook) / med(baseline_hook), 2),
+            "peak_rss_mb": round(peak / 1024, 1),
+            "repeat": args.repeat,
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"files: {result['files']}")
+        print(f"full check:  charter {result['full_s']} s vs check-jsonschema {result['baseline_full_s']} s "
+              f"-> {result['full_speedup']}x faster (target >= 5x, <= 15 s)")
+        print(f"incremental: {result['incremental_s']} s after one change (target <= 1 s)")
+        print(f"hook, one file: charter {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
+              f"-> {result['hook_ratio']}x (target <= 0.5x)")
+        print(f"peak memory: {result['peak_rss_mb']} MB (target <= 1024 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
