@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import resource
 import shutil
@@ -85,11 +84,15 @@ def run_all(commands: list[list[str]], cwd: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--corpus", type=Path, help="reuse a corpus made by bench/corpus.py (a git work tree)")
+    parser.add_argument(
+        "--corpus", type=Path, help="reuse a corpus made by bench/corpus.py (a git work tree)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="charter-bench-"))
@@ -97,11 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         corpus = args.corpus or scratch / "corpus"
         if args.corpus is None:
             subprocess.run(
-                [sys.executable, str(ROOT / "bench" / "corpus.py"), str(corpus),
-                 "--documents", str(args.documents), "--entries", str(args.entries), "--commits", "1"],
-                check=True, stdout=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "corpus.py"),
+                    str(corpus),
+                    "--documents",
+                    str(args.documents),
+                    "--entries",
+                    str(args.entries),
+                    "--commits",
+                    "1",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
-        files = sum(1 for p in corpus.rglob("*") if p.suffix in (".yaml", ".md") and ".git" not in p.parts) - 1
+        files = (
+            sum(1 for p in corpus.rglob("*") if p.suffix in (".yaml", ".md") and ".git" not in p.parts) - 1
+        )
         charter = [str(BIN / "charter"), "check"]
         groups = prepare_baseline(corpus, scratch / "baseline")
         baseline = baseline_commands(groups)
@@ -127,8 +142,17 @@ def main(argv: list[str] | None = None) -> int:
             front.write_text(target.read_text("utf-8").split("---\n", 2)[1], "utf-8")
             schema = SCHEMAS / "policy.schema.json"
             baseline_hook.append(
-                timed([str(BIN / "check-jsonschema"), "--schemafile", str(schema), "--base-uri", schema.as_uri(),
-                       str(front)], corpus)[0]
+                timed(
+                    [
+                        str(BIN / "check-jsonschema"),
+                        "--schemafile",
+                        str(schema),
+                        "--base-uri",
+                        schema.as_uri(),
+                        str(front),
+                    ],
+                    corpus,
+                )[0]
             )
         med = statistics.median
         result = {
@@ -149,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     else:
         print(f"files: {result['files']}")
-        print(f"full check:  charter {result['full_s']} s vs check-jsonschema {result['baseline_full_s']} s "
-              f"-> {result['full_speedup']}x faster (target >= 5x, <= 15 s)")
+        print(
+            f"full check:  charter {result['full_s']} s vs check-jsonschema {result['baseline_full_s']} s "
+            f"-> {result['full_speedup']}x faster (target >= 5x, <= 15 s)"
+        )
         print(f"incremental: {result['incremental_s']} s after one change (target <= 1 s)")
-        print(f"hook, one file: charter {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
-              f"-> {result['hook_ratio']}x (target <= 0.5x)")
+        print(
+            f"hook, one file: charter {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
+            f"-> {result['hook_ratio']}x (target <= 0.5x)"
+        )
         print(f"peak memory: {result['peak_rss_mb']} MB (target <= 1024 MB)")
     return 0
 

@@ -29,11 +29,42 @@ SHARES = {
     "protocol": 0.10,
     "incident": 0.02,
 }
-WORDS = (
-    "customer statement review approval legal privacy channel holding update social media post "
-    "breach exposure rumour response team incident escalation notice regulator public internal "
-    "monitoring threshold spread confirm verify publish draft record decision talking point"
-).split()
+WORDS = [
+    "customer",
+    "statement",
+    "review",
+    "approval",
+    "legal",
+    "privacy",
+    "channel",
+    "holding",
+    "update",
+    "social",
+    "media",
+    "post",
+    "breach",
+    "exposure",
+    "rumour",
+    "response",
+    "team",
+    "incident",
+    "escalation",
+    "notice",
+    "regulator",
+    "public",
+    "internal",
+    "monitoring",
+    "threshold",
+    "spread",
+    "confirm",
+    "verify",
+    "publish",
+    "draft",
+    "record",
+    "decision",
+    "talking",
+    "point",
+]
 TODAY = dt.date(2026, 11, 26)
 
 
@@ -104,7 +135,9 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
     channels = [f"channel-{i}" for i in range(counts["channel"])]
     for i, channel in enumerate(channels):
         internal = i == 0
-        files[f"protocols/channels/{channel}.yaml"] = header("channel", channel, roles[0], rng, review=False) + (
+        files[f"protocols/channels/{channel}.yaml"] = header(
+            "channel", channel, roles[0], rng, review=False
+        ) + (
             "audience: internal\ntype: chat\napproved: true\nend_to_end_encrypted: true\n"
             if internal
             else "audience: public\ntype: social\nmax_length: 2000\n"
@@ -120,9 +153,7 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
         )
     policies = [f"policy-{i}" for i in range(counts["policy"])]
     for policy in policies:
-        clauses = "".join(
-            f"  - {{id: c-{n}, text: {sentence(rng)}}}\n" for n in range(1, rng.randint(3, 8))
-        )
+        clauses = "".join(f"  - {{id: c-{n}, text: {sentence(rng)}}}\n" for n in range(1, rng.randint(3, 8)))
         files[f"policies/{policy}.md"] = (
             "---\n"
             + header("policy", policy, rng.choice(roles), rng)
@@ -148,7 +179,7 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
     incidents = [f"2026-01-{(i % 28) + 1:02d}-incident-{i}" for i in range(counts["incident"])]
     per_incident = max(4, entries // len(incidents))
     for n, incident in enumerate(incidents):
-        start = dt.datetime(2026, 1, (n % 28) + 1, 8, 0, tzinfo=dt.timezone.utc)
+        start = dt.datetime(2026, 1, (n % 28) + 1, 8, 0, tzinfo=dt.UTC)
         files[f"incidents/{incident}/incident.yaml"] = (
             f"kind: incident\nid: {incident}\ntitle: Incident {n}\nowner: {roles[0]}\n"
             f"classification: confidential\nstatus: active\nprotocol: {rng.choice(protocols)}\n"
@@ -207,7 +238,9 @@ def commit_history(out: Path, files: dict[str, str], commits: int, seed: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=100_000)
