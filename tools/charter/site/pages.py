@@ -21,13 +21,17 @@ from typing import Any
 from markupsafe import Markup
 
 from charter import durations
-from charter.index import Index, identity, incident_of, parse_time
+from charter.index import Index, Reference, identity, incident_of, parse_time
 from charter.model import Document
 from charter.site import render, sanitize
 from charter.site.audience import Audience
 from charter.site.history import PageHistory
 
 RESTRICTED = Markup("*restricted*")
+# Lists that could grow with the whole repository (what a role owns, what refers to a
+# channel, the dashboard) show this many entries and a count of the rest, so no page
+# grows with the total number of pages.
+LIST_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,17 @@ class PageSpec:
     sort_key: str = ""
 
 
+def relative(target: str, here: str) -> str:
+    """``target`` relative to the folder of ``here`` (both docs-relative POSIX paths);
+    posixpath.relpath would consult the working directory on every call."""
+    origin = here.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < len(origin) and common < len(parts) - 1 and origin[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(origin) - common) + parts[common:])
+
+
 class Linker:
     """Links from one page to others, relative to that page's source file so MkDocs
     checks them and writes the right URL whatever ``use_directory_urls`` says."""
@@ -99,7 +114,7 @@ class Linker:
         self.here = here
 
     def href(self, target: str, fragment: str = "") -> str:
-        rel = posixpath.relpath(target, posixpath.dirname(self.here) or ".")
+        rel = relative(target, self.here)
         return rel + (f"#{fragment}" if fragment else "")
 
     def to(self, target: str, label: object, fragment: str = "") -> Markup:
@@ -224,10 +239,37 @@ class Site:
     by_path: dict[str, Document] = field(default_factory=dict)
     hidden_paths: set[str] = field(default_factory=set)
     fixed_today: bool = False
+    _references_to: dict[tuple[str, str], list[Reference]] | None = None
+    _owned: dict[str, list[Document]] | None = None
+    _visible: dict[str, list[Document]] = field(default_factory=dict)
+
+    def references_to(self) -> dict[tuple[str, str], list[Reference]]:
+        """Every reference by (target kind, target document id), built once."""
+        if self._references_to is None:
+            table: dict[tuple[str, str], list[Reference]] = defaultdict(list)
+            for ref in self.index.references:
+                table[(ref.kind, ref.key.split("#", 1)[0])].append(ref)
+            self._references_to = dict(table)
+        return self._references_to
+
+    def owned(self) -> dict[str, list[Document]]:
+        """Published documents by owning role, built once."""
+        if self._owned is None:
+            table: dict[str, list[Document]] = defaultdict(list)
+            for doc in self.published:
+                owner = doc.data.get("owner")
+                if isinstance(owner, str) and doc.kind != "log-entry":
+                    table[owner].append(doc)
+            self._owned = dict(table)
+        return self._owned
 
     def visible(self, kind: str) -> list[Document]:
-        docs = [doc for doc in self.index.of_kind(kind) if self.audience.sees(doc)]
-        docs.sort(key=lambda d: (title_of(d).casefold(), d.id or ""))
+        """The documents of ``kind`` the audience sees, by title (computed once)."""
+        docs = self._visible.get(kind)
+        if docs is None:
+            docs = [doc for doc in self.index.of_kind(kind) if self.audience.sees(doc)]
+            docs.sort(key=lambda d: (title_of(d).casefold(), d.id or ""))
+            self._visible[kind] = docs
         return docs
 
 
@@ -353,6 +395,7 @@ def markdown(site: Site, page: PageSpec) -> str:
         to=linker.to,
         doc_link=linker.doc,
         RESTRICTED=RESTRICTED,
+        LIST_LIMIT=LIST_LIMIT,
         helpers=Helpers(site, linker),
         history=site.history.for_page(page.source, site.audience) if page.source is not None else None,
         section_uri=index_uri,
@@ -374,21 +417,21 @@ class Helpers:
         self.site = site
         self.link = linker
 
-    def cited_by(self, kind: str, prefix: str) -> list[tuple[Document, str]]:
-        """Visible documents referring to ``prefix`` (an id, or 'policy#' for clauses)."""
+    def cited_by(self, kind: str, key: str) -> list[tuple[Document, str]]:
+        """Visible documents referring to document ``key`` of ``kind`` (for 'clause'
+        and 'obligation', to any part of document ``key``)."""
         seen: list[tuple[Document, str]] = []
-        keys: set[tuple[int, str]] = set()
-        for ref in self.site.index.references:
-            if ref.kind != kind or not (ref.key == prefix or ref.key.startswith(prefix + "#")):
+        marks: set[tuple[int, str]] = set()
+        for ref in self.site.references_to().get((kind, key), ()):
+            source = ref.source
+            if not self.site.audience.sees(source) or source.kind == "log-entry":
                 continue
-            if not self.site.audience.sees(ref.source) or ref.source.kind == "log-entry":
-                continue
-            if ref.path == ("owner",) or (ref.source.id == prefix and ref.source.kind == kind):
+            if ref.path == ("owner",) or source.id == key:
                 continue  # ownership is listed on the role's page; self-citations are noise
-            mark = (id(ref.source), ref.key)
-            if mark not in keys:
-                keys.add(mark)
-                seen.append((ref.source, ref.key))
+            mark = (id(source), ref.key)
+            if mark not in marks:
+                marks.add(mark)
+                seen.append((source, ref.key))
         seen.sort(key=lambda item: (title_of(item[0]).casefold(), item[1]))
         return seen
 
@@ -571,11 +614,7 @@ class Helpers:
         return None
 
     def owned_by(self, role: Document) -> list[Document]:
-        out = [
-            doc
-            for doc in self.site.published
-            if doc.data.get("owner") == role.id and doc.kind != "log-entry" and doc is not role
-        ]
+        out = [doc for doc in self.site.owned().get(role.id or "", ()) if doc is not role]
         out.sort(key=lambda d: (d.kind or "", title_of(d).casefold()))
         return out
 
