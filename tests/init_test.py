@@ -371,15 +371,23 @@ def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path) -> Non
     schema_check("vendor.gitlab-ci", path)
     pipeline = yaml.safe_load(path.read_text("utf-8"))
     ran = []
+    done_before: set[tuple[str, str]] = set()
     for name, job in pipeline.items():
         if not isinstance(job, dict) or "script" not in job:
             continue
         env = {**tool_env(home), **pipeline["variables"], **job.get("variables", {})}
         for command in [*_commands(pipeline["default"]["before_script"]), *_commands(job["script"])]:
+            key = (command, json.dumps(job.get("variables", {}), sort_keys=True))
+            if key in done_before:  # the pages job repeats the handbook job on main
+                continue
+            done_before.add(key)
             done = run(gitlab_repo, command, env)
             assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             ran.append(shlex.split(command)[0])
-    assert ran.count("charter") == 4 and ran.count("mkdocs") == 2
+    assert ran.count("charter") == 4 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
+    assert {job["script"][-1] for job in (pipeline["handbook"], pipeline["pages"])} == {
+        "mkdocs build --strict --site-dir public"
+    }
     report = json.loads((gitlab_repo / "gl-code-quality-report.json").read_text("utf-8"))
     assert report and all(
         {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue) for issue in report
