@@ -63,7 +63,7 @@ def generate(target: Path, commits: int, files: int, seed: int = 7) -> None:
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
     (target / "charter.yaml").write_text("organisation: {name: Bench Co}\n")
     people = [f"policies/people/{p[0]}.yaml" for p in PEOPLE]
-    roles = [f"policies/roles/role-{n}.yaml" for n in range(5)]
+    roles = ["policies/roles/counsel.yaml"] + [f"policies/roles/role-{n}.yaml" for n in range(4)]
     policies = [f"policies/policy-{n:04d}.md" for n in range(files // 2)]
     count = files - files // 2 - len(people) - len(roles)
     protocols = [f"protocols/protocol-{n:04d}.yaml" for n in range(count)]
@@ -94,7 +94,11 @@ def generate(target: Path, commits: int, files: int, seed: int = 7) -> None:
         version[path] = version.get(path, 0) + 1
         return f"M 100644 inline {path}\n".encode() + _data(_doc(path, rng, version[path]))
 
+    chain = ("kind: approval-chain\nid: policy-change\ntitle: Policy change\nowner: counsel\nstatus: active\n"
+             "classification: internal\npurpose: Policy changes.\nsteps:\n"
+             "  - {id: counsel, role: counsel, quorum: 1, sla: P2D}\n")
     initial = [modify(p) for p in people + roles + live]
+    initial.append(b"M 100644 inline protocols/chains/policy-change.yaml\n" + _data(chain))
     main_tip = commit("refs/heads/main", PEOPLE[0], "Bootstrap the governance repository\n\nGOV-1",
                       [], initial)
     made, group, entries = 1, 0, 0

@@ -76,7 +76,9 @@ def test_missing_handles_and_roles_are_warned_and_commented(cli: CLI, gov: Path)
     person.write_text(person.read_text().replace('code_host: "@alice-a"\n', ""))
     run = cli("--root", str(gov), "codeowners", "--output", "-")
     assert run.code == 0
-    assert "member 'alice' of role 'comms-lead' has no code_host handle" in run.err
+    assert run.err.count("member 'alice' of role 'comms-lead' has no code_host handle") == 1
+    assert "incidents/ex-1/incident.yaml, policies/disclosure.md, policies/people/alice.yaml and 4 more: " \
+        "member 'alice'" in run.err
     assert "# /incidents/ex-1/incident.yaml: no owner with a code-host handle" in run.out
     assert "/policies/disclosure.md @carol-c @bob-b" in run.out
 

@@ -707,7 +707,22 @@ def codeowners(repo: Repository, *, syntax: str = "github", prefix: str = "") ->
         lines.append("")
         lines.append(f"[{title}]" if syntax == "gitlab" else f"# {title}")
         lines.extend(sections[top])
-    return Owners("\n".join(lines) + "\n", list(dict.fromkeys(warnings)))
+    return Owners("\n".join(lines) + "\n", _aggregate(warnings))
+
+
+def _aggregate(warnings: list[str]) -> list[str]:
+    """One line per problem, naming up to three of the documents it affects."""
+    by_problem: dict[str, list[str]] = {}
+    for warning in warnings:
+        path, _, problem = warning.partition(": ")
+        paths = by_problem.setdefault(problem, [])
+        if path not in paths:
+            paths.append(path)
+    result = []
+    for problem, paths in by_problem.items():
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        result.append(f"{', '.join(paths[:3])}{more}: {problem}")
+    return result
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -746,15 +761,24 @@ def load(
     import os
     from pathlib import Path
 
-    from charter import engine, history, loading
-    from charter.index import Index
-    from charter.model import Finding
+    from charter import history
 
     signers = Path(allowed_signers) if allowed_signers is not None else Path(os.devnull)
     pending = history.start(config.root, rev=rev, signatures=signatures, allowed_signers=signers,
                             merges=merges)
+    repo = documents(config)
+    return (pending.result() if pending is not None else None), repo
+
+
+def documents(config: Any) -> Repository:
+    """The documents the audit trail needs (see :func:`load`), without validation
+    and without incident log entries."""
+    from charter import engine, loading
+    from charter.index import Index
+    from charter.model import Finding
+
     entries = re.compile(r"^[^/]+/[^/]+/log/[^/]+$")
-    documents = []
+    found = []
     problems: list[Finding] = []
     for item in engine.discover(config):
         if isinstance(item, Finding):
@@ -764,9 +788,7 @@ def load(
         if entries.match(rel):
             continue
         try:
-            documents.append(loading.load_file(filename, rel, max_bytes=config.max_file_bytes))
+            found.append(loading.load_file(filename, rel, max_bytes=config.max_file_bytes))
         except loading.LoadFailed:
             continue  # charter check reports it; the audit just cannot use it
-    index = Index(documents)
-    repo = engine.Repository(config, documents, index, problems)
-    return (pending.result() if pending is not None else None), repo
+    return engine.Repository(config, found, Index(found), problems)

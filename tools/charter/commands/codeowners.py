@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from charter import audit, engine
+from charter import audit
 from charter.commands.common import repository_config
 from charter.commands.history import write
 
@@ -37,7 +37,7 @@ def _git_prefix(root: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     config = repository_config(args)
-    repo = engine.load_repository(config)
+    repo = audit.documents(config)  # owners, roles, people and chains; log entries have no owner
     owners = audit.codeowners(repo, syntax=args.syntax, prefix=_git_prefix(config.root))
     for warning in owners.warnings:
         print(f"charter: warning: {warning}", file=sys.stderr)
