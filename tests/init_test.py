@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -405,3 +406,30 @@ def test_local_hooks_mirror_the_published_ones(repo: Path) -> None:
     for hook_id, hook in published.items():
         for key in ("entry", "files", "pass_filenames", "always_run", "require_serial"):
             assert local[hook_id].get(key) == hook.get(key), (hook_id, key)
+
+
+@pytest.mark.slow
+def test_init_from_the_built_wheel(tmp_path: Path, repo: Path) -> None:
+    """The wheel carries the reference content: with only the wheel's files on the
+    path (no checkout to fall back on), init writes the same repository."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    unpacked = tmp_path / "wheel"
+    zipfile.ZipFile(next(dist.glob("*.whl"))).extractall(unpacked)
+    target = tmp_path / "from-wheel"
+    script = (
+        "import sys; from charter import starter; print(starter.reference_root()); "
+        "from charter.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    env = {**tool_env(tmp_path), "PYTHONPATH": str(unpacked)}
+    args = ["init", str(target), "--org", ORG, "--domain", DOMAIN, "--ci", "github"]
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == str(unpacked / "charter" / "starter" / "reference")
+    checked = subprocess.run([sys.executable, "-c", script, "--root", str(target), "check"], env=env,
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    assert git(target, "ls-files").splitlines() == git(repo, "ls-files").splitlines()
