@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.charter-installed
 HOST   ?= 127.0.0.1:8000
+# mkdocs-material prints a banner about a future MkDocs 2.0 on every build; it is noise here.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup check handbook build test browser lint clean
 
