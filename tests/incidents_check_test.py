@@ -225,3 +225,31 @@ def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp
     shutil.copytree(desk.root, plain, ignore=shutil.ignore_patterns(".git"))
     [finding] = findings(Desk(plain), "APR001")
     assert "'lena' is not a member of role 'legal-counsel'" in finding["message"]
+
+
+def test_hand_written_draft_over_the_channel_limit_is_an_error(desk: Desk) -> None:
+    desk.open()
+    long = "w" * 281
+    write(desk, type="draft", at="2026-03-14T09:10:00Z", by="sam", text=long, channel="x")
+    [finding] = findings(desk, "APR006")
+    assert finding["message"] == "draft is 281 characters; channel 'x' allows at most 280"
+
+
+def test_publication_on_another_channel_than_the_draft_is_an_error(desk: Desk) -> None:
+    desk.open()
+    ref = draft(desk)  # written for the website
+    sha = approvals.sha256_text(TEXT)
+    for who, role, step in (("priya", "pr-lead", "pr"), ("lena", "legal-counsel", "legal")):
+        write(
+            desk,
+            type="approval",
+            at="2026-03-14T09:11:00Z",
+            by=who,
+            draft=ref,
+            role=role,
+            step=step,
+            sha256=sha,
+        )
+    write(desk, type="publication", at="2026-03-14T09:12:00Z", by="sam", draft=ref, channel="x", sha256=sha)
+    [finding] = findings(desk, "APR001")
+    assert "approved for channel 'website', not 'x'" in finding["message"]

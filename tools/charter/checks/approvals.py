@@ -30,6 +30,7 @@ def _entry(entries: list[Document], ref: object) -> Document | None:
     ("APR002", Severity.WARNING, "approval or rejection that cannot count (author, non-member, other text)"),
     ("APR003", Severity.WARNING, "approval step finished after its time target"),
     ("APR004", Severity.WARNING, "emergency override not reviewed within the time the chain sets"),
+    ("APR006", Severity.ERROR, "draft longer than its channel allows"),
 )
 def publications(ctx: Context) -> Iterator[Finding]:
     now = _now(ctx)
@@ -40,7 +41,9 @@ def publications(ctx: Context) -> Iterator[Finding]:
         drafts = {approvals.entry_id(e): e for e in entries if e.data.get("type") == "draft"}
         for entry in entries:
             kind = entry.data.get("type")
-            if kind == "publication":
+            if kind == "draft":
+                yield from _length(ctx, entry)
+            elif kind == "publication":
                 yield from _publication(ctx, incident, entries, entry, membership)
             elif kind in ("approval", "rejection"):
                 yield from _decision(ctx, drafts.get(str(entry.data.get("draft"))), entry, membership)
@@ -86,7 +89,14 @@ def _publication(
     if at is None or _entry(entries, draft_ref) is None:
         return  # schema and reference rules report these
     verdict = approvals.evaluate(
-        ctx.index, incident, entries, draft_ref, at, entry.data.get("sha256"), membership
+        ctx.index,
+        incident,
+        entries,
+        draft_ref,
+        at,
+        entry.data.get("sha256"),
+        membership,
+        entry.data.get("channel"),
     )
     if verdict.ok:
         return
@@ -97,6 +107,21 @@ def _publication(
         + "; ".join(verdict.reasons()),
         "publish only with 'charter incident publish', which refuses until every step has approved",
     )
+
+
+def _length(ctx: Context, draft: Document) -> Iterator[Finding]:
+    channel = ctx.get("channel", draft.data.get("channel"))
+    if channel is None:
+        return
+    limit = channel.data.get("max_length")
+    text = draft.data.get("text")
+    if isinstance(limit, int) and isinstance(text, str) and len(text) > limit:
+        yield ctx.finding(
+            "APR006",
+            draft.where(("text",)),
+            f"draft is {len(text)} characters; channel {channel.id!r} allows at most {limit}",
+            "shorten it and write a new draft; approvals are for the exact text",
+        )
 
 
 def _decision(

@@ -353,6 +353,7 @@ def evaluate(
     at: dt.datetime,
     sha: str | None = None,
     membership: Membership | None = None,
+    channel: str | None = None,
 ) -> Verdict:
     """Whether publishing draft ``draft_ref`` (text hash ``sha``) at ``at`` is allowed.
     ``entries`` is the incident log in event order."""
@@ -367,6 +368,10 @@ def evaluate(
     if sha is not None and sha != expected:
         verdict.problems.append(
             f"the published text (sha256 {sha[:12]}...) is not the draft's text (sha256 {expected[:12]}...)"
+        )
+    if channel is not None and channel != draft.data.get("channel"):
+        verdict.problems.append(
+            f"the draft was written and approved for channel {draft.data.get('channel')!r}, not {channel!r}"
         )
     author = draft.data.get("by")
     drafted = at_of(draft)
