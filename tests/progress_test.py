@@ -86,9 +86,12 @@ def test_silent_when_not_a_terminal() -> None:
     assert out.getvalue() == ""
 
 
-# 'charter check' on this repository with the start-up delay removed, so the test does
-# not depend on how fast the machine loads the documents.
-CHECK = "import charter.progress as p, sys; p.DELAY = 0; from charter.cli import main; sys.exit(main(['check']))"
+# 'charter check' on this repository with the start-up delay and the redraw interval
+# removed, so the test does not depend on how fast the machine loads the documents.
+CHECK = (
+    "import charter.progress as p, sys; p.DELAY = p.INTERVAL = 0; "
+    "from charter.cli import main; sys.exit(main(['check']))"
+)
 
 
 def _env() -> dict[str, str]:
