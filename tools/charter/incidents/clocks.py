@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,6 @@ from charter import durations
 from charter.errors import FatalError
 from charter.index import parse_time
 from charter.model import Document
-
-DAY_UNITS = ("calendar-days", "business-days", "months")
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,8 @@ class Rule:
             where = (
                 f" ({self.country or 'weekends only'}{'-' + self.subdivision if self.subdivision else ''})"
             )
-        return f"{self.amount} {self.unit}{where}"
+        unit = self.unit.rstrip("s") if self.amount == 1 else self.unit
+        return f"{self.amount} {unit}{where}"
 
 
 class Calendar:
@@ -242,10 +241,6 @@ class Deadline:
 def _iso(moment: dt.datetime | None) -> str | None:
     """UTC for machines; people get local time from ``status --tz``."""
     return moment.astimezone(dt.UTC).isoformat() if moment else None
-
-
-def _latest(entries: Iterable[Document], obligation: str, kind: str) -> list[Document]:
-    return [e for e in entries if e.data.get("type") == kind and e.data.get("obligation") == obligation]
 
 
 def deadlines(obligations: Mapping[str, Mapping[str, Any]], entries: Sequence[Document]) -> list[Deadline]:

@@ -28,7 +28,6 @@ import yaml
 
 from charter import loading, schemas
 from charter.errors import FatalError
-from charter.model import Document
 
 SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 SUFFIX_LENGTH = 6
@@ -285,9 +284,3 @@ def _entry_time(data: Mapping[str, Any]) -> dt.datetime:
     if parsed is None or parsed.tzinfo is None:
         raise InvalidEntry(f"entry time {value!r} needs a UTC offset; nothing was written")
     return parsed
-
-
-def load_written(root: Path, rel_path: str) -> Document:
-    """Read back a file this module wrote (used by tests and by callers that need
-    positions for messages)."""
-    return loading.load_file(root / rel_path, rel_path)
