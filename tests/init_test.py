@@ -109,7 +109,7 @@ def test_result_is_one_clean_commit(repo: Path) -> None:
     tracked = set(git(repo, "ls-files").splitlines())
     for required in (
         "charter.yaml", "mkdocs.yml", "README.md", ".gitignore", ".pre-commit-config.yaml",
-        ".github/workflows/charter.yml", ".github/CODEOWNERS", ".vscode/settings.json",
+        ".github/workflows/charter.yml", ".github/CODEOWNERS", ".vscode/settings.json", ".vscode/extensions.json",
         "docs/index.md", "incidents/.gitkeep", "schemas/role.schema.json", "schemas/common.schema.json",
         "policies/sensitive-data-disclosure.md", "protocols/chains/policy-change.yaml",
     ):
@@ -299,6 +299,14 @@ def test_no_ci(home: Path) -> None:
     tracked = git(plain, "ls-files").splitlines()
     assert ".github/CODEOWNERS" in tracked
     assert not any(p.startswith(".github/workflows") or p == ".gitlab-ci.yml" for p in tracked)
+
+
+def test_without_git_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    result = run_cli("init", str(tmp_path / "new"))
+    assert result.code == 2
+    assert result.err == "charter: error: git is not installed or not on PATH; charter init makes a git repository\n"
+    assert not (tmp_path / "new").exists()
 
 
 def test_commits_without_a_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def refuse_non_empty(target: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     target = Path(args.directory)
     refuse_non_empty(target)
+    if shutil.which("git") is None:
+        raise FatalError("git is not installed or not on PATH; charter init makes a git repository")
     options = starter.Options(
         starter.check_organisation(args.org), starter.check_domain(args.domain), args.ci
     )

@@ -330,6 +330,8 @@ def _surroundings(options: Options, globs: dict[str, list[str]]) -> dict[str, st
             indent=2,
         )
         + "\n",
+        # VS Code offers to install the YAML extension that reads the settings above
+        ".vscode/extensions.json": json.dumps({"recommendations": ["redhat.vscode-yaml"]}, indent=2) + "\n",
     }
     if options.ci in CI_FILES:
         files[CI_FILES[options.ci]] = template(CI_TEMPLATES[options.ci], tokens)
