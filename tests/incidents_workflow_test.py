@@ -780,3 +780,13 @@ def test_status_shows_local_times_across_a_dst_change(desk: Desk) -> None:
     text = desk("status", INCIDENT, "--tz", "Europe/London", now="2025-10-25T10:00:00+01:00").out
     assert "due Mon 2025-10-27 09:00 GMT, 2d 0h 00m left" in text
     assert "as of Sat 2025-10-25 10:00 BST" in text
+
+
+def test_status_shows_times_in_the_acting_persons_timezone(desk: Desk) -> None:
+    desk.open()
+    luis = desk("status", INCIDENT, who="luis", now="2026-03-14T15:00:00Z").out  # America/New_York
+    assert "as of Sat 2026-03-14 11:00 EDT" in luis
+    nobody = desk("status", INCIDENT, now="2026-03-14T15:00:00Z").out
+    assert "as of Sat 2026-03-14 15:00 UTC" in nobody
+    bad = desk("status", INCIDENT, "--tz", "Mars/Olympus", now="2026-03-14T15:00:00Z")
+    assert bad.code == 2 and "time zone 'Mars/Olympus' is not known" in bad.err

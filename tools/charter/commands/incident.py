@@ -218,7 +218,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("incident")
     _common(p, at=False)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--tz", default="UTC", help="time zone for times shown (IANA name, default UTC)")
+    p.add_argument(
+        "--tz", help="time zone for times shown (IANA name; default: the acting person's timezone, else UTC)"
+    )
 
     p = made["close"]
     p.add_argument("incident")
@@ -429,13 +431,23 @@ def _run_review(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_status(session: workflow.Session, args: argparse.Namespace) -> int:
+def _zone(session: workflow.Session, args: argparse.Namespace) -> dt.tzinfo:
+    """--tz, else the acting person's ``timezone`` when someone is acting, else UTC."""
+    name = args.tz
+    if name is None:
+        try:
+            person = session.index.get("person", workflow.resolve_actor(session, args.actor))
+        except UsageError:
+            person = None
+        name = str(person.data.get("timezone")) if person and person.data.get("timezone") else "UTC"
     try:
-        zone: dt.tzinfo = zoneinfo.ZoneInfo(args.tz)
+        return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"--tz {args.tz!r} is not a known time zone (e.g. Europe/Dublin, America/New_York)"
-        ) from None
+        raise UsageError(f"time zone {name!r} is not known (e.g. Europe/Dublin, America/New_York)") from None
+
+
+def _run_status(session: workflow.Session, args: argparse.Namespace) -> int:
+    zone = _zone(session, args)
     report = workflow.status(session, args.incident)
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
