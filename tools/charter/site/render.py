@@ -54,6 +54,12 @@ def paragraphs(value: object) -> Markup:
     return Markup("\n\n".join(parts))
 
 
+def quote(value: object) -> Markup:
+    """A statement's text as a block quote: each line escaped, line breaks kept."""
+    lines = [text(line) for line in str(value or "").strip().splitlines()]
+    return Markup("\n".join(f"> {line}  " if line else ">" for line in lines))
+
+
 def mermaid_label(value: object) -> Markup:
     """Text for a quoted mermaid label: letters, digits and plain punctuation stay,
     anything else becomes a mermaid entity code."""
@@ -148,6 +154,7 @@ def environment() -> jinja2.Environment:
         "duration": duration,
         "when": when,
         "fence": fence,
+        "quote": quote,
         "join_text": join,
         "yes_no": yes_no,
         "safe_url": lambda value: Markup(safe_url(value)),
