@@ -4,6 +4,7 @@ status, closing and the review."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -790,3 +791,13 @@ def test_status_shows_times_in_the_acting_persons_timezone(desk: Desk) -> None:
     assert "as of Sat 2026-03-14 15:00 UTC" in nobody
     bad = desk("status", INCIDENT, "--tz", "Mars/Olympus", now="2026-03-14T15:00:00Z")
     assert bad.code == 2 and "time zone 'Mars/Olympus' is not known" in bad.err
+
+
+def test_windows_line_endings_in_a_draft_file_are_normalised(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"First line.\r\nSecond line.\r\n")
+    out = desk.ok(
+        "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
+    )
+    assert hashlib.sha256(b"First line.\nSecond line.").hexdigest() in out

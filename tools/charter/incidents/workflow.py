@@ -459,7 +459,7 @@ def draft(
         raise UsageError("--set needs --template")
     if text is None or not text.strip():
         raise UsageError("the draft has no text; give --file, --file - (stdin) or --template")
-    text = text.strip("\n")
+    text = text.replace("\r\n", "\n").strip("\n")
     limit = chan.data.get("max_length")
     if isinstance(limit, int) and len(text) > limit:
         raise Refused(f"the draft is {len(text)} characters; channel {channel!r} allows at most {limit}")
