@@ -380,3 +380,49 @@ def test_large_sections_leave_the_navigation_and_paginate(tmp_path: Path) -> Non
     lead = (site / "registers" / "roles" / "comms-lead" / "index.html").read_text("utf-8")
     lead_nav = lead[lead.index('<nav class="md-nav md-nav--primary"') :]
     assert 'href="../counsel/"' in lead_nav
+
+
+# -------------------------------------------------------------------------- snippets
+
+
+def _enable_snippets(root: Path, options: str = "") -> None:
+    config = root / "mkdocs.yml"
+    extension = "  - pymdownx.snippets" + (":\n" + options if options else "") + "\n"
+    config.write_text(config.read_text("utf-8") + "markdown_extensions:\n" + extension, "utf-8")
+
+
+def test_snippets_that_could_reach_documents_fail_the_build(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _enable_snippets(root)  # base_path defaults to ".", the repository root
+    result = build(root)
+    assert result.returncode == 1
+    assert "pymdownx.snippets base_path '.' reaches the content folder 'policies'" in result.stderr
+
+
+def test_snippet_markers_in_documents_are_never_expanded(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    (root / "snippets").mkdir()
+    (root / "snippets" / "plan.md").write_text("SNIPPETEXPANDED\n", "utf-8")
+    (root / "policies" / "social-media.md").write_text(
+        (root / "policies" / "social-media.md").read_text("utf-8") + '\n--8<-- "plan.md"\n', "utf-8"
+    )
+    _enable_snippets(root, "      base_path: [snippets]\n      check_paths: true")
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    for path, data in site_files(root / "site"):
+        assert b"SNIPPETEXPANDED" not in data, path
+        assert b"CANARY" not in data, path
+    policy = article((root / "site" / "policies" / "social-media" / "index.html").read_text("utf-8"))
+    assert "--8&lt;-- &quot;plan.md&quot;" in policy or '--8&lt;-- "plan.md"' in policy
+
+
+def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    (root / "charter.yaml").write_text(
+        (root / "charter.yaml").read_text("utf-8") + "rules:\n  SCH001: warning\n", "utf-8"
+    )
+    role = root / "policies" / "roles" / "counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("status: active", "status: dormant"), "utf-8")
+    result = build(root)
+    assert result.returncode == 1
+    assert "policies/roles/counsel.yaml:5:9: SCH001" in result.stderr

@@ -163,7 +163,9 @@ class Linker:
         return Markup(", ").join(self.ref(kind, key) for key in keys)
 
     def body(self, doc: Document) -> Markup:
-        return Markup(rewrite_links(doc.body or "", doc, self))
+        # A snippet or include marker in a document body is shown, never expanded.
+        text = _SNIPPET.sub(lambda m: m.group(0).replace("<", "&lt;"), doc.body or "")
+        return Markup(rewrite_links(text, doc, self))
 
 
 def title_of(doc: Document) -> str:
@@ -178,6 +180,7 @@ _INLINE_LINK = re.compile(
     r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
 )
 _REF_DEFINITION = re.compile(r"^( {0,3})\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.MULTILINE)
+_SNIPPET = re.compile(r"-{1,}8<-{1,}")
 _EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
 
 

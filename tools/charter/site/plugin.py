@@ -79,8 +79,15 @@ class CharterPlugin(BasePlugin[CharterConfig]):
             raise PluginError(f"charter: {exc}") from None
         if self.config.folders:
             settings = dataclasses.replace(settings, content=tuple(self.config.folders))
+        _guard_snippets(config, self.root, settings.content)
         result = engine.check(settings, strict=self.config.strict)
         errors = [f for f in result.findings if f.severity >= Severity.ERROR]
+        # A file that did not load or validate is never published, whatever
+        # charter.yaml says about its rule's severity: the build fails instead.
+        errors.extend(
+            f for f in result.repository.findings if f.severity >= Severity.ERROR and f not in errors
+        )
+        errors.sort(key=lambda f: f.sort_key())
         for finding in result.findings:
             if finding.severity is Severity.WARNING:
                 log.warning("%s: %s %s", finding.location, finding.rule, finding.message)
@@ -185,6 +192,28 @@ def _ensure_extensions(config: MkDocsConfig) -> None:
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     if not any(isinstance(f, dict) and f.get("name") == "mermaid" for f in fences):
         fences.append(_mermaid_fence())
+
+
+def _guard_snippets(config: MkDocsConfig, root: Path, content: tuple[str, ...]) -> None:
+    """pymdownx.snippets would let a page include any file under its base paths; a
+    base path that holds a content folder could pull a hidden document into a page."""
+    if "pymdownx.snippets" not in config.markdown_extensions:
+        return
+    options = config.mdx_configs.get("pymdownx.snippets") or {}
+    bases = options.get("base_path", ["."])
+    bases = [bases] if isinstance(bases, str) else list(bases)
+    folders = [(root / folder).resolve() for folder in content]
+    for base in bases:
+        where = (root / str(base)).resolve()
+        for folder in folders:
+            if where == folder or where in folder.parents or folder in where.parents:
+                raise PluginError(
+                    f"charter: pymdownx.snippets base_path {str(base)!r} reaches the content folder "
+                    f"{folder.relative_to(root).as_posix()!r}; a page could include a document its "
+                    "audience may not see. Point base_path at a folder of snippets outside the content folders."
+                )
+    if options.get("restrict_base_path") is False:
+        raise PluginError("charter: pymdownx.snippets restrict_base_path must stay true")
 
 
 def _edit_url(config: MkDocsConfig, root: Path | None, path: str) -> str | None:
