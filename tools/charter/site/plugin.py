@@ -210,7 +210,8 @@ def _guard_snippets(config: MkDocsConfig, root: Path, content: tuple[str, ...]) 
                 raise PluginError(
                     f"charter: pymdownx.snippets base_path {str(base)!r} reaches the content folder "
                     f"{folder.relative_to(root).as_posix()!r}; a page could include a document its "
-                    "audience may not see. Point base_path at a folder of snippets outside the content folders."
+                    "audience may not see. Point base_path at a folder of snippets outside the "
+                    "content folders."
                 )
     if options.get("restrict_base_path") is False:
         raise PluginError("charter: pymdownx.snippets restrict_base_path must stay true")
