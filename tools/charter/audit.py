@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -47,7 +47,7 @@ _SQUASH = re.compile(r"\(#(\d+)\)\s*$")
 _IDENTITY = re.compile(r"^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditFinding:
     rule: str
     sha: str
@@ -137,7 +137,7 @@ class Directory:
 # -- the evidence report -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Approval:
     name: str
     email: str
@@ -156,7 +156,7 @@ class Approval:
         return f"{who} [{how}]"
 
 
-@dataclass
+@dataclass(slots=True)
 class ChangeRecord:
     commit: Commit
     files: list[tuple[str, str, str | None]]  # (status, path, old path)
@@ -244,12 +244,14 @@ def tickets_of(commit: Commit, reason: str | None = None) -> list[str]:
     text = commit.reason() if reason is None else reason
     if not pr:
         text = f"{commit.subject}\n{text}"
-    found.extend(m.group(0) for m in _TICKET.finditer(text))
-    return list(dict.fromkeys(found))
+    found.extend(_TICKET.findall(text))
+    return list(dict.fromkeys(found)) if len(found) > 1 else found
 
 
 def _approvals(commit: Commit, merge: Commit | None, directory: Directory) -> list[Approval]:
     approvals: list[Approval] = []
+    if merge is None and not commit.trailers:
+        return approvals
     if merge is not None and merge.is_merge:
         approvals.append(
             Approval(merge.author_name, merge.author_email, directory.by_email(merge.author_email),
@@ -417,6 +419,8 @@ def allowances(history: History | None, repo: Repository) -> list[Allowance]:
 
 
 def _cell(text: str) -> str:
+    if "|" not in text and "\n" not in text and "\\" not in text:
+        return text.strip() or " "
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or " "
 
 
@@ -766,13 +770,16 @@ def load(
     signers = Path(allowed_signers) if allowed_signers is not None else Path(os.devnull)
     pending = history.start(config.root, rev=rev, signatures=signatures, allowed_signers=signers,
                             merges=merges)
-    repo = documents(config)
+    # only people (identities, keys) and documents with allowances matter here; a
+    # byte search skips the rest before parsing (a superset: both need the word)
+    repo = documents(config, wanted=lambda raw: b"person" in raw or b"allow" in raw)
     return (pending.result() if pending is not None else None), repo
 
 
-def documents(config: Any) -> Repository:
+def documents(config: Any, wanted: Callable[[bytes], bool] | None = None) -> Repository:
     """The documents the audit trail needs (see :func:`load`), without validation
-    and without incident log entries."""
+    and without incident log entries; with ``wanted``, only files whose bytes it
+    accepts."""
     from charter import engine, loading
     from charter.index import Index
     from charter.model import Finding
@@ -788,7 +795,9 @@ def documents(config: Any) -> Repository:
         if entries.match(rel):
             continue
         try:
-            found.append(loading.load_file(filename, rel, max_bytes=config.max_file_bytes))
+            raw = loading.read_bytes(filename, rel, max_bytes=config.max_file_bytes)
+            if wanted is None or wanted(raw):
+                found.append(loading.load_bytes(raw, rel))
         except loading.LoadFailed:
             continue  # charter check reports it; the audit just cannot use it
     return engine.Repository(config, found, Index(found), problems)

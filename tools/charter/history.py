@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import heapq
 import os
 import re
@@ -94,6 +95,11 @@ class Signature:
         }.get(self.status, f"signature status {self.status!r}")
 
 
+@functools.cache
+def _lowered(keys: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(key.lower() for key in keys)
+
+
 @dataclass(slots=True, eq=False)
 class Commit:
     """One commit. Not frozen: a frozen dataclass's __init__ costs ~10 us more per
@@ -126,9 +132,10 @@ class Commit:
         return f"{self.author_name} <{self.author_email}>"
 
     def trailer(self, *keys: str) -> list[str]:
+        """Values of the trailers named ``keys`` (case-insensitive), in order."""
         if not self.trailers:
             return []
-        wanted = {key.lower() for key in keys}
+        wanted = _lowered(keys)
         return [value for key, value in self.trailers if key.lower() in wanted]
 
     def reason(self) -> str:
