@@ -17,6 +17,8 @@ from typing import Any
 from charter.commands.common import repository_config
 from charter.errors import UsageError
 from charter.incidents import clocks, workflow
+from charter.incidents import session as session_mod
+from charter.incidents import status as status_mod
 
 # (name, help, example)
 SUBCOMMANDS = (
@@ -91,7 +93,7 @@ LOG_TYPES = (
 
 def _time(text: str) -> dt.datetime:
     try:
-        return workflow.parse_moment(text)
+        return session_mod.parse_moment(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -246,22 +248,22 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "incident_action", None):
         raise UsageError("which action? see 'charter incident --help'")
     config = repository_config(args)
-    session = workflow.open_session(config, args.now)
-    handler: Callable[[workflow.Session, argparse.Namespace], int] = globals()[
+    session = session_mod.open_session(config, args.now)
+    handler: Callable[[session_mod.Session, argparse.Namespace], int] = globals()[
         f"_run_{args.incident_action.replace('-', '_')}"
     ]
     return handler(session, args)
 
 
-def _actor(session: workflow.Session, args: argparse.Namespace) -> str:
-    return workflow.resolve_actor(session, args.actor)
+def _actor(session: session_mod.Session, args: argparse.Namespace) -> str:
+    return session_mod.resolve_actor(session, args.actor)
 
 
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _run_new(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_new(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     ident = workflow.new_incident(
         session,
@@ -283,7 +285,7 @@ def _run_new(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_log(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_log(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     fields: dict[str, Any] = {
         "at": args.at,
@@ -309,7 +311,7 @@ def _run_log(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_draft(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     text = None
     if args.file == "-":
@@ -342,7 +344,7 @@ def _run_draft(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_decide(session: workflow.Session, args: argparse.Namespace, approve: bool) -> int:
+def _run_decide(session: session_mod.Session, args: argparse.Namespace, approve: bool) -> int:
     actor = _actor(session, args)
     entry, req = workflow.decide(
         session,
@@ -360,15 +362,15 @@ def _run_decide(session: workflow.Session, args: argparse.Namespace, approve: bo
     return 0
 
 
-def _run_approve(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_approve(session: session_mod.Session, args: argparse.Namespace) -> int:
     return _run_decide(session, args, True)
 
 
-def _run_reject(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_reject(session: session_mod.Session, args: argparse.Namespace) -> int:
     return _run_decide(session, args, False)
 
 
-def _run_publish(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_publish(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     entry, verdict = workflow.publish(
         session,
@@ -386,7 +388,7 @@ def _run_publish(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_assess(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_assess(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     entry = workflow.assess(
         session,
@@ -402,7 +404,7 @@ def _run_assess(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_notify(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_notify(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     entry = workflow.notify(
         session,
@@ -417,26 +419,26 @@ def _run_notify(session: workflow.Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_close(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_close(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     items = workflow.close(session, actor, args.incident, override_reason=args.override_reason)
     _out(f"closed {args.incident}" + (f" with {len(items)} open item(s) overridden" if items else ""))
     return 0
 
 
-def _run_review(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_review(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
     path = workflow.review(session, actor, args.incident)
     _out(f"created {path.relative_to(session.root).as_posix()}")
     return 0
 
 
-def _zone(session: workflow.Session, args: argparse.Namespace) -> dt.tzinfo:
+def _zone(session: session_mod.Session, args: argparse.Namespace) -> dt.tzinfo:
     """--tz, else the acting person's ``timezone`` when someone is acting, else UTC."""
     name = args.tz
     if name is None:
         try:
-            person = session.index.get("person", workflow.resolve_actor(session, args.actor))
+            person = session.index.get("person", session_mod.resolve_actor(session, args.actor))
         except UsageError:
             person = None
         name = str(person.data.get("timezone")) if person and person.data.get("timezone") else "UTC"
@@ -446,9 +448,9 @@ def _zone(session: workflow.Session, args: argparse.Namespace) -> dt.tzinfo:
         raise UsageError(f"time zone {name!r} is not known (e.g. Europe/Dublin, America/New_York)") from None
 
 
-def _run_status(session: workflow.Session, args: argparse.Namespace) -> int:
+def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
     zone = _zone(session, args)
-    report = workflow.status(session, args.incident)
+    report = status_mod.status(session, args.incident)
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -1,7 +1,8 @@
 """The incident workflow: open an incident, log, draft, approve, publish, assess,
-notify, close, review — and the status a crisis lead acts on.
+notify, close, review.
 
-Every operation loads the repository once through :func:`engine.load_repository`,
+Every operation works in a :class:`~charter.incidents.session.Session` (the repository
+loaded once through :func:`engine.load_repository`),
 checks its inputs against the index, and appends entries through the atomic
 :mod:`charter.incidents.store`. Nothing here prints; commands render the results.
 """
@@ -9,21 +10,27 @@ checks its inputs against the index, and appends entries through the atomic
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from charter import durations, engine, history
-from charter.config import Config
-from charter.errors import FatalError, UsageError
-from charter.incidents import approvals, clocks, metrics, store
-from charter.index import Index, parse_time
+from charter.errors import UsageError
+from charter.incidents import approvals, store
+from charter.incidents.session import (
+    Refused,
+    Session,
+    current_status,
+    obligations_of,
+    reload,
+    resolve_entry,
+    suggest,
+)
+from charter.incidents.status import open_items, render_review_body, status
+from charter.incidents.templates import fill_template
 from charter.model import Document
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 TRANSITIONS = {
     "triage": {"active", "stable"},
     "active": {"stable"},
@@ -32,140 +39,14 @@ TRANSITIONS = {
 }
 
 
-class Refused(FatalError):
-    """The workflow refuses an action (missing approvals, separation of duties, ...)."""
-
-    exit_code = 1
-
-
-def parse_moment(text: str, what: str = "time") -> dt.datetime:
-    """An aware datetime from user input; a time without an offset is refused."""
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(
-            f"{what} {text!r} is not an RFC 3339 timestamp (e.g. 2026-03-14T09:05:00Z)"
-        ) from None
-    if moment.tzinfo is None or "T" not in text.upper():
-        raise UsageError(
-            f"{what} {text!r} has no UTC offset; write it as e.g. "
-            f"{text.strip()}Z or {text.strip()}+01:00 so it means one moment everywhere"
-        )
-    return moment
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-@dataclass
-class Session:
-    config: Config
-    index: Index
-    now: dt.datetime
-
-    @property
-    def root(self) -> Path:
-        return self.config.root.resolve()
-
-    def need(self, kind: str, key: str | None, what: str | None = None) -> Document:
-        doc = self.index.get(kind, key) if key else None
-        if doc is None:
-            raise UsageError(f"no {what or kind} {key!r}" + _suggest(str(key), self.index.ids(kind)))
-        return doc
-
-    def incident(self, key: str) -> Document:
-        return self.need("incident", key)
-
-    def entries(self, incident: str) -> list[Document]:
-        return self.index.incident_entries(incident)
-
-
-def open_session(config: Config, now: dt.datetime | None = None) -> Session:
-    repo = engine.load_repository(config)
-    return Session(config, repo.index, now or dt.datetime.now(dt.UTC).replace(microsecond=0))
-
-
-def reload(session: Session) -> Session:
-    return open_session(session.config, session.now)
-
-
-# --- who is acting -----------------------------------------------------------------
-
-
-def resolve_actor(session: Session, given: str | None) -> str:
-    """--as, else charter.yaml ``actor``, else git ``user.email`` matched against the
-    people register. Must be a known person."""
-    people = session.index.by_kind.get("person", {})
-    for source, value in (("--as", given), ("charter.yaml actor", session.config.actor)):
-        if value:
-            if value in people:
-                return value
-            by_email = _person_by_email(people, value)
-            if by_email:
-                return by_email
-            raise UsageError(f"{source} {value!r} is not a known person" + _suggest(value, people))
-    result = history.run_git(session.root, "config", "user.email", check=False)
-    email = result.stdout.decode("utf-8", "replace").strip() if result.returncode == 0 else ""
-    if email:
-        person = _person_by_email(people, email)
-        if person:
-            return person
-        raise UsageError(
-            f"git user.email {email!r} matches no person in the register; "
-            "add it to the person's emails, or pass --as PERSON"
-        )
-    raise UsageError("who is acting? pass --as PERSON, set 'actor' in charter.yaml, or set git user.email")
-
-
-def _person_by_email(people: Mapping[str, Document], email: str) -> str | None:
-    wanted = email.strip().lower()
-    for key, doc in people.items():
-        if wanted in (str(e).lower() for e in doc.data.get("emails") or ()):
-            return key
-    return None
-
-
 def _timestamp(moment: dt.datetime) -> str:
     return store.format_time(moment)
-
-
-# --- references to entries ---------------------------------------------------------------
-
-
-def resolve_entry(entries: Sequence[Document], ref: str, kind: str | None = None) -> Document:
-    """An entry by its full id (file stem), its random suffix, or a unique prefix."""
-    pool = [e for e in entries if kind is None or e.data.get("type") == kind]
-    exact = [e for e in pool if approvals.entry_id(e) == ref]
-    if exact:
-        return exact[0]
-    hits = [
-        e for e in pool if approvals.entry_id(e).endswith(f"-{ref}") or approvals.entry_id(e).startswith(ref)
-    ]
-    what = kind or "entry"
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise UsageError(f"no {what} {ref!r} in this incident")
-    raise UsageError(f"{ref!r} matches {len(hits)} {what} entries; give the full id")
-
-
-# --- writing --------------------------------------------------------------------------------
 
 
 def _append(session: Session, incident: str, data: dict[str, Any]) -> str:
     entry = {"kind": "log-entry", **{k: v for k, v in data.items() if v not in (None, [], {})}}
     entry_id, _path = store.append_entry(session.root, incident, entry)
     return entry_id
-
-
-def _status(session: Session, incident: Document) -> str:
-    status = "triage"
-    for entry in session.entries(str(incident.id)):
-        if entry.data.get("type") == "status-change" and isinstance(entry.data.get("to"), str):
-            status = entry.data["to"]
-    return status
 
 
 def _rewrite_incident(session: Session, incident: Document, changes: Mapping[str, Any]) -> None:
@@ -290,9 +171,6 @@ def new_incident(
     return ident
 
 
-# --- log -----------------------------------------------------------------------------------
-
-
 def log(session: Session, actor: str, incident_id: str, entry_type: str, fields: dict[str, Any]) -> str:
     """observation, decision, talking-points, role-change, status-change, correction,
     override-review."""
@@ -321,7 +199,7 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
         ):
             raise Refused(f"{person!r} is neither a member nor a deputy of role {role.id!r}")
     elif entry_type == "status-change":
-        current = _status(session, incident)
+        current = current_status(session, incident)
         target = fields.get("to")
         if target not in TRANSITIONS.get(current, set()):
             allowed = ", ".join(sorted(TRANSITIONS.get(current, set())))
@@ -363,65 +241,6 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
             changes["severity"] = data["severity"]
         _rewrite_incident(session, incident, changes)
     return entry_id
-
-
-# --- drafts ------------------------------------------------------------------------------------
-
-
-def _check_value(name: str, kind: str, value: str) -> str | None:
-    if kind == "number" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
-        return "is not a number"
-    if kind == "date":
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return "is not a date (YYYY-MM-DD)"
-    if kind == "time" and not re.fullmatch(
-        r"([01][0-9]|2[0-3]):[0-5][0-9]( ?[A-Z]{2,5}|[+-][0-9]{2}:[0-9]{2}|Z)?", value
-    ):
-        return "is not a time (HH:MM, optionally with a zone)"
-    if kind == "datetime" and parse_time(value) is None:
-        return "is not a timestamp with an offset"
-    if kind == "url" and not re.fullmatch(r"https?://[^\s]+", value):
-        return "is not an http(s) URL"
-    if kind == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        return "is not an email address"
-    if kind == "phone" and not re.fullmatch(r"\+?[0-9][0-9 ().-]{5,}", value):
-        return "is not a phone number"
-    return None
-
-
-def fill_template(template: Document, values: Mapping[str, str]) -> str:
-    """The template body with placeholders filled; every placeholder checked against
-    its declaration (declared, given, type, max length)."""
-    declared = {str(p.get("name")): p for p in template.data.get("placeholders") or () if isinstance(p, dict)}
-    body = (template.body or "").strip()
-    used = list(dict.fromkeys(PLACEHOLDER.findall(body)))
-    problems = []
-    for name in values:
-        if name not in declared:
-            problems.append(
-                f"{name!r} is not a placeholder of template {template.id!r}" + _suggest(name, declared)
-            )
-    for name in used:
-        if name not in declared:
-            problems.append(f"the template body uses {name!r}, which it does not declare")
-        elif name not in values:
-            spec = declared[name]
-            example = f", e.g. --set {name}={spec['example']!r}" if spec.get("example") else ""
-            problems.append(f"missing --set {name}=... ({spec.get('description', '')}{example})")
-    for name, value in values.items():
-        if name not in declared:
-            continue
-        spec = declared[name]
-        if len(value) > int(spec.get("max_length", 10**9)):
-            problems.append(f"{name!r} is {len(value)} characters; at most {spec['max_length']}")
-        problem = _check_value(name, str(spec.get("type")), value)
-        if problem:
-            problems.append(f"{name!r} = {value!r} {problem}")
-    if problems:
-        raise UsageError("cannot fill the template:\n  " + "\n  ".join(problems))
-    return PLACEHOLDER.sub(lambda m: values[m.group(1)], body)
 
 
 @dataclass
@@ -487,9 +306,6 @@ def draft(
     session = reload(session)
     verdict = approvals.evaluate(session.index, incident, session.entries(incident_id), entry_id, at)
     return DraftResult(entry_id, digest, classes, verdict)
-
-
-# --- approvals ---------------------------------------------------------------------------------
 
 
 def _pick_step(
@@ -643,22 +459,6 @@ def publish(
     return entry_id, verdict
 
 
-# --- regulatory obligations ------------------------------------------------------------------------
-
-
-def obligations_of(index: Index) -> dict[str, Mapping[str, Any]]:
-    out: dict[str, Mapping[str, Any]] = {}
-    for key in index.ids("obligation"):
-        hit = index.part("obligation", key)
-        if hit is None:
-            continue
-        doc, path = hit
-        value = index.value(doc, *path)
-        if isinstance(value, dict):
-            out[key] = value
-    return out
-
-
 def assess(
     session: Session,
     actor: str,
@@ -674,7 +474,7 @@ def assess(
     table = obligations_of(session.index)
     if obligation not in table:
         raise UsageError(
-            f"no obligation {obligation!r} (write regulation-id#obligation-id)" + _suggest(obligation, table)
+            f"no obligation {obligation!r} (write regulation-id#obligation-id)" + suggest(obligation, table)
         )
     if applies and clock_start is None and not table[obligation].get("after"):
         raise UsageError("an obligation that applies needs --clock-start (when the clock started)")
@@ -708,7 +508,7 @@ def notify(
     session.incident(incident_id)
     table = obligations_of(session.index)
     if obligation not in table:
-        raise UsageError(f"no obligation {obligation!r}" + _suggest(obligation, table))
+        raise UsageError(f"no obligation {obligation!r}" + suggest(obligation, table))
     return _append(
         session,
         incident_id,
@@ -723,163 +523,10 @@ def notify(
     )
 
 
-def deadlines(session: Session, incident_id: str) -> list[clocks.Deadline]:
-    return clocks.deadlines(obligations_of(session.index), session.entries(incident_id))
-
-
-# --- status ----------------------------------------------------------------------------------------------
-
-
-def status(session: Session, incident_id: str) -> dict[str, Any]:
-    """Everything a crisis lead acts on, as plain data (rendered as text or JSON)."""
-    index = session.index
-    incident = session.incident(incident_id)
-    entries = session.entries(incident_id)
-    state = _status(session, incident)
-    # Once closed, nothing runs late any more: clocks for waiting items stop at the close.
-    now = metrics.end_of(incident, entries, session.now)
-    current = approvals.severity_at(index, incident, entries, now)
-    published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
-    waiting: list[dict[str, Any]] = []
-    ready: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    for entry in entries:
-        if entry.data.get("type") != "draft" or approvals.entry_id(entry) in published:
-            continue
-        verdict = approvals.evaluate(index, incident, entries, approvals.entry_id(entry), now)
-        if metrics.rejected(verdict):
-            rejected.append(
-                {
-                    "draft": approvals.entry_id(entry),
-                    "channel": entry.data.get("channel"),
-                    "author": entry.data.get("by"),
-                    "rejections": [
-                        {"step": s.requirement.step, "by": s.rejection[0], "reason": s.rejection[2]}
-                        for s in verdict.steps
-                        if s.rejection is not None
-                    ],
-                }
-            )
-            continue
-        steps: list[dict[str, Any]] = []
-        row = {
-            "draft": approvals.entry_id(entry),
-            "channel": entry.data.get("channel"),
-            "author": entry.data.get("by"),
-            "at": entry.data.get("at"),
-            "sha256": approvals.sha256_text(str(entry.data.get("text", ""))),
-            "data_classes": verdict.classes,
-            "forbidden": verdict.forbidden,
-            "problems": verdict.problems,
-            "steps": steps,
-        }
-        for missing in approvals.describe_missing(verdict):
-            can = sorted(approvals.members(index, missing["role"]) - {entry.data.get("by")})
-            due = parse_time(missing["due"])
-            missing["who_can_approve"] = can
-            missing["overdue_seconds"] = (now - due).total_seconds() if due and now > due else None
-            steps.append(missing)
-        if verdict.ok:
-            ready.append(row)
-        else:
-            waiting.append(row)
-    found = deadlines(session, incident_id)
-    pubs = metrics.public_publications(index, entries)
-    next_update = None
-    if pubs and state != "closed":
-        last = approvals.at_of(pubs[-1])
-        every = metrics.update_every(index, incident, current)
-        if last and every:
-            due_at = every.after(last)
-            assert isinstance(due_at, dt.datetime)
-            next_update = {
-                "last_publication": last.isoformat(),
-                "every": str(every),
-                "due": due_at.isoformat(),
-                "seconds_left": (due_at - now).total_seconds(),
-            }
-    follow_ups = [
-        {
-            "override": approvals.entry_id(o.entry),
-            "draft": o.entry.data.get("draft"),
-            "by": o.entry.data.get("by"),
-            "role": o.entry.data.get("role"),
-            "reason": o.entry.data.get("rationale"),
-            "review_by": o.review_by,
-            "due": o.due.isoformat() if o.due else None,
-            "overdue": bool(o.due and now > o.due),
-        }
-        for o in approvals.overrides(index, incident, entries)
-        if o.reviewed is None
-    ]
-    return {
-        "incident": incident.id,
-        "title": incident.data.get("title"),
-        "exercise": bool(incident.data.get("exercise")),
-        "protocol": incident.data.get("protocol"),
-        "status": state,
-        "severity": current,
-        "now": session.now.isoformat(),
-        "closed": now.isoformat() if state == "closed" else None,
-        "waiting": waiting,
-        "ready_to_publish": ready,
-        "rejected": rejected,
-        "deadlines": [d.as_json(now) for d in found],
-        "next_update": next_update,
-        "override_reviews": follow_ups,
-        "injects": injects(session, incident, entries, now),
-        "metrics": metrics.compute(index, incident, entries, found, now),
-    }
-
-
-def injects(
-    session: Session, incident: Document, entries: Sequence[Document], now: dt.datetime
-) -> list[dict[str, Any]]:
-    if not incident.data.get("exercise"):
-        return []
-    protocol = session.index.get("protocol", str(incident.data.get("protocol")))
-    start = metrics.declared_at(incident, entries)
-    delivered = {e.data.get("exercise_inject") for e in entries if "exercise_inject" in e.data}
-    rows = []
-    for position, item in enumerate((protocol.data.get("injects") or ()) if protocol else ()):
-        if not isinstance(item, dict):
-            continue
-        offset = durations.parse(str(item.get("at")))
-        due = offset.after(start) if offset and start else None
-        rows.append(
-            {
-                "inject": position,
-                "at": item.get("at"),
-                "due": due.isoformat() if isinstance(due, dt.datetime) else None,
-                "text": item.get("text"),
-                "delivered": position in delivered,
-                "pending": bool(isinstance(due, dt.datetime) and due <= now and position not in delivered),
-            }
-        )
-    return rows
-
-
-# --- close and review ---------------------------------------------------------------------------------------
-
-
-def open_items(session: Session, incident_id: str) -> list[str]:
-    report = status(session, incident_id)
-    items = []
-    for row in report["waiting"]:
-        steps = ", ".join(f"{s['step']} ({s['role']})" for s in row["steps"])
-        items.append(f"draft {row['draft']} awaits approval: {steps}")
-    for deadline in report["deadlines"]:
-        if deadline["state"] in ("open", "overdue", "waiting"):
-            items.append(f"obligation {deadline['obligation']} ({deadline['title']}) is {deadline['state']}")
-    for follow in report["override_reviews"]:
-        items.append(f"override {follow['override']} awaits review by {follow['review_by']}")
-    return items
-
-
 def close(session: Session, actor: str, incident_id: str, *, override_reason: str | None = None) -> list[str]:
     """Close the incident; returns the open items that were overridden."""
     incident = session.incident(incident_id)
-    current = _status(session, incident)
+    current = current_status(session, incident)
     if current == "closed":
         raise Refused(f"incident {incident_id!r} is already closed")
     items = open_items(session, incident_id)
@@ -950,49 +597,3 @@ def review(session: Session, actor: str, incident_id: str) -> Path:
     except FileExistsError:
         raise Refused(f"{rel} already exists") from None
     return target
-
-
-def _span(seconds: float | None) -> str:
-    return "n/a" if seconds is None else clocks.humanise(seconds)
-
-
-def render_review_body(report: Mapping[str, Any], actor: str) -> str:
-    m = report["metrics"]
-    lines = [
-        f"# Review: {report['title']}",
-        "",
-        f"Computed from the incident log by `charter incident review` on {report['now']} for {actor}. "
-        "Do not edit the figures; run `charter incident status --format json` to recompute them.",
-        "",
-        "## Metrics",
-        "",
-        "| Metric | Value |",
-        "|---|---|",
-        f"| Time to detect | {_span(m['time_to_detect_seconds'])} |",
-        f"| Time to declare | {_span(m['time_to_declare_seconds'])} |",
-        f"| Time to first public statement | {_span(m['time_to_first_public_statement_seconds'])} |",
-        f"| Public statements | {m['public_statements']} |",
-        f"| Updates kept / missed | {m['updates_kept']} / {m['updates_missed']} |",
-        f"| Deadlines met / missed / open | {m['deadlines_met']} / {m['deadlines_missed']} "
-        f"/ {m['deadlines_open']} |",
-        f"| Corrections | {m['corrections']} |",
-        f"| Approval steps over their time target | {len(m['approval_sla_missed'])} |",
-        "",
-        "## Approval latency",
-        "",
-        "| Step or role | Approvals | Median | Longest |",
-        "|---|---|---|---|",
-    ]
-    for label, table in (("step", m["approval_latency_per_step"]), ("role", m["approval_latency_per_role"])):
-        for name, row in table.items():
-            lines.append(
-                f"| {label} {name} | {row['count']} | {_span(row['median_seconds'])} "
-                f"| {_span(row['max_seconds'])} |"
-            )
-    lines += ["", "## Regulatory deadlines", "", "| Obligation | Rule | Due | State |", "|---|---|---|---|"]
-    for d in report["deadlines"]:
-        lines.append(
-            f"| {d['obligation']} | {d['rule']} | {d['due'] or 'no fixed deadline'} | {d['state']} |"
-        )
-    lines += ["", "## Findings", "", "_To be written by the review meeting._", ""]
-    return "\n".join(lines)
