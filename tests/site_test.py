@@ -426,3 +426,39 @@ def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> 
     result = build(root)
     assert result.returncode == 1
     assert "policies/roles/counsel.yaml:5:9: SCH001" in result.stderr
+
+
+def _add_policies(root: Path, count: int) -> None:
+    for number in range(count):
+        (root / "policies" / f"extra-{number}.md").write_text(
+            "---\n"
+            f"kind: policy\nid: extra-{number}\ntitle: Extra policy {number}\nowner: counsel\n"
+            "status: active\nclassification: internal\n"
+            'review: {every: P1Y, last: "2026-01-10"}\n'
+            "summary: A generated policy.\nchange_chain: statement-chain\n"
+            f'clauses:\n  - id: "1"\n    text: Generated clause {number}.\n'
+            f"---\nGenerated body {number}.\n",
+            "utf-8",
+        )
+
+
+def test_page_size_does_not_grow_with_the_number_of_pages(tmp_path: Path) -> None:
+    sizes = []
+    for count in (120, 360):
+        root = make_repo(tmp_path / str(count))
+        _add_policies(root, count)
+        result = build(root)
+        assert result.returncode == 0, result.stderr
+        page = (root / "site" / "registers" / "roles" / "counsel" / "index.html").read_text("utf-8")
+        nav = page[
+            page.index('<nav class="md-nav md-nav--primary"') : page.index(
+                "</nav>", page.index("md-nav--primary")
+            )
+        ]
+        sizes.append((len(nav), len(page)))
+        # The policy index is paginated: no index page lists more than index_page_size entries.
+        assert (root / "site" / "policies" / "page_2" / "index.html").is_file()
+    (nav_small, page_small), (nav_large, page_large) = sizes
+    assert nav_small == nav_large
+    # The counsel role owns every extra policy; its page lists at most LIST_LIMIT of them.
+    assert page_large - page_small < 200, sizes
