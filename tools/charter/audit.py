@@ -424,6 +424,15 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or " "
 
 
+_MD_FILES = 12  # files listed per change in the Markdown table
+
+
+def _summary(reason: str, limit: int = 200) -> str:
+    """The first paragraph of a message body on one line, shortened."""
+    first = " ".join(reason.strip().split("\n\n", 1)[0].split())
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def _period(report: AuditReport) -> str:
     since = report.since.isoformat() if report.since else "the first commit"
     until = report.until.isoformat() if report.until else "HEAD"
@@ -460,10 +469,11 @@ def render_markdown(report: AuditReport) -> str:
         w("|---|---|---|---|---|---|---|---|\n")
         for r in report.records:
             c = r.commit
-            files = "<br>".join(
-                _cell(f"{s} {o} → {p}" if o else f"{s} {p}") for s, p, o in r.files)
-            reason = "; ".join(filter(None, [", ".join(r.tickets), r.reason.splitlines()[0] if r.reason
-                                             else c.subject]))
+            shown = [_cell(f"{s} {o} → {p}" if o else f"{s} {p}") for s, p, o in r.files[:_MD_FILES]]
+            if len(r.files) > _MD_FILES:
+                shown.append(f"… and {len(r.files) - _MD_FILES} more (see the CSV or JSON export)")
+            files = "<br>".join(shown)
+            reason = "; ".join(filter(None, [", ".join(r.tickets), c.subject, _summary(r.reason)]))
             approved = "; ".join(a.describe() for a in r.approvals) or (
                 "none (direct commit)" if r.via == "direct" else "none recorded")
             w(f"| `{c.short}` | {c.committed.isoformat()} | {_cell(r.author or c.author)} | {files} | "
