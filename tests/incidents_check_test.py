@@ -253,3 +253,19 @@ def test_publication_on_another_channel_than_the_draft_is_an_error(desk: Desk) -
     write(desk, type="publication", at="2026-03-14T09:12:00Z", by="sam", draft=ref, channel="x", sha256=sha)
     [finding] = findings(desk, "APR001")
     assert "approved for channel 'website', not 'x'" in finding["message"]
+
+
+def test_publication_naming_an_entry_that_is_not_a_draft_is_an_error(desk: Desk) -> None:
+    desk.open()
+    note = write(desk, type="observation", at="2026-03-14T09:05:00Z", by="sam", text="Seen on X")
+    write(
+        desk,
+        type="publication",
+        at="2026-03-14T09:12:00Z",
+        by="sam",
+        draft=note,
+        channel="x",
+        sha256=approvals.sha256_text("Seen on X"),
+    )
+    [finding] = findings(desk, "APR001")
+    assert f"no draft {note!r} in this incident" in finding["message"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from charter import durations
 from charter.checks import Context, register
@@ -19,10 +18,6 @@ def _now(ctx: Context) -> dt.datetime:
     if ctx.config.today is not None:
         return dt.datetime.combine(ctx.config.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
     return dt.datetime.now(dt.UTC)
-
-
-def _entry(entries: list[Document], ref: object) -> Document | None:
-    return next((e for e in entries if PurePosixPath(e.path).stem == ref), None)
 
 
 @register(
@@ -86,7 +81,7 @@ def _publication(
 ) -> Iterator[Finding]:
     at = parse_time(entry.data.get("at"))
     draft_ref = str(entry.data.get("draft"))
-    if at is None or _entry(entries, draft_ref) is None:
+    if at is None or not approvals.has_entry(entries, draft_ref):
         return  # schema and reference rules report these
     verdict = approvals.evaluate(
         ctx.index,

@@ -316,7 +316,9 @@ class _Log:
         self.drafts: dict[str, Document] = {}
         self.related: dict[str, list[tuple[int, Document]]] = {}
         self.severities: list[tuple[dt.datetime, str]] = []
+        self.ids: set[str] = set()
         for position, entry in enumerate(entries):
+            self.ids.add(entry_id(entry))
             kind = entry.data.get("type")
             if kind == "draft":
                 self.drafts.setdefault(entry_id(entry), entry)
@@ -339,6 +341,10 @@ def _log(entries: Sequence[Document]) -> _Log:
     _LOGS.insert(0, view)
     del _LOGS[4:]
     return view
+
+
+def has_entry(entries: Sequence[Document], ref: str) -> bool:
+    return ref in _log(entries).ids
 
 
 def find_draft(entries: Sequence[Document], ref: str) -> Document | None:
