@@ -24,6 +24,7 @@ def status(session: Session, incident_id: str) -> dict[str, Any]:
     # Once closed, nothing runs late any more: clocks for waiting items stop at the close.
     now = metrics.end_of(incident, entries, session.now)
     current = approvals.severity_at(index, incident, entries, now)
+    membership = approvals.Membership(index, session.root)
     published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
     waiting: list[dict[str, Any]] = []
     ready: list[dict[str, Any]] = []
@@ -31,7 +32,9 @@ def status(session: Session, incident_id: str) -> dict[str, Any]:
     for entry in entries:
         if entry.data.get("type") != "draft" or approvals.entry_id(entry) in published:
             continue
-        verdict = approvals.evaluate(index, incident, entries, approvals.entry_id(entry), now)
+        verdict = approvals.evaluate(
+            index, incident, entries, approvals.entry_id(entry), now, membership=membership
+        )
         if metrics.rejected(verdict):
             rejected.append(
                 {
@@ -113,7 +116,7 @@ def status(session: Session, incident_id: str) -> dict[str, Any]:
         "next_update": next_update,
         "override_reviews": follow_ups,
         "injects": injects(session, incident, entries, now),
-        "metrics": metrics.compute(index, incident, entries, found, now),
+        "metrics": metrics.compute(index, incident, entries, found, now, membership),
     }
 
 
