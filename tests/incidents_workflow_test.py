@@ -801,3 +801,24 @@ def test_windows_line_endings_in_a_draft_file_are_normalised(desk: Desk, tmp_pat
         "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
     )
     assert hashlib.sha256(b"First line.\nSecond line.").hexdigest() in out
+
+
+def test_decisions_cite_real_policy_clauses(desk: Desk) -> None:
+    desk.open()
+    desk.ok(
+        "log",
+        INCIDENT,
+        "decision",
+        "--text",
+        "Train everyone",
+        "--cite",
+        "training#1",
+        who="cleo",
+        now="2026-03-14T09:05:00Z",
+    )
+    bad = desk("log", INCIDENT, "decision", "--text", "x", "--cite", "training#2", who="cleo")
+    assert (
+        bad.code == 2
+        and "--cite 'training#2': no such clause" in bad.err
+        and "did you mean 'training#1'" in bad.err
+    )

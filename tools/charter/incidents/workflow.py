@@ -233,6 +233,12 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
             raise UsageError("an override review needs --rationale")
     else:
         raise UsageError(f"cannot log entries of type {entry_type!r} with 'log'")
+    for cite in fields.get("cites") or ():
+        if session.index.part("clause", cite) is None:
+            raise UsageError(
+                f"--cite {cite!r}: no such clause (write policy-id#clause-id)"
+                + suggest(cite, session.index.ids("clause"))
+            )
     data.update({k: v for k, v in fields.items() if v not in (None, [], "")})
     entry_id = _append(session, incident_id, data)
     if entry_type == "status-change":
