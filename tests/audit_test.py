@@ -245,3 +245,33 @@ def test_output_to_a_device_writes_through_it(cli: CLI, story: dict[str, Any], t
     assert got and got[0].startswith("commit,committed,")
     assert _audit(cli, story, "--output", os.devnull).code == 0
     assert Path(os.devnull).is_char_device()
+
+
+def test_gitlab_merge_requests_and_another_branch(cli: CLI, tmp_path: Path) -> None:
+    repo = Git(tmp_path / "gov")
+    governance(repo)
+    repo.commit("Bootstrap\n\nAgreed in GOV-1.")
+    repo.checkout("edit", create=True)
+    repo.write("policies/disclosure.md", (repo.path / "policies/disclosure.md").read_text() + "More.\n")
+    edit = repo.commit("Clarify the scope\n\nCounsel asked for it.", author=BOB)
+    repo.checkout("main")
+    merge = repo.merge("edit", "Merge branch 'edit' into 'main'\n\nClarify the scope\n\n"
+                       "See merge request governance/handbook!12\n\nApproved-by: Carol Chen <carol@example.com>")
+    repo.checkout("other", create=True, start=f"{merge}~1")
+    repo.write("policies/disclosure.md", (repo.path / "policies/disclosure.md").read_text() + "Other.\n")
+    other = repo.commit("Unrelated branch work\n\nFor GOV-9.")
+    repo.checkout("main")
+
+    data = cli("--root", str(repo.path), "audit", "--format", "json").json()
+    change = next(c for c in data["changes"] if c["commit"] == edit)
+    assert change["via"] == "pull-request" and change["tickets"] == ["MR governance/handbook!12"]
+    assert [(a["person"], a["source"]) for a in change["approvals"]] == [
+        ("alice", "merge"), ("carol", "Approved-by")]
+    assert change["findings"] == []
+    assert other not in {c["commit"] for c in data["changes"]}
+
+    on_other = cli("--root", str(repo.path), "audit", "--format", "json", "--rev", "other").json()
+    assert on_other["head"] == other
+    assert {c["commit"] for c in on_other["changes"]} == {other, data["changes"][-1]["commit"]}
+    bad = cli("--root", str(repo.path), "audit", "--rev", "no-such-branch")
+    assert bad.code == 2 and "git log failed" in bad.err
