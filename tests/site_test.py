@@ -184,6 +184,9 @@ def test_references_to_hidden_documents_read_restricted(internal_site: Path) -> 
     assert "the attachment" in policy and "attachments/" not in policy
     # Include directives are not expanded (snippets are not enabled).
     assert "--8&lt;--" in policy
+    # A hand-written page's link to a hidden document's page reads "restricted" too.
+    home = article((internal_site / "index.html").read_text("utf-8"))
+    assert "<em>restricted</em>" in home and 'href="policies/social-media/"' in home
     protocol = article((internal_site / "protocols" / "account-takeover" / "index.html").read_text("utf-8"))
     assert "restricted" in protocol  # the confidential template, the hidden role in RACI
     assert 'class="mermaid"' in protocol
@@ -217,6 +220,8 @@ def test_restricted_site_shows_everything(tmp_path: Path) -> None:
     assert "CANARYPOLICYTITLE1" in plan and "CANARYCLAUSETEXT7" in plan and "CANARYPOLICYBODY8" in plan
     log = (root / "site" / "incidents" / "cf-2026-02" / "index.html").read_text("utf-8")
     assert "CANARYLOGTEXT18" in log
+    home = (root / "site" / "index.html").read_text("utf-8")
+    assert 'href="policies/canary-policy-rz/"' in home
     assert not list((root / "site").rglob("secret-plan.txt"))
 
 

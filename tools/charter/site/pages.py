@@ -241,6 +241,7 @@ class Site:
     uri_of: dict[int, str] = field(default_factory=dict)
     by_path: dict[str, Document] = field(default_factory=dict)
     hidden_paths: set[str] = field(default_factory=set)
+    hidden_uris: set[str] = field(default_factory=set)
     fixed_today: bool = False
     _references_to: dict[tuple[str, str], list[Reference]] | None = None
     _owned: dict[str, list[Document]] | None = None
@@ -302,7 +303,30 @@ def build_site(
                 site.uri_of[id(doc)] = uri
         else:
             site.hidden_paths.add(doc.path)
+            uri = document_uri(doc)
+            if uri is not None:
+                site.hidden_uris.add(uri)
     return site
+
+
+def hide_links(markdown: str, here: str, site: Site) -> str:
+    """In a hand-written page, a link to the page of a document the audience may not
+    see becomes "restricted" (its text may name the document)."""
+    if not site.hidden_uris:
+        return markdown
+    folder = posixpath.dirname(here)
+
+    def inline(match: re.Match[str]) -> str:
+        raw = match.group(3)
+        if _EXTERNAL.match(raw):
+            return match.group(0)
+        path = raw.split("#", 1)[0]
+        target = posixpath.normpath(posixpath.join(folder, path)) if path else here
+        if not target.endswith(".md"):
+            target = posixpath.join(target, "index.md")
+        return str(RESTRICTED) if target in site.hidden_uris else match.group(0)
+
+    return _INLINE_LINK.sub(inline, markdown)
 
 
 # ---------------------------------------------------------------------------- planning

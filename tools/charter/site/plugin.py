@@ -154,6 +154,9 @@ class CharterPlugin(BasePlugin[CharterConfig]):
         if spec is not None:
             # The page's source is the document, not a file in docs_dir.
             page.edit_url = _edit_url(config, self.root, spec.source.path) if spec.source else None
+            return markdown
+        if self.site is not None:
+            return pages.hide_links(markdown, page.file.src_uri, self.site)
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
