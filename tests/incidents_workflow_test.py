@@ -822,3 +822,24 @@ def test_decisions_cite_real_policy_clauses(desk: Desk) -> None:
         and "--cite 'training#2': no such clause" in bad.err
         and "did you mean 'training#1'" in bad.err
     )
+
+
+def test_incident_allowances_keep_a_public_address_from_adding_approvals(desk: Desk, tmp_path: Path) -> None:
+    desk.open()
+    incident = desk.root / "incidents" / INCIDENT / "incident.yaml"
+    incident.write_text(
+        incident.read_text("utf-8")
+        + "allow:\n- match: help@fixture.example\n  by: dora\n  reason: our published support address\n",
+        "utf-8",
+    )
+    text = tmp_path / "t.txt"
+    text.write_text("Questions? Write to help@fixture.example.", "utf-8")
+    out = desk.ok(
+        "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
+    )
+    assert "data classes" not in out and "step 'dpo'" not in out
+    text.write_text("Questions? Write to jane.doe@gmail.com.", "utf-8")
+    out = desk.ok(
+        "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:11:00Z"
+    )
+    assert "data classes: customer-personal-data" in out and "step 'dpo'" in out

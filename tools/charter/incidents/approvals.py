@@ -47,26 +47,27 @@ def at_of(doc: Document) -> dt.datetime | None:
     return parse_time(doc.data.get("at"))
 
 
-def scanned_classes(text: str, index: Index) -> list[str] | None:
-    """Data classes the disclosure scanner finds in ``text``; None while no scanner
-    is installed. The only place that talks to charter.scan."""
+def scanned_classes(text: str, index: Index, context: Document | None = None) -> list[str] | None:
+    """Data classes the disclosure scanner finds in ``text``, after the allowances of
+    ``context`` (a draft entry or its incident); None while no scanner is installed.
+    The only place that talks to charter.scan."""
     try:
         from charter import scan
     except ImportError:
         return None
-    for name in ("classes_in", "data_classes_in", "find_classes"):
-        finder = getattr(scan, name, None)
-        if callable(finder):
-            found = finder(text, index)
-            return sorted({str(getattr(item, "id", item)) for item in found})
-    return None
+    finder = getattr(scan, "classes_in", None)
+    if not callable(finder):
+        return None
+    allowances = getattr(scan, "allowances_for", None)
+    allowed = allowances(context, index) if context is not None and callable(allowances) else ()
+    return sorted(str(getattr(item, "id", item)) for item in finder(text, index, allowed))
 
 
 def draft_classes(index: Index, draft: Document) -> list[str]:
     """Classes declared on the draft plus any the scanner finds in its text now."""
     declared = [c for c in draft.data.get("data_classes") or () if isinstance(c, str)]
     text = draft.data.get("text")
-    found = scanned_classes(text, index) if isinstance(text, str) else None
+    found = scanned_classes(text, index, draft) if isinstance(text, str) else None
     return sorted(set(declared) | set(found or ()))
 
 

@@ -290,7 +290,7 @@ def draft(
         raise Refused(f"the draft is {len(text)} characters; channel {channel!r} allows at most {limit}")
     for name in data_classes:
         session.need("data-class", name, "data class")
-    found = approvals.scanned_classes(text, session.index) or []
+    found = approvals.scanned_classes(text, session.index, incident) or []
     classes = sorted(set(data_classes) | set(found))
     digest = approvals.sha256_text(text)
     at = at or session.now
