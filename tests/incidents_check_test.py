@@ -269,3 +269,25 @@ def test_publication_naming_an_entry_that_is_not_a_draft_is_an_error(desk: Desk)
     )
     [finding] = findings(desk, "APR001")
     assert f"no draft {note!r} in this incident" in finding["message"]
+
+
+REPOSITORY = Path(__file__).parent.parent
+
+
+def test_the_repositorys_exercises_pass_every_approval_rule_and_have_a_status() -> None:
+    result = run_cli("--root", str(REPOSITORY), "check", "--format", "json")
+    assert result.code == 0, result.out
+    assert [f for f in json.loads(result.out)["findings"] if f["rule"].startswith("APR")] == []
+    exercises = [
+        path.parent.name
+        for path in sorted((REPOSITORY / "incidents").glob("*/incident.yaml"))
+        if "exercise: true" in path.read_text("utf-8")
+    ]
+    assert exercises
+    for incident in exercises:
+        status = run_cli("--root", str(REPOSITORY), "incident", "status", incident, "--format", "json")
+        assert status.code == 0, status.err
+        report = json.loads(status.out)
+        assert report["exercise"] is True and "time_to_declare_seconds" in report["metrics"]
+        text = run_cli("--root", str(REPOSITORY), "incident", "status", incident, "--tz", "UTC")
+        assert text.code == 0 and "Regulatory deadlines:" in text.out and "Metrics:" in text.out
