@@ -3,6 +3,7 @@ and --check failing with a diff when the committed file is stale."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +42,9 @@ def test_github_file_from_owners_and_change_chain(cli: CLI, gov: Path) -> None:
     assert (gov / ".github/CODEOWNERS").read_text("utf-8") == text
     check = cli("--root", str(gov), "codeowners", "--check")
     assert check.code == 0 and "up to date" in check.err and check.out == ""
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (gov / ".github/CODEOWNERS").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_check_prints_a_diff_when_stale(cli: CLI, gov: Path) -> None:
