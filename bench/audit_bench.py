@@ -173,10 +173,9 @@ def measure(repo: Path, repeat: int) -> dict[str, object]:
         def run() -> None:
             from charter import audit, config
 
-            cfg = config.load(repo)
-            history, repository = audit.load(cfg)
-            assert history is not None
-            audit.RENDERERS[fmt](audit.build_report(history, repository))
+            report = audit.audit(config.load(repo))
+            assert report is not None
+            audit.RENDERERS[fmt](report)
         return run
 
     def load_only() -> None:

@@ -275,3 +275,65 @@ def test_gitlab_merge_requests_and_another_branch(cli: CLI, tmp_path: Path) -> N
     assert {c["commit"] for c in on_other["changes"]} == {other, data["changes"][-1]["commit"]}
     bad = cli("--root", str(repo.path), "audit", "--rev", "no-such-branch")
     assert bad.code == 2 and "git log failed" in bad.err
+
+
+def _bench_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "audit_bench", Path(__file__).resolve().parents[1] / "bench" / "audit_bench.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _same_reports(root: Path) -> dict[str, Any]:
+    from charter import audit, config
+
+    cfg = config.load(root)
+    streamed = audit.audit(cfg)
+    history, repo = audit.load(cfg)
+    assert streamed is not None and history is not None
+    loaded = audit.build_report(history, repo)
+    assert audit.render_json(streamed) == audit.render_json(loaded)
+    return {"history": history, "report": streamed}
+
+
+def test_streamed_audit_equals_the_loaded_one(story: dict[str, Any], tmp_path: Path) -> None:
+    _same_reports(story["repo"].path)
+    generated = tmp_path / "generated"
+    _bench_module().generate(generated, 240, 60)
+    result = _same_reports(generated)
+    history = result["history"]
+    assert len(history.commits) == 240
+    # the on-the-fly introducers agree with the graph walk for every commit
+    from charter.audit import _Introducers
+
+    streaming = _Introducers()
+    for commit in history.commits:
+        merge = streaming.see(commit)
+        assert merge is not None and merge.sha == history.introduced_by(commit.sha).sha
+    vias = {r.via for r in result["report"].records}
+    assert vias == {"direct", "pull-request"}
+
+
+def test_streamed_audit_falls_back_when_git_order_is_not_topological(git_repo_backdated: Path) -> None:
+    result = _same_reports(git_repo_backdated)
+    assert any(r.commit.subject == "backdated child" for r in result["report"].records)
+
+
+@pytest.fixture
+def git_repo_backdated(tmp_path: Path) -> Path:
+    repo = Git(tmp_path / "gov")
+    governance(repo)
+    repo.commit("Bootstrap", date="2026-03-05T00:00:00Z")
+    repo.checkout("side", create=True)
+    repo.write("policies/disclosure.md", (repo.path / "policies/disclosure.md").read_text() + "x\n")
+    repo.commit("backdated child", author=BOB, date="2026-03-02T00:00:00Z")
+    repo.checkout("main")
+    repo.write("protocols/chains/policy-change.yaml",
+               (repo.path / "protocols/chains/policy-change.yaml").read_text().replace("P2D", "P4D"))
+    repo.commit("main work", date="2026-03-10T00:00:00Z")
+    repo.merge("side", "Merge side")
+    return repo.path

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -319,31 +319,32 @@ def _via(commit: Commit, merge: Commit | None) -> str:
     return "merge"
 
 
-def build_report(
-    history: History,
-    repo: Repository,
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    keys: bool = True,
-) -> AuditReport:
-    config = repo.config
-    directory = Directory.from_repository(repo)
-    folders = config.content
-    signatures = any(c.signature is not None for c in history.commits[:1])
-    records: list[ChangeRecord] = []
-    prefixes = tuple(f.rstrip("/") + "/" for f in folders)
-    merges: dict[str, tuple[str, list[str]]] = {}  # merge sha -> (reason, tickets)
-    for commit in history.commits:
-        if since is not None and commit.committed < since:
-            continue
-        if until is not None and commit.committed > until:
-            continue
+class _Builder:
+    """Turns commits into change records, one at a time (so it can run while git
+    still streams the history)."""
+
+    def __init__(self, repo: Repository, directory: Directory, *, since: dt.datetime | None,
+                 until: dt.datetime | None, keys: bool) -> None:
+        self.config = repo.config
+        self.directory = directory
+        self.since, self.until, self.keys = since, until, keys
+        self.prefixes = tuple(f.rstrip("/") + "/" for f in repo.config.content)
+        self.merges: dict[str, tuple[str, list[str]]] = {}  # merge sha -> (reason, tickets)
+        self.records: list[ChangeRecord] = []
+
+    def add(self, commit: Commit, merge: Commit | None) -> None:
+        """``merge``: the first-parent commit that introduced ``commit`` (itself when
+        committed directly)."""
+        if self.since is not None and commit.committed < self.since:
+            return
+        if self.until is not None and commit.committed > self.until:
+            return
+        prefixes = self.prefixes
         files = [(c.status, c.path, c.old_path) for c in commit.changes
                  if c.path.startswith(prefixes) or (c.old_path and c.old_path.startswith(prefixes))]
         if not files:
-            continue
-        merge = history.introduced_by(commit.sha)
+            return
+        directory, config, keys = self.directory, self.config, self.keys
         via = _via(commit, merge)
         merge_commit = merge if merge is not None and merge.sha != commit.sha else None
         author = directory.by_email(commit.author_email)
@@ -351,10 +352,10 @@ def build_report(
         reason = commit.reason() or " ".join(commit.trailer(*REASON_TRAILERS))
         tickets = tickets_of(commit, reason)
         if merge_commit is not None:
-            if merge_commit.sha not in merges:
+            if merge_commit.sha not in self.merges:
                 merge_reason = merge_commit.reason()
-                merges[merge_commit.sha] = (merge_reason, tickets_of(merge_commit, merge_reason))
-            merge_reason, merge_tickets = merges[merge_commit.sha]
+                self.merges[merge_commit.sha] = (merge_reason, tickets_of(merge_commit, merge_reason))
+            merge_reason, merge_tickets = self.merges[merge_commit.sha]
             reason = reason or merge_reason
             tickets = list(dict.fromkeys(tickets + merge_tickets))
         findings: list[AuditFinding] = []
@@ -387,12 +388,128 @@ def build_report(
             _, _, merge_findings = signature_findings(
                 merge_commit, directory, required=config.signing_required, keys=keys)
             findings.extend(merge_findings)
-        records.append(ChangeRecord(commit, files, author, via, merge_commit, approvals, reason,
-                                    tickets, summary, signer, findings))
-    return AuditReport(
-        config.organisation, history.head.sha if history.head else None, since, until,
-        history.shallow, signatures, records, allowances(history, repo),
-    )
+        self.records.append(ChangeRecord(commit, files, author, via, merge_commit, approvals, reason,
+                                         tickets, summary, signer, findings))
+
+    def report(self, history: History, repo: Repository) -> AuditReport:
+        head = history.head
+        return AuditReport(
+            self.config.organisation, head.sha if head else None, self.since, self.until,
+            history.shallow, bool(head is not None and head.signature is not None), self.records,
+            allowances(history, repo),
+        )
+
+
+def build_report(
+    history: History,
+    repo: Repository,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    keys: bool = True,
+) -> AuditReport:
+    """The evidence report from a loaded history (see :func:`audit` for the streamed
+    variant the command uses; both give the same report)."""
+    builder = _Builder(repo, Directory.from_repository(repo), since=since, until=until, keys=keys)
+    for commit in history.commits:
+        builder.add(commit, history.introduced_by(commit.sha))
+    return builder.report(history, repo)
+
+
+class _Introducers:
+    """``History.introduced_by`` computed on the fly while commits arrive children
+    first: a mainline commit introduces itself and offers itself to its merged
+    parents; a side commit inherits the oldest offer made to it and passes it on.
+    Returns None when a commit arrives before an offer reached it (git's order was
+    not topological); the caller then falls back to the loaded history."""
+
+    def __init__(self) -> None:
+        self.next_main: str | None = None
+        self.first = True
+        self.position = 0
+        self.offers: dict[str, tuple[int, str]] = {}
+        self.by_sha: dict[str, Commit] = {}
+
+    def _offer(self, sha: str, offer: tuple[int, str]) -> None:
+        known = self.offers.get(sha)
+        if known is None or known[0] < offer[0]:
+            self.offers[sha] = offer
+
+    def see(self, commit: Commit) -> Commit | None:
+        self.by_sha[commit.sha] = commit
+        if self.first or commit.sha == self.next_main:
+            self.first = False
+            offer = (self.position, commit.sha)
+            self.position += 1
+            self.next_main = commit.parents[0] if commit.parents else None
+            self.offers.pop(commit.sha, None)
+            for parent in commit.parents[1:]:
+                self._offer(parent, offer)
+            return commit
+        found = self.offers.pop(commit.sha, None)
+        if found is None:
+            return None
+        for parent in commit.parents:
+            self._offer(parent, found)
+        return self.by_sha[found[1]]
+
+
+def audit(
+    config: Any,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    signatures: bool = False,
+    allowed_signers: Any = None,
+    rev: str = "HEAD",
+) -> AuditReport | None:
+    """The evidence report, built while git streams the history: records are made on
+    the reader thread as commits arrive, so the audit's own work overlaps git's.
+    None when the root is not in a git work tree."""
+    import os
+    import threading
+    from pathlib import Path
+
+    from charter import history as history_mod
+
+    ready = threading.Event()
+    backlog: deque[Commit] = deque()
+    introducers = _Introducers()
+    state: dict[str, Any] = {"builder": None, "broken": False}
+
+    def consume(commit: Commit) -> None:
+        if state["broken"]:
+            return
+        merge = introducers.see(commit)
+        if merge is None:
+            state["broken"] = True
+            return
+        state["builder"].add(commit, merge)
+
+    def on_commit(commit: Commit) -> None:
+        if not ready.is_set():
+            backlog.append(commit)
+            return
+        while backlog:
+            consume(backlog.popleft())
+        consume(commit)
+
+    signers = Path(allowed_signers) if allowed_signers is not None else Path(os.devnull)
+    pending = history_mod.start(config.root, rev=rev, signatures=signatures, allowed_signers=signers,
+                                on_commit=on_commit)
+    repo = documents(config, wanted=lambda raw: b"person" in raw or b"allow" in raw)
+    keys = allowed_signers is not None
+    builder = _Builder(repo, Directory.from_repository(repo), since=since, until=until, keys=keys)
+    state["builder"] = builder
+    ready.set()
+    if pending is None:
+        return None
+    history = pending.result()
+    for commit in backlog:  # whatever arrived before the directory was ready
+        consume(commit)
+    if state["broken"] or pending.reordered:
+        return build_report(history, repo, since=since, until=until, keys=keys)
+    return builder.report(history, repo)
 
 
 def allowances(history: History | None, repo: Repository) -> list[Allowance]:

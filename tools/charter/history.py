@@ -24,7 +24,7 @@ import re
 import secrets
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -184,7 +184,9 @@ def _combined_status(status: str) -> str:
 class _Parser:
     """Turns ``git log -z`` records (see :func:`start`) into commits."""
 
-    def __init__(self, token: str, prefix: str, signatures: bool) -> None:
+    def __init__(self, token: str, prefix: str, signatures: bool,
+                 on_commit: Callable[[Commit], None] | None = None) -> None:
+        self.on_commit = on_commit
         self.record_sep, self.field_sep = f"\x1e{token}R", f"\x1f{token}F"
         self.nfields = len(_FIELDS) + (len(_SIGNATURE_FIELDS) if signatures else 1)
         self.signatures = signatures
@@ -195,7 +197,10 @@ class _Parser:
         """Parse every complete record in ``text``; records start with the separator."""
         for record in text.split(self.record_sep):
             if record:
-                self.commits.append(self.record(record))
+                commit = self.record(record)
+                self.commits.append(commit)
+                if self.on_commit is not None:
+                    self.on_commit(commit)
 
     def record(self, record: str) -> Commit:
         fields = record.split(self.field_sep)
@@ -307,10 +312,11 @@ class PendingLog:
     """A ``git log`` running in the background (start it, do other work, then join)."""
 
     def __init__(self, root: Path, toplevel: Path, shallow: bool, args: list[str], token: str,
-                 signatures: bool, rev: str) -> None:
+                 signatures: bool, rev: str, on_commit: Callable[[Commit], None] | None = None) -> None:
         self.root, self.toplevel, self.shallow, self.rev = root, toplevel, shallow, rev
+        self.reordered = False  # set by result() when git's order had to be fixed
         prefix = root.resolve().relative_to(toplevel.resolve()).as_posix()
-        self.parser = _Parser(token, "" if prefix == "." else prefix, signatures)
+        self.parser = _Parser(token, "" if prefix == "." else prefix, signatures, on_commit)
         try:
             self.proc = subprocess.Popen(
                 ["git", *args], cwd=toplevel, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -338,7 +344,9 @@ class PendingLog:
             raise FatalError(f"git log failed: {lines[-1] if lines else code}")
         if self._out.error is not None:
             raise self._out.error
-        return History(self.root, self.toplevel, topological(self.parser.commits), self.shallow)
+        ordered = topological(self.parser.commits)
+        self.reordered = ordered is not self.parser.commits
+        return History(self.root, self.toplevel, ordered, self.shallow)
 
 
 def parse_log(raw: bytes, token: str, prefix: str, signatures: bool) -> list[Commit]:
@@ -403,8 +411,14 @@ def start(
     signatures: bool = False,
     allowed_signers: Path | None = None,
     merges: bool = False,
+    on_commit: Callable[[Commit], None] | None = None,
 ) -> PendingLog | None:
     """Start the one ``git log`` pass in the background; None outside a git work tree.
+
+    ``on_commit`` is called with each commit as it is parsed, in git's order, on the
+    reader thread (so work on it overlaps git's). Check ``reordered`` after
+    ``result()``: when True, git's order was not topological and consumers that
+    relied on children arriving before parents must redo their work.
 
     With ``merges``, merge commits list the files whose merged content differs from
     every parent (``--cc``: conflict resolutions and "evil merges"); that costs
@@ -425,7 +439,7 @@ def start(
         *config, "log", "-z", "--name-status", "-M", *(["--cc"] if merges else []), "--no-color",
         "--no-ext-diff", "--encoding=UTF-8", "--no-mailmap", "--root", f"--format={fmt}", rev, "--",
     ]
-    return PendingLog(root, toplevel, shallow, args, token, signatures, rev)
+    return PendingLog(root, toplevel, shallow, args, token, signatures, rev, on_commit)
 
 
 class History:

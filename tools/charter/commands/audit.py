@@ -35,12 +35,13 @@ def run(args: argparse.Namespace) -> int:
     if since and until and since > until:
         raise FatalError(f"--since {args.since!r} is after --until {args.until!r}")
     signers = gitargs.signers(args)
-    hist, repo = audit.load(config, signatures=signers is not None or config.signing_required,
-                            allowed_signers=signers, rev=args.rev)
-    hist = gitargs.require_history(hist, config.root)
-    if hist.shallow:
+    report = audit.audit(config, since=since, until=until, rev=args.rev, allowed_signers=signers,
+                         signatures=signers is not None or config.signing_required)
+    if report is None:
+        gitargs.require_history(None, config.root)
+        return 2
+    if report.shallow:
         print(f"charter: warning: {history.UNSHALLOW_HINT}", file=sys.stderr)
-    report = audit.build_report(hist, repo, since=since, until=until, keys=signers is not None)
     gitargs.write(args.output, audit.RENDERERS[args.format](report))
     if report.findings:
         count = f"{len(report.findings)} finding(s) in {len(report.records)} change(s)"
