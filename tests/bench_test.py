@@ -1,0 +1,73 @@
+"""The benchmark corpus is a valid governance repository and deterministic, so the
+benchmarks measure real work on clean input."""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import run_cli
+
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus.py"
+
+
+def generate(out: Path, *extra: str) -> None:
+    subprocess.run(
+        [sys.executable, str(CORPUS), str(out), "--documents", "300", "--entries", "600", *extra],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_corpus_is_clean_and_has_every_kind(tmp_path: Path) -> None:
+    generate(tmp_path / "c", "--commits", "5")
+    result = run_cli("--root", str(tmp_path / "c"), "check", "--format", "json", "--jobs", "2")
+    data = result.json()
+    assert result.code == 0 and data["findings"] == [], data["findings"][:5]
+    assert data["summary"]["documents"] == 900
+    kinds = {
+        line.split(": ", 1)[1]
+        for p in (tmp_path / "c").rglob("*.*")
+        if p.suffix in (".yaml", ".md")
+        for line in p.read_text().splitlines()
+        if line.startswith("kind: ")
+    }
+    assert kinds == {
+        "role",
+        "person",
+        "data-class",
+        "regulation",
+        "policy",
+        "approval-chain",
+        "channel",
+        "template",
+        "protocol",
+        "incident",
+        "log-entry",
+    }
+    log = subprocess.run(
+        ["git", "-C", str(tmp_path / "c"), "rev-list", "--count", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert log.stdout.strip() == "5"
+    status = subprocess.run(
+        ["git", "-C", str(tmp_path / "c"), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""  # the last commit's tree is exactly what is on disk
+
+
+def test_corpus_is_deterministic(tmp_path: Path) -> None:
+    generate(tmp_path / "a")
+    generate(tmp_path / "b")
+    a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert a == b and len(a) > 900
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", [str(p) for p in a], shallow=False)
+    assert mismatch == [] and errors == []
