@@ -118,7 +118,7 @@ class Linker:
         return rel + (f"#{fragment}" if fragment else "")
 
     def to(self, target: str, label: object, fragment: str = "") -> Markup:
-        return Markup("[{}]({})").format(render.text(label), Markup(self.href(target, fragment)))
+        return Markup(f"[{render.text(label)}]({self.href(target, fragment)})")
 
     def doc(self, doc: Document | None, label: object = None) -> Markup:
         if doc is None or not self.site.audience.sees(doc):

@@ -21,10 +21,11 @@ from charter import durations
 
 # Characters that mean something to Markdown, its extensions (attr_list braces,
 # tables' pipes) or HTML; printed as numeric character references they are just text.
-_SPECIAL = re.compile(r"[&<>\"'\\`*_{}\[\]|#~^$!:=+\-]")
-_ENTITY = {char: f"&#{ord(char)};" for char in "&<>\"'\\`*_{}[]|#~^$!:=+-"}
-_SAFE_INSIDE = re.compile(r"[&<>\"'\\`*_{}\[\]|~^$]")
-_SPACE = re.compile(r"\s+")
+# '#', '-', '+', '=', ':' and '!' only matter at the start of a line, so only the first
+# character gets the full treatment (escaping them everywhere would bloat pages).
+_HEAD = str.maketrans({char: f"&#{ord(char)};" for char in "&<>\"'\\`*_{}[]|#~^$!:=+-"})
+_LIST_NUMBER = re.compile(r"^([0-9]+)([.)])")
+_INSIDE = str.maketrans({char: f"&#{ord(char)};" for char in "&<>\"'\\`*_{}[]|~^$"})
 
 
 def text(value: object) -> Markup:
@@ -33,17 +34,13 @@ def text(value: object) -> Markup:
         return Markup("")
     if isinstance(value, Markup):
         return value
-    raw = _SPACE.sub(" ", str(value)).strip()
+    raw = " ".join(str(value).split())
     if not raw:
         return Markup("")
-    # Escape everything special inside; '#', '-', '+', '=', ':' and '!' only matter at
-    # the start of a line or next to brackets, but escaping them everywhere would bloat
-    # pages, so only the first character gets the full treatment.
-    head, rest = raw[0], raw[1:]
-    return Markup(
-        _SPECIAL.sub(lambda m: _ENTITY[m.group()], head)
-        + _SAFE_INSIDE.sub(lambda m: _ENTITY[m.group()], rest)
-    )
+    escaped = raw[0].translate(_HEAD) + raw[1:].translate(_INSIDE)
+    if raw[0].isdigit():  # "1. text" or "1) text" would start an ordered list
+        escaped = _LIST_NUMBER.sub(lambda m: m.group(1) + f"&#{ord(m.group(2))};", escaped, count=1)
+    return Markup(escaped)
 
 
 def paragraphs(value: object) -> Markup:
@@ -63,7 +60,7 @@ def quote(value: object) -> Markup:
 def mermaid_label(value: object) -> Markup:
     """Text for a quoted mermaid label: letters, digits and plain punctuation stay,
     anything else becomes a mermaid entity code."""
-    raw = _SPACE.sub(" ", "" if value is None else str(value)).strip()
+    raw = " ".join(("" if value is None else str(value)).split())
     out = []
     for char in raw:
         if char.isalnum() or char in " .,;:/()-_+?'":
