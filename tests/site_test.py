@@ -467,3 +467,46 @@ def test_page_size_does_not_grow_with_the_number_of_pages(tmp_path: Path) -> Non
     assert nav_small == nav_large
     # The counsel role owns every extra policy; its page lists at most LIST_LIMIT of them.
     assert page_large - page_small < 200, sizes
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_text_escaping_leaves_nothing_for_markdown_or_html_to_interpret() -> None:
+    from charter.site.render import mermaid_label, text
+
+    assert str(text("# <b>x</b> | *a* [l](javascript:x) {: onclick=y }")) == (
+        "&#35; &#60;b&#62;x&#60;/b&#62; &#124; &#42;a&#42; &#91;l&#93;(javascript:x) &#123;: onclick=y &#125;"
+    )
+    assert str(text("1. not a list")) == "1&#46; not a list"
+    assert str(text("- not a list")) == "&#45; not a list"
+    assert str(text("two\n\nlines")) == "two lines"
+    assert '"' not in str(mermaid_label('a "quoted" <b>'))
+
+
+def test_relative_links_match_posixpath() -> None:
+    import posixpath
+
+    from charter.site.pages import relative
+
+    pairs = [
+        ("policies/a/index.md", "policies/b/index.md"),
+        ("registers/roles/x/index.md", "incidents/i/review/index.md"),
+        ("index.md", "dashboard/index.md"),
+        ("dashboard/index.md", "index.md"),
+        ("policies/a/index.md", "policies/a/index.md"),
+    ]
+    for target, here in pairs:
+        assert relative(target, here) == posixpath.relpath(target, posixpath.dirname(here) or ".")
+
+
+def test_a_user_nav_keeps_its_order_and_gains_the_generated_sections() -> None:
+    from charter.site import nav
+    from charter.site.pages import PageSpec
+
+    plan = [PageSpec("policies/p/index.md", "P", "policy.md.j2", {}, "policies", sort_key="p")]
+    user = ["index.md", {"Guides": ["guide.md"]}, {"Policies": "policies/index.md"}]
+    combined = nav.combine(user, ["index.md", "guide.md"], plan)
+    assert combined[:3] == user  # the user's own placement of Policies wins
+    titles = [next(iter(item)) for item in combined[3:]]
+    assert titles == ["Protocols", "Registers", "Incidents", "Dashboard"]
