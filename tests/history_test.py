@@ -394,3 +394,19 @@ def test_backdated_branch_commit_still_comes_before_its_parent(git: Git) -> None
     subjects = [c.subject for c in history.commits]
     assert subjects.index("backdated child") < subjects.index("parent")
     assert [c.sha for c in history.changes("policies/p.md")] == [backdated, parent]
+
+
+def test_garbage_collection_is_restored_after_loading(git: Git) -> None:
+    import gc
+
+    git.write("a.md", "a\n")
+    git.commit("a")
+    assert gc.isenabled()
+    assert History.load(git.path) is not None
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        History.load(git.path)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()

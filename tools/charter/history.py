@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import functools
+import gc
 import heapq
 import os
 import re
@@ -326,12 +327,24 @@ class PendingLog:
             raise FatalError("git is not installed or not on PATH") from None
         assert self.proc.stdout is not None and self.proc.stderr is not None
         _widen_pipe(self.proc.stdout)
+        # Parsing allocates ~10 objects per commit and none of them form cycles; the
+        # cyclic collector's passes over them cost 15-20 % of the parse. Paused until
+        # result() (which restores it).
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
         self._out = _Reader(self.proc.stdout, self.parser)
         self._err = _Reader(self.proc.stderr, None)
         self._out.start()
         self._err.start()
 
     def result(self) -> History:
+        try:
+            return self._result()
+        finally:
+            if self._gc_was_enabled:
+                gc.enable()
+
+    def _result(self) -> History:
         self._out.join()
         self._err.join()
         code = self.proc.wait()
