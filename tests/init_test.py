@@ -301,6 +301,27 @@ def test_no_ci(home: Path) -> None:
     assert not any(p.startswith(".github/workflows") or p == ".gitlab-ci.yml" for p in tracked)
 
 
+def test_output_says_what_to_do_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    target = tmp_path / "a b"
+    result = run_cli("init", str(target), "--ci", "none")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert re.fullmatch(rf"Created a governance repository for 'Example Organisation' in '{re.escape(str(target))}': "
+                        r"\d+ files, first commit [0-9a-f]{10}\.", lines[0])
+    people = len(list((target / "policies" / "people").glob("*.yaml")))
+    assert lines[1] == f"{people} placeholder people to fill in under policies/people/ ('charter check' lists them as PPL004)."
+    assert lines[3] == f"  cd '{target}'"
+    assert "  pre-commit install" in lines
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    result = run_cli("init", ".", "--ci", "none")
+    assert result.code == 0
+    assert not any(line.startswith("  cd ") for line in result.out.splitlines())
+
+
 def test_without_git_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     result = run_cli("init", str(tmp_path / "new"))

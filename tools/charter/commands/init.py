@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -91,11 +92,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if identity_note:
         print(identity_note)
+    cd = "" if root == Path.cwd().resolve() else f"  cd {shlex.quote(str(target))}\n"
     print(
         f"{placeholders} placeholder people to fill in under policies/people/ "
         "('charter check' lists them as PPL004).\n"
         "Next:\n"
-        f"  cd {target}\n"
+        f"{cd}"
         f"  python -m pip install \"charter-governance=={starter.__version__}\" pre-commit\n"
         "  pre-commit install\n"
         "  charter check\n"
