@@ -410,3 +410,17 @@ def test_garbage_collection_is_restored_after_loading(git: Git) -> None:
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_a_cancelled_pass_stops_git_and_restores_collection(git: Git) -> None:
+    import gc
+
+    from charter.history import start
+
+    for n in range(5):
+        git.write("a.md", f"{n}\n")
+        git.commit(f"c{n}")
+    pending = start(git.path)
+    assert pending is not None and not gc.isenabled()
+    pending.cancel()
+    assert gc.isenabled() and pending.proc.returncode is not None

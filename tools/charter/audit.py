@@ -497,13 +497,17 @@ def audit(
     signers = Path(allowed_signers) if allowed_signers is not None else Path(os.devnull)
     pending = history_mod.start(config.root, rev=rev, signatures=signatures, allowed_signers=signers,
                                 on_commit=on_commit)
-    repo = documents(config, wanted=lambda raw: b"person" in raw or b"allow" in raw)
-    keys = allowed_signers is not None
-    builder = _Builder(repo, Directory.from_repository(repo), since=since, until=until, keys=keys)
-    state["builder"] = builder
-    ready.set()
     if pending is None:
         return None
+    try:
+        repo = documents(config, wanted=_needed)
+        keys = allowed_signers is not None
+        builder = _Builder(repo, Directory.from_repository(repo), since=since, until=until, keys=keys)
+    except BaseException:
+        pending.cancel()
+        raise
+    state["builder"] = builder
+    ready.set()
     history = pending.result()
     for commit in backlog:  # whatever arrived before the directory was ready
         consume(commit)
@@ -899,8 +903,17 @@ def load(
                             merges=merges)
     # only people (identities, keys) and documents with allowances matter here; a
     # byte search skips the rest before parsing (a superset: both need the word)
-    repo = documents(config, wanted=lambda raw: b"person" in raw or b"allow" in raw)
+    try:
+        repo = documents(config, wanted=_needed)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
     return (pending.result() if pending is not None else None), repo
+
+
+def _needed(raw: bytes) -> bool:
+    return b"person" in raw or b"allow" in raw
 
 
 def documents(config: Any, wanted: Callable[[bytes], bool] | None = None) -> Repository:

@@ -344,6 +344,17 @@ class PendingLog:
             if self._gc_was_enabled:
                 gc.enable()
 
+    def cancel(self) -> None:
+        """Stop git and the reader (the caller failed before it needed the result)."""
+        try:
+            self.proc.kill()
+            self._out.join()
+            self._err.join()
+            self.proc.wait()
+        finally:
+            if self._gc_was_enabled:
+                gc.enable()
+
     def _result(self) -> History:
         self._out.join()
         self._err.join()
