@@ -200,6 +200,15 @@ def test_yaml_must_be_text(tmp_path: Path) -> None:
     assert run_cli("hook", "yaml-text", str(fine)).code == 0
 
 
+def test_binary_files_are_never_rewritten(tmp_path: Path) -> None:
+    blob = tmp_path / "logo.png"
+    original = b"\x89PNG\r\n\x1a\n\0\0 \t\nend"
+    blob.write_bytes(original)
+    assert run_cli("hook", "trailing-whitespace", str(blob)).code == 0
+    assert run_cli("hook", "end-of-file", str(blob)).code == 0
+    assert blob.read_bytes() == original
+
+
 def test_missing_files_are_skipped(tmp_path: Path) -> None:
     gone = str(tmp_path / "gone.yaml")
     for hook in ("trailing-whitespace", "end-of-file", "yaml-text"):

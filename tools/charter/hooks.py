@@ -83,7 +83,7 @@ def trailing_whitespace(filenames: Iterable[str]) -> list[str]:
     fixed = []
     for name in filenames:
         data = _read(name)
-        if data is None:
+        if data is None or b"\0" in data:  # binary: never rewritten
             continue
         lines = data.splitlines(keepends=True)
         cleaned = [_strip_line(line) for line in lines]
@@ -104,7 +104,7 @@ def end_of_file(filenames: Iterable[str]) -> list[str]:
     fixed = []
     for name in filenames:
         data = _read(name)
-        if not data:
+        if not data or b"\0" in data:  # empty or binary: left alone
             continue
         stripped = data.rstrip(b"\r\n")
         ending = b"\r\n" if data[len(stripped):].startswith(b"\r\n") else b"\n"
