@@ -52,6 +52,12 @@ def _core_rules() -> None:
 
     for rule_id, description in loading.RULES.items():
         _RULES.setdefault(rule_id, Rule(rule_id, Severity.ERROR, description))
+    from charter.audit import RULES as HISTORY_RULES
+
+    # Rules reported over git history by 'charter audit' and 'charter verify'.
+    for rule_id, description in HISTORY_RULES.items():
+        severity = Severity.WARNING if rule_id == "AUD003" else Severity.ERROR
+        _RULES.setdefault(rule_id, Rule(rule_id, severity, description))
     for rule_id, description in (
         ("SCH001", "document does not match its kind's schema"),
         ("SCH002", "missing or unknown 'kind'"),
