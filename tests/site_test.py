@@ -487,7 +487,7 @@ def test_text_escaping_leaves_nothing_for_markdown_or_html_to_interpret() -> Non
 def test_relative_links_match_posixpath() -> None:
     import posixpath
 
-    from charter.site.pages import relative
+    from charter.site.links import relative
 
     pairs = [
         ("policies/a/index.md", "policies/b/index.md"),
