@@ -510,3 +510,16 @@ def test_a_user_nav_keeps_its_order_and_gains_the_generated_sections() -> None:
     assert combined[:3] == user  # the user's own placement of Policies wins
     titles = [next(iter(item)) for item in combined[3:]]
     assert titles == ["Protocols", "Registers", "Incidents", "Dashboard"]
+
+
+def test_tags_plugin_never_sees_hidden_documents(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace("  - search\n", "  - search\n  - tags\n"), "utf-8")
+    for audience in ("internal", "restricted"):
+        result = build(root, "--strict", audience=audience)
+        assert result.returncode == 0, result.stderr
+        found = any(b"canarytagrz" in data for _, data in site_files(root / "site"))
+        assert found is (audience == "restricted"), audience
+    policy = (root / "site" / "policies" / "social-media" / "index.html").read_text("utf-8")
+    assert "customers" in policy

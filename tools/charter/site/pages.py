@@ -231,9 +231,14 @@ def markdown(site: Site, page: PageSpec) -> str:
         anchor=anchor,
         timeline=lambda doc: timeline(site, doc),
     )
-    front = {"title": sanitize.title(page.title)}
-    description = page.source.data.get("description") if page.source is not None else None
-    if isinstance(description, str):
-        front["description"] = sanitize.title(description)
+    front: dict[str, Any] = {"title": sanitize.title(page.title)}
+    data = page.source.data if page.source is not None else {}
+    if isinstance(data.get("description"), str):
+        front["description"] = sanitize.title(data["description"])
+    tags = data.get("tags")
+    if isinstance(tags, list) and tags:
+        # For mkdocs-material's tags plugin, if enabled: hidden documents have no page,
+        # so their tags never reach a tag index.
+        front["tags"] = [sanitize.title(str(tag)) for tag in tags]
     header = "---\n" + "".join(f"{key}: {json.dumps(value)}\n" for key, value in front.items()) + "---\n\n"
     return header + render.render(page.template, context)
