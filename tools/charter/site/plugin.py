@@ -100,13 +100,16 @@ class CharterPlugin(BasePlugin[CharterConfig]):
                 "they are fixed:\n  " + "\n  ".join(lines)
             )
         self.repository = result.repository
-        self.history = PageHistory.load(
-            self.root,
-            result.repository.index.documents,
-            enabled=self.config.history,
-            entries=self.config.history_entries,
-            repo_url=config.repo_url,
-        )
+        try:
+            self.history = PageHistory.load(
+                self.root,
+                result.repository.index.documents,
+                enabled=self.config.history,
+                entries=self.config.history_entries,
+                repo_url=config.repo_url,
+            )
+        except FatalError as exc:  # git refuses the repository, for instance
+            raise PluginError(f"charter: cannot read the git history: {exc}") from None
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
