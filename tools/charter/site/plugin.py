@@ -80,7 +80,10 @@ class CharterPlugin(BasePlugin[CharterConfig]):
         if self.config.folders:
             settings = dataclasses.replace(settings, content=tuple(self.config.folders))
         _guard_snippets(config, self.root, settings.content)
-        result = engine.check(settings, strict=self.config.strict)
+        try:
+            result = engine.check(settings, strict=self.config.strict)
+        except FatalError as exc:
+            raise PluginError(f"charter: {exc}") from None
         errors = [f for f in result.findings if f.severity >= Severity.ERROR]
         # A file that did not load or validate is never published, whatever
         # charter.yaml says about its rule's severity: the build fails instead.
