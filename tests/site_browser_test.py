@@ -91,7 +91,11 @@ def test_search_finds_a_clause_and_the_result_shows_it(browser: object, served: 
         _search(page, "never confirm customer identity")
         # The clause's own section is a result of its own, linked to its anchor.
         result = page.locator('a.md-search-result__link[href$="policies/social-media/#clause-1"]').first
-        result.wait_for(state="visible", timeout=20_000)
+        result.wait_for(state="attached", timeout=20_000)
+        if not result.is_visible():  # ranked below the page's top section: "N more on this page"
+            item = page.locator(".md-search-result__item", has=result)
+            item.locator("summary").first.click()
+            result.wait_for(state="visible", timeout=10_000)
         assert "Employees never confirm a customer" in result.inner_text()
         result.click()
         page.wait_for_url("**/policies/social-media/#clause-1", timeout=10_000)
