@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -189,7 +190,10 @@ def _handle(options: Options, placeholder_id: str) -> str:
     return f"@{options.domain.split('.')[0]}-{placeholder_id}"
 
 
-Replacement = tuple[re.Pattern[str], str]
+Replacement = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+# Legal-form words the reference writes after the organisation's name ("Example
+# Organisation Ltd"); not repeated when the real name already ends with one.
+_LEGAL_FORM = r"(?:Inc\.|Ltd\.?|LLC|plc|GmbH|AG|S\.A\.|SA|B\.V\.|BV|Pty Ltd)"
 
 
 def _replacements(options: Options, placeholders: dict[str, Placeholder]) -> list[Replacement]:
@@ -211,7 +215,14 @@ def _replacements(options: Options, placeholders: dict[str, Placeholder]) -> lis
                 pairs.append((re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])"), placeholder.name))
         pairs.append((re.compile(rf"(?<![\w-]){re.escape(pid)}(?![\w-])"), placeholder.id))
     if options.organisation != DEFAULT_ORG:
-        pairs.append((re.compile(rf"{re.escape(DEFAULT_ORG)}|\bExample Org\b"), options.organisation))
+        name = options.organisation
+        has_form = re.search(rf"\s{_LEGAL_FORM}$", name) is not None
+
+        def organisation(match: re.Match[str]) -> str:
+            return name if has_form or not match.group("form") else f"{name}{match.group('form')}"
+
+        pattern = rf"(?:{re.escape(DEFAULT_ORG)}|\bExample Org\b)(?P<form> {_LEGAL_FORM}(?![\w.]))?"
+        pairs.append((re.compile(pattern), organisation))
     if options.domain != DEFAULT_DOMAIN:
         escaped = options.domain.replace(".", "\\.")
         pairs.append((re.compile(re.escape(DEFAULT_DOMAIN.replace(".", "\\."))), escaped))
@@ -221,7 +232,7 @@ def _replacements(options: Options, placeholders: dict[str, Placeholder]) -> lis
 
 def _substitute(text: str, replacements: list[Replacement]) -> str:
     for pattern, new in replacements:
-        text = pattern.sub(lambda _match, new=new: new, text)  # type: ignore[misc]
+        text = pattern.sub(new if callable(new) else (lambda _match, new=new: new), text)
     return text
 
 
