@@ -80,6 +80,11 @@ class CharterPlugin(BasePlugin[CharterConfig]):
         if self.config.folders:
             settings = dataclasses.replace(settings, content=tuple(self.config.folders))
         _guard_snippets(config, self.root, settings.content)
+        if "macros" in config.plugins:
+            raise PluginError(
+                "charter: the 'macros' plugin evaluates template code in every page, including "
+                "governance documents, and its includes can read any file; remove it from mkdocs.yml"
+            )
         try:
             result = engine.check(settings, strict=self.config.strict)
         except FatalError as exc:
