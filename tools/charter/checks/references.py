@@ -5,20 +5,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from charter import schemas
 from charter.checks import Context, register
 from charter.model import Finding, Severity
 
-_LIFECYCLE_KINDS = {
-    "role",
-    "person",
-    "data-class",
-    "regulation",
-    "policy",
-    "approval-chain",
-    "channel",
-    "template",
-    "protocol",
-}
+# Kinds with a draft/active/retired lifecycle: everything but the incident record.
+_LIFECYCLE_KINDS = set(schemas.KINDS) - {"incident", "log-entry", "review"}
 
 
 def _field(path: tuple[str | int, ...]) -> str:
