@@ -117,3 +117,19 @@ def test_cli_uses_the_cache_only_in_git_work_trees(
     shutil.copytree(BROKEN, plain)
     assert cli("--root", str(plain), "check").code == 1
     assert not cache.location(plain).exists() and not (tmp_path / "xdg").exists()
+
+
+def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
+    from charter import schemas
+
+    run(repo)
+    folder = cache.location(repo).parent
+    key = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes).key
+    paths = cache.load_memo(repo, "reference-paths", key)
+    assert paths["protocol"] == schemas.reference_paths("protocol")
+    verdicts = cache.load_memo(repo, "regex-verdicts", "10000:1.0")
+    assert verdicts == {r"CUST-\d{6}": False}
+    assert cache.load_memo(repo, "reference-paths", "another key") == {}
+    (folder / "regex-verdicts.pickle").write_bytes(b"garbage")
+    assert cache.load_memo(repo, "regex-verdicts", "10000:1.0") == {}
+    assert run(repo).findings == run(repo, use_cache=False).findings

@@ -43,6 +43,31 @@ def fingerprint(max_file_bytes: int) -> str:
     return digest.hexdigest()
 
 
+def load_memo(root: Path, name: str, key: str) -> dict[str, Any]:
+    """A small derived-data table kept beside the document cache, or {} when it is
+    missing, unreadable or was made for another ``key``."""
+    try:
+        with open(location(root).parent / f"{name}.pickle", "rb") as handle:
+            stored: Any = pickle.load(handle)
+        if isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("data"), dict):
+            return dict(stored["data"])
+    except Exception:  # missing, truncated or foreign
+        pass
+    return {}
+
+
+def save_memo(root: Path, name: str, key: str, data: dict[str, Any]) -> None:
+    folder = location(root).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}-")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump({"key": key, "data": data}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"{name}.pickle")
+    except OSError:
+        return
+
+
 class DocumentCache:
     def __init__(self, path: Path, key: str) -> None:
         self.path = path

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter import checks, loading, progress, schemas
-from charter.cache import DocumentCache, Loaded
+from charter.cache import DocumentCache, Loaded, load_memo, save_memo
 from charter.config import Config
 from charter.index import Index
 from charter.model import Document, Finding, Location, Severity
@@ -170,9 +170,9 @@ def load_documents(
     documents: list[Document] = []
     findings: list[Finding] = []
     valid: set[str] = set()
-    for loaded in results:
-        assert loaded is not None
-        doc, problems, ok = loaded
+    for result in results:
+        assert result is not None
+        doc, problems, ok = result
         findings.extend(problems)
         if doc is not None:
             documents.append(doc)
@@ -201,6 +201,14 @@ def load_repository(
             seen.add(rel)
     store = DocumentCache.open(root, config.max_file_bytes) if cache else None
     documents, load_findings, valid = load_documents(files, config, jobs, store)
+    if store is not None:
+        # The schema walk behind reference detection costs more than loading a small
+        # repository; keep its result with the cache, under the same fingerprint.
+        paths = load_memo(root, "reference-paths", store.key)
+        if set(paths) >= set(schemas.KINDS):
+            schemas.preload_reference_paths(paths)
+        else:
+            save_memo(root, "reference-paths", store.key, schemas.all_reference_paths())
     findings.extend(load_findings)
     index = Index(documents)
     findings.extend(index.findings)
@@ -262,7 +270,7 @@ def check(
     cache: bool = False,
 ) -> Result:
     repo = load_repository(config, extra, jobs=jobs, cache=cache)
-    context = checks.Context(repo.index, config)
+    context = checks.Context(repo.index, config, config.root.resolve() if cache else None)
     raw = [*repo.findings, *checks.run(context), *_suppression_findings(repo.documents)]
     docs = {doc.path: doc for doc in repo.documents}
     findings: list[Finding] = []

@@ -146,10 +146,25 @@ def known_properties(base: str, schema: dict[str, Any]) -> set[str]:
     return names
 
 
+_PRELOADED: dict[str, tuple[tuple[Path, str], ...]] = {}
+
+
+def preload_reference_paths(table: dict[str, tuple[tuple[Path, str], ...]]) -> None:
+    """Seed :func:`reference_paths` with results computed by an earlier run for the
+    same schemas (the document cache keeps them), saving the schema walk."""
+    _PRELOADED.update(table)
+
+
+def all_reference_paths() -> dict[str, tuple[tuple[Path, str], ...]]:
+    return {kind: reference_paths(kind) for kind in KINDS}
+
+
 @functools.cache
 def reference_paths(kind: str) -> tuple[tuple[Path, str], ...]:
     """Every (path pattern, target kind) where a document of ``kind`` may name another
     document. ``*`` in a pattern stands for any list index."""
+    if kind in _PRELOADED:
+        return _PRELOADED[kind]
     found: dict[Path, str] = {}
     root = schema_for(kind)
 

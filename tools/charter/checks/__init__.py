@@ -7,6 +7,7 @@ import functools
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from charter.config import Config
@@ -88,6 +89,8 @@ def checks() -> list[Check]:
 class Context:
     index: Index
     config: Config
+    # Where rules may keep derived data between runs (None: do not persist anything).
+    cache_root: Path | None = None
 
     def finding(
         self,

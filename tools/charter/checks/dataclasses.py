@@ -103,7 +103,19 @@ def detectors(ctx: Context) -> Iterator[Finding]:
                     f"term {term!r} is shorter than 3 characters and would match ordinary words",
                     "use a longer term or a regex pattern with context",
                 )
-    slow = too_slow(p for _, _, p in compiled)
+    patterns = [p for _, _, p in compiled]
+    if ctx.cache_root is not None and patterns:
+        from charter.cache import load_memo, save_memo
+
+        # A verdict depends only on the pattern and on this probe; keep verdicts between runs.
+        key = f"{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
+        known = load_memo(ctx.cache_root, "regex-verdicts", key)
+        _verdicts.update({p: v for p, v in known.items() if isinstance(v, bool)})
+        slow = too_slow(patterns)
+        if any(p not in known for p in patterns):
+            save_memo(ctx.cache_root, "regex-verdicts", key, {**known, **{p: _verdicts[p] for p in patterns}})
+    else:
+        slow = too_slow(patterns)
     for doc, position, pattern in compiled:
         if pattern in slow:
             yield ctx.finding(
