@@ -51,7 +51,11 @@ def run(name: str, args: list[str]) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout).strip()[-800:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    text = done.stdout.strip()
+    try:
+        return dict(json.loads(text))  # a script may print indented JSON
+    except ValueError:
+        return dict(json.loads(text.splitlines()[-1]))  # or log lines, then one JSON line
 
 
 def machine() -> dict[str, str]:
