@@ -216,3 +216,9 @@ def test_fast_validator_agrees_with_jsonschema_on_every_example() -> None:
         fast = schemas.fast_validator(doc.kind or "")
         assert fast is not None
         assert fast.is_valid(doc.data) == schemas.validator(doc.kind or "").is_valid(doc.data), path.name
+
+
+def test_a_folder_that_is_no_governance_repository_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("--root", str(tmp_path), "check")
+    assert result.code == 2
+    assert "none of the content folders (policies, protocols, incidents) exists" in result.err

@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = repository_config(args)
     root = config.root.resolve()
+    if not any((root / folder).is_dir() for folder in config.content):
+        raise UsageError(
+            f"{root}: none of the content folders ({', '.join(config.content)}) exists; "
+            "run charter in a governance repository, pass --root, or start one with 'charter init'"
+        )
     selected: list[str] = []
     extra: list[Path] = []
     for raw in args.paths:
