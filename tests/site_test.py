@@ -433,6 +433,37 @@ def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> 
     assert "policies/roles/counsel.yaml:5:9: SCH001" in result.stderr
 
 
+def test_a_rebuild_never_publishes_from_stale_cached_results(tmp_path: Path) -> None:
+    # The plugin reuses the document cache `charter check` keeps in .git/charter/.
+    # Edits between builds (here within the same second, the "racy" case) must be seen.
+    root = make_repo(tmp_path)
+    assert build(root, "--strict").returncode == 0
+    assert (root / ".git" / "charter").is_dir()
+    policy = root / "policies" / "social-media.md"
+    original = policy.read_text("utf-8")
+    policy.write_text(
+        original.replace("classification: internal", "classification: restricted")
+        + "\nCANARYRECLASSIFIED the new plan.\n",
+        "utf-8",
+    )
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert not (root / "site" / "policies" / "social-media").exists()
+    for path, data in site_files(root / "site"):
+        assert b"CANARY" not in data, path
+        assert b"Social media policy" not in data, path
+    # A schema error introduced after a clean build fails the next build, and the one after.
+    policy.write_text(original.replace("status: active", "status: dormant"), "utf-8")
+    for _ in range(2):
+        result = build(root)
+        assert result.returncode == 1
+        assert "policies/social-media.md:6:9: SCH001" in result.stderr
+    policy.write_text(original, "utf-8")
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert (root / "site" / "policies" / "social-media" / "index.html").is_file()
+
+
 def _add_policies(root: Path, count: int) -> None:
     for number in range(count):
         (root / "policies" / f"extra-{number}.md").write_text(
@@ -482,6 +513,31 @@ def test_text_escaping_leaves_nothing_for_markdown_or_html_to_interpret() -> Non
     assert str(text("- not a list")) == "&#45; not a list"
     assert str(text("two\n\nlines")) == "two lines"
     assert '"' not in str(mermaid_label('a "quoted" <b>'))
+
+
+def test_sanitiser_keeps_only_the_allowed_attribute_values() -> None:
+    from charter.site.sanitize import clean
+
+    table = (
+        '<table><tr><td style="text-align: left;">a</td><td style="color: red">b</td>'
+        '<th style="text-align: right;" onclick="x()">c</th></tr></table>'
+    )
+    assert clean(table) == (
+        '<table><tbody><tr><td style="text-align: left;">a</td><td>b</td>'
+        '<th style="text-align: right;">c</th></tr></tbody></table>'
+    )
+    inputs = (
+        '<input type="radio" name="t" checked><input type="checkbox" disabled>'
+        '<input type="image" src="javascript:alert(1)"><input type="text" value="x">'
+    )
+    assert clean(inputs) == (
+        '<input type="radio" name="t" checked=""><input type="checkbox" disabled=""><input><input>'
+    )
+    assert clean('<p style="text-align: left;">p</p>') == "<p>p</p>"  # style only on cells
+    assert clean('<a href="javascript:alert(1)">x</a><a href="https://e.org/">y</a>') == (
+        '<a>x</a><a href="https://e.org/">y</a>'
+    )
+    assert clean("<script>alert(1)</script><!-- note --><b>ok</b>") == "<b>ok</b>"
 
 
 def test_relative_links_match_posixpath() -> None:
