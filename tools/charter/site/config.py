@@ -27,3 +27,6 @@ class CharterConfig(base.Config):
     history = c.Type(bool, default=True)
     # Entries shown in a page's history table.
     history_entries = c.Type(int, default=10)
+    # Reuse what `charter check` (or the last build) loaded and checked, from the cache
+    # it keeps in .git/charter/; as in `charter check`, only in a git work tree.
+    cache = c.Type(bool, default=True)

@@ -1,6 +1,7 @@
 """The ``charter`` MkDocs plugin: thin event hooks over the core.
 
-on_config   load and check the repository once (the same code as ``charter check``);
+on_config   load and check the repository once (the same code as ``charter check``,
+            with its document cache, so a build after a check does not redo it);
             errors fail the build with file and line, warnings go to the
             ``mkdocs.plugins.charter`` logger so ``--strict`` counts them.
 on_files    drop every file of the content folders, then add one generated page per
@@ -86,7 +87,10 @@ class CharterPlugin(BasePlugin[CharterConfig]):
                 "governance documents, and its includes can read any file; remove it from mkdocs.yml"
             )
         try:
-            result = engine.check(settings, strict=self.config.strict)
+            # The cache holds the same results `charter check` computes, keyed by each
+            # file's content; one that is stale or unreadable is ignored and rebuilt.
+            cache = self.config.cache and (self.root / ".git").is_dir()
+            result = engine.check(settings, strict=self.config.strict, cache=cache)
         except FatalError as exc:
             raise PluginError(f"charter: {exc}") from None
         errors = [f for f in result.findings if f.severity >= Severity.ERROR]
