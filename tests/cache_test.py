@@ -1,12 +1,15 @@
-"""The document cache is a shortcut only: stale, corrupt or foreign caches are never
-trusted, and a cached run reports exactly what a fresh one does."""
+"""The cache is a shortcut only: stale, corrupt or foreign caches are never trusted,
+a cached run reports exactly what a fresh one does, and after a change it checks
+again only the units whose inputs changed."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import shutil
+import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from charter import cache, config, engine
 from conftest import DATA, edit
 
 BROKEN = DATA / "broken"
+CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus.py"
 
 
 @pytest.fixture
@@ -27,6 +31,16 @@ def repo(tmp_path: Path) -> Path:
 
 def run(repo: Path, use_cache: bool = True) -> engine.Result:
     return engine.check(config.load(repo), cache=use_cache)
+
+
+def key(repo: Path) -> str:
+    settings = config.load(repo)
+    return cache.fingerprint(settings.max_file_bytes, repr(settings))
+
+
+def same(first: engine.Result, second: engine.Result) -> None:
+    assert first.findings == second.findings
+    assert first.suppressed == second.suppressed
 
 
 def age(path: Path, seconds: int = 10) -> None:
@@ -45,16 +59,19 @@ def test_cache_lives_in_git_dir_and_reports_the_same(repo: Path) -> None:
     age_all(repo)
     fresh = run(repo, use_cache=False)
     first = run(repo)
-    assert (repo / ".git" / "charter" / "documents.pickle").is_file()
-    store = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes)
-    assert len(store.entries) == len(first.repository.documents)
+    assert cache.location(repo) == repo / ".git" / "charter" / "state.sqlite"
+    assert cache.location(repo).is_file()
+    store = cache.Store.open(repo, key(repo))
+    assert len(store.table) == len(first.repository.documents) > 0
+    assert first.evaluated == len(store.units) > 0
     second = run(repo)
-    assert first.findings == second.findings == fresh.findings
-    warm = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes)
-    files = [(p, r) for p, r in (x for x in engine.discover(config.load(repo)) if isinstance(x, tuple))]
-    engine.load_documents(files, config.load(repo), cache=warm)
-    loadable = len(first.repository.documents)
-    assert warm.hits == loadable
+    same(first, fresh)
+    same(second, fresh)
+    assert second.evaluated == 0  # nothing changed: every unit's findings were reused
+    assert len(second.repository.documents) == len(first.repository.documents)
+    assert sorted(d.path for d in second.repository.documents) == sorted(
+        d.path for d in fresh.repository.documents
+    )
 
 
 def test_a_changed_file_is_reloaded_even_inside_the_racy_window(repo: Path) -> None:
@@ -68,11 +85,12 @@ def test_a_changed_file_is_reloaded_even_inside_the_racy_window(repo: Path) -> N
         f.rule == "SCH001" and f.location.path == "policies/roles/crisis-lead.yaml" for f in result.findings
     )
     edit(target, "classification: secret", "classification: internal")
-    assert run(repo).findings == run(repo, use_cache=False).findings
+    same(run(repo), run(repo, use_cache=False))
 
 
 def test_same_size_and_mtime_inside_the_racy_window_is_rehashed(repo: Path) -> None:
     target = repo / "policies/roles/crisis-lead.yaml"
+    rel = "policies/roles/crisis-lead.yaml"
     age_all(repo)
     run(repo)
     stat = target.stat()
@@ -81,24 +99,38 @@ def test_same_size_and_mtime_inside_the_racy_window_is_rehashed(repo: Path) -> N
     target.write_text(text)
     # forge the old mtime: only the racy rule or the hash can notice now
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    store = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes)
-    mtime = store.entries["policies/roles/crisis-lead.yaml"][1]
-    store.written_ns = mtime - 10  # pretend the cache was written before the edit
-    assert store.lookup(target, "policies/roles/crisis-lead.yaml") is None
+    store = cache.Store.open(repo, key(repo))
+    assert (
+        store.unchanged(rel, stat.st_size, stat.st_mtime_ns, str(target)) is not None
+    )  # trusted: old enough
+    store.written_ns = stat.st_mtime_ns - 10  # pretend the cache was written before the edit
+    assert store.unchanged(rel, stat.st_size, stat.st_mtime_ns, str(target)) is None
 
 
 def test_corrupt_or_foreign_cache_is_ignored(repo: Path) -> None:
     age_all(repo)
-    expected = run(repo, use_cache=False).findings
+    expected = run(repo, use_cache=False)
     path = cache.location(repo)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"not a pickle at all")
-    assert run(repo).findings == expected
-    with open(path, "wb") as handle:
-        pickle.dump({"key": "another charter", "written_ns": 0, "entries": {"x": 1}}, handle)
-    assert run(repo).findings == expected
-    store = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes)
-    assert "x" not in store.entries
+    path.write_bytes(b"not a database at all")
+    same(run(repo), expected)
+    assert cache.Store.open(repo, key(repo)).table  # replaced by a good one
+    with sqlite3.connect(path) as db:  # a state written by another build
+        db.execute("UPDATE meta SET value = ? WHERE name = 'key'", (b"another charter",))
+    assert not cache.Store.open(repo, key(repo)).table
+    result = run(repo)
+    same(result, expected)
+    assert result.evaluated > 0
+    with sqlite3.connect(path) as db:  # right key, unreadable state
+        db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (b"garbage",))
+    same(run(repo), expected)
+    with sqlite3.connect(path) as db:  # a cached document that is not the one recorded
+        db.execute("UPDATE docs SET loaded = ?", (pickle.dumps("not a document"),))
+    age_all(repo)
+    (repo / "policies/roles/crisis-lead.yaml").write_text(
+        (repo / "policies/roles/crisis-lead.yaml").read_text() + "\n"
+    )
+    same(run(repo), run(repo, use_cache=False))
 
 
 def test_cli_uses_the_cache_only_in_git_work_trees(
@@ -124,12 +156,185 @@ def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
 
     run(repo)
     folder = cache.location(repo).parent
-    key = cache.DocumentCache.open(repo, config.load(repo).max_file_bytes).key
-    paths = cache.load_memo(repo, "reference-paths", key)
+    paths = cache.load_memo(repo, "reference-paths", key(repo))
     assert paths["protocol"] == schemas.reference_paths("protocol")
     verdicts = cache.load_memo(repo, "regex-verdicts", "10000:1.0")
     assert verdicts == {r"CUST-\d{6}": False}
     assert cache.load_memo(repo, "reference-paths", "another key") == {}
     (folder / "regex-verdicts.pickle").write_bytes(b"garbage")
     assert cache.load_memo(repo, "regex-verdicts", "10000:1.0") == {}
-    assert run(repo).findings == run(repo, use_cache=False).findings
+    same(run(repo), run(repo, use_cache=False))
+
+
+def test_a_changed_configuration_or_build_is_another_key(repo: Path) -> None:
+    before = key(repo)
+    edit(repo / "charter.yaml", "today: 2026-11-26", "today: 2026-11-27")
+    assert key(repo) != before
+    settings = config.load(repo)
+    assert cache.fingerprint(settings.max_file_bytes, "x") != cache.fingerprint(settings.max_file_bytes, "y")
+
+
+# -- the focused re-check: after a change, only units whose inputs changed run -----
+
+
+@pytest.fixture(scope="module")
+def corpus_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "repo"
+    subprocess.run(
+        [sys.executable, str(CORPUS), str(out), "--documents", "300", "--entries", "1500", "--seed", "5"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return out
+
+
+@pytest.fixture
+def corpus(corpus_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(corpus_template, target)
+    subprocess.run(["git", "init", "-q", str(target)], check=True)
+    return target
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def first(corpus: Path, pattern: str) -> Path:
+    return sorted(corpus.glob(pattern))[0]
+
+
+def cited_policy(corpus: Path) -> Path:
+    protocol = first(corpus, "protocols/playbooks/protocol-*.yaml").read_text()
+    policy = protocol.split("cites: ['", 1)[1].split("#", 1)[0]
+    return corpus / "policies" / f"{policy}.md"
+
+
+EDITS = [
+    # (what, edit, the rules expected somewhere in the result afterwards)
+    (
+        "retire a cited policy",
+        lambda c: replace(cited_policy(c), "status: active", "status: retired"),
+        {"REF002"},
+    ),
+    (
+        "empty a role",
+        lambda c: replace(c / "policies/roles/role-3.yaml", "members: [", "members: [] #"),
+        {"PPL001"},
+    ),
+    (
+        "delete a person who acts in incidents",
+        lambda c: (c / "policies/people/person-0.yaml").unlink(),
+        {"REF001"},
+    ),
+    (
+        "log a status change that skips a stage",
+        lambda c: (
+            first(c, "incidents/*/incident.yaml").parent / "log/20260101T090000Z-skip01.yaml"
+        ).write_text(
+            "kind: log-entry\ntype: status-change\nat: 2026-01-01T09:00:00+00:00\nby: person-1\n"
+            "from: stable\nto: closed\n"
+        ),
+        {"INC001"},
+    ),
+    (
+        "shorten a public channel",
+        lambda c: replace(c / "protocols/channels/channel-1.yaml", "max_length: 2000", "max_length: 20"),
+        {"TPL003"},
+    ),
+    (
+        "break a template's YAML",
+        lambda c: replace(first(c, "protocols/templates/*.md"), "stage: update", "stage: [update"),
+        {"LD005"},
+    ),
+    (
+        "copy a policy under another file name",
+        lambda c: shutil.copy(first(c, "policies/policy-*.md"), c / "policies/copy-of-a-policy.md"),
+        {"IDX001"},
+    ),
+    (
+        "make a data-class pattern invalid",
+        lambda c: replace(first(c, "policies/data-classes/*.yaml"), "regex: 'ZX", "regex: '(ZX"),
+        {"DCL001"},
+    ),
+    ("restore the person", lambda c: None, set()),
+    (
+        "rename an incident's folder",
+        lambda c: first(c, "incidents/*").rename(c / "incidents/renamed"),
+        {"LAY002"},
+    ),
+]
+
+
+def test_after_each_change_a_cached_run_reports_what_a_fresh_run_does(corpus: Path) -> None:
+    settings = config.load(corpus)
+    assert settings.today is not None  # the corpus fixes the date, so runs are comparable
+    person = (corpus / "policies/people/person-0.yaml").read_text()
+    age_all(corpus)
+    warm = run(corpus)
+    same(warm, run(corpus, use_cache=False))
+    assert warm.evaluated == len(cache.Store.open(corpus, key(corpus)).units)
+    total = warm.evaluated
+    for what, change, expected in EDITS:
+        if what == "restore the person":
+            (corpus / "policies/people/person-0.yaml").write_text(person)
+        else:
+            change(corpus)
+        cached = run(corpus)
+        fresh = run(corpus, use_cache=False)
+        assert cached.findings == fresh.findings, what
+        assert cached.suppressed == fresh.suppressed, what
+        assert expected <= {f.rule for f in cached.findings}, what
+        assert cached.evaluated < total, f"{what}: {cached.evaluated} of {total} units checked again"
+        again = run(corpus)
+        assert again.evaluated == 0 and again.findings == fresh.findings, what
+
+
+def test_a_body_edit_checks_only_that_document_and_those_that_read_it(corpus: Path) -> None:
+    age_all(corpus)
+    run(corpus)
+    policy = cited_policy(corpus)
+    policy.write_text(policy.read_text() + "\nEdited.\n")
+    result = run(corpus)
+    readers = [
+        p
+        for p in corpus.glob("protocols/playbooks/*.yaml")
+        if f"'{policy.stem}#" in p.read_text() or f" {policy.stem}]" in p.read_text()
+    ]
+    assert 1 + len(readers) <= result.evaluated <= 1 + len(readers) + 2
+    same(result, run(corpus, use_cache=False))
+
+
+def test_findings_that_depend_on_the_clock_expire(repo: Path) -> None:
+    edit(repo / "charter.yaml", "today: 2026-11-26\n", "")  # run by the real clock
+    assert config.load(repo).today is None
+    age_all(repo)
+    first_run = run(repo)
+    store = cache.Store.open(repo, key(repo))
+    dated = {unit: record.expires for unit, record in store.units.items() if record.expires is not None}
+    assert dated, "the fixture has reviews and open incidents whose findings change with time"
+    assert all(expires > 0 for expires in dated.values())
+    unit = sorted(dated)[0]
+    # a record whose time has passed is not reused
+    units = {**store.units, unit: store.units[unit]._replace(expires=1.0)}
+    store.save(store.table, units, [], store.written_ns)
+    store.close()
+    again = run(repo)
+    assert again.evaluated >= 1
+    same(again, first_run)
+
+
+def test_a_rule_cannot_read_the_whole_index_behind_the_cache(repo: Path) -> None:
+    from charter.index import Index, Reads
+
+    result = run(repo, use_cache=False)
+    reads = Reads(result.repository.index)
+    assert isinstance(reads, Index)
+    for name in ("documents", "references", "by_kind", "parts"):
+        with pytest.raises(RuntimeError):
+            getattr(reads, name)
+    reads.of_kind("role")
+    reads.get("person", "nobody")
+    assert reads.tokens == {("kind", "role"), ("doc", "person", "nobody")}

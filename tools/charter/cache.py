@@ -1,11 +1,19 @@
-"""A cache of loaded and schema-checked documents, keyed by content.
+"""What one run leaves for the next, keyed by content.
 
-It lives outside the tracked tree (``.git/charter/`` in a git work tree, else the
-user's cache folder) and is only ever a shortcut: an entry is reused when the file's
-size and modification time match what was recorded (and the file was not modified
-within two seconds of the recording, git's "racy" rule) or, failing that, when the
-SHA-256 of its bytes still matches. A cache written by another Charter version or for
-other schemas or limits, or one that cannot be read, is ignored and rebuilt.
+A SQLite database outside the tracked tree (``.git/charter/state.sqlite`` in a git
+work tree, else the user's cache folder) holds, for every file that loaded, its size,
+modification time, SHA-256, index summary, loading findings and the loaded document;
+and for every unit (a file, or an incident's folder) the findings its rules reported,
+what they looked up, and until when the findings hold.
+
+It is only ever a shortcut. A file is taken as unchanged when its size and
+modification time match what was recorded (and it was not modified within two
+seconds of the recording, git's "racy" rule) or, failing that, when the SHA-256 of its
+bytes still matches. A unit's findings are reused only when nothing it looked up can
+have changed since the run that recorded them. A cache written by another Charter
+build, for other schemas, limits or configuration, or one that cannot be read, is
+ignored and rebuilt; one that cannot be written costs the next run time, never a
+result.
 """
 
 from __future__ import annotations
@@ -13,30 +21,65 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from charter import __version__, schemas
+from charter.index import Summary, Token
 from charter.model import Document, Finding
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 2_000_000_000
 Loaded = tuple[Document | None, list[Finding], bool]
+
+
+# A file's row, a plain tuple so a hundred thousand load at C speed: size,
+# modification time (ns), SHA-256, index summary (None when the document has no kind
+# or id), findings from loading it (syntax, schema, suppression syntax), and whether
+# it loaded and matched its schema.
+Row = tuple[int, int, str, Summary | None, tuple[Finding, ...], bool]
+SIZE: Final = 0
+MTIME: Final = 1
+DIGEST: Final = 2
+SUMMARY: Final = 3
+FINDINGS: Final = 4
+VALID: Final = 5
+
+
+class UnitRecord(NamedTuple):
+    tokens: frozenset[Token]  # what the unit's rules looked up
+    expires: float | None  # POSIX time after which the findings may no longer hold
+    findings: tuple[tuple[Finding, str | None], ...]  # with the reason when suppressed
+
+
+def bucket(name: str) -> str:
+    """The chunk a file's row or a unit's record is stored in: its folder (an
+    incident's unit on its own), so a run rewrites only the chunks where something
+    changed."""
+    return name if name.startswith("incident:") else name.rpartition("/")[0]
 
 
 def location(root: Path) -> Path:
     git = root / ".git"
     if git.is_dir():
-        return git / "charter" / "documents.pickle"
+        return git / "charter" / "state.sqlite"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "charter" / f"{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.pickle"
+    return base / "charter" / f"{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.sqlite"
 
 
-def fingerprint(max_file_bytes: int) -> str:
-    """What a cached result depends on besides the file: Charter, schemas, limits."""
-    digest = hashlib.sha256(f"{FORMAT}:{__version__}:{max_file_bytes}".encode())
+def fingerprint(max_file_bytes: int, extra: str = "") -> str:
+    """What cached results depend on besides the files: this Charter build (its
+    version and the size and time of every module, so an edited checkout counts as
+    another build), its schemas, limits and ``extra`` (the configuration)."""
+    digest = hashlib.sha256(f"{FORMAT}:{__version__}:{max_file_bytes}:{extra}".encode())
+    package = Path(__file__).parent
+    for module in sorted(package.rglob("*.py")):
+        stat = module.stat()
+        digest.update(f"{module.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for file in sorted(schemas.schema_dir().glob("*.schema.json")):
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
@@ -44,8 +87,8 @@ def fingerprint(max_file_bytes: int) -> str:
 
 
 def load_memo(root: Path, name: str, key: str) -> dict[str, Any]:
-    """A small derived-data table kept beside the document cache, or {} when it is
-    missing, unreadable or was made for another ``key``."""
+    """A small derived-data table kept beside the cache, or {} when it is missing,
+    unreadable or was made for another ``key``."""
     try:
         with open(location(root).parent / f"{name}.pickle", "rb") as handle:
             stored: Any = pickle.load(handle)
@@ -68,82 +111,176 @@ def save_memo(root: Path, name: str, key: str, data: dict[str, Any]) -> None:
         return
 
 
-class DocumentCache:
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS docs (rel TEXT PRIMARY KEY, digest TEXT NOT NULL, loaded BLOB NOT NULL)",
+)
+
+
+class Store:
+    """The state of the last run, read at start and written once at the end."""
+
     def __init__(self, path: Path, key: str) -> None:
         self.path = path
         self.key = key
-        self.entries: dict[str, tuple[int, int, str, Loaded]] = {}
+        self.table: dict[str, Row] = {}
+        self.units: dict[str, UnitRecord] = {}
         self.written_ns = 0
-        self.hits = 0
-        self.changed = False
+        self.head = ""  # the commit HEAD named when the state was written
+        self.hits = 0  # files taken as unchanged this run
+        self._db: sqlite3.Connection | None = None
 
     @classmethod
-    def open(cls, root: Path, max_file_bytes: int) -> DocumentCache:
-        cache = cls(location(root), fingerprint(max_file_bytes))
+    def open(cls, root: Path, key: str) -> Store:
+        store = cls(location(root), key)
+        if not store.path.is_file():
+            return store
         try:
-            with open(cache.path, "rb") as handle:
-                stored: Any = pickle.load(handle)
-            if (
-                isinstance(stored, dict)
-                and stored.get("key") == cache.key
-                and isinstance(stored.get("entries"), dict)
-                and isinstance(stored.get("written_ns"), int)
-            ):
-                cache.entries = stored["entries"]
-                cache.written_ns = stored["written_ns"]
-        except Exception:  # missing, truncated or foreign: start afresh
-            cache.entries = {}
-        return cache
+            store._db = sqlite3.connect(store.path, timeout=2)
+            meta = dict(store._db.execute("SELECT name, value FROM meta"))
+            if meta.get("key") != key.encode():
+                return store
+            written = int(meta["written_ns"])
+            table: dict[str, Row] = {}
+            units: dict[str, UnitRecord] = {}
+            for name, value in store._db.execute("SELECT name, value FROM chunks"):
+                (table if name.startswith("files:") else units).update(pickle.loads(value))
+            store.table, store.units, store.written_ns = table, units, written
+            store.head = meta.get("head", b"").decode()
+        except Exception:  # not a database, truncated, locked or foreign: start afresh
+            store.table, store.units, store.written_ns = {}, {}, 0
+        return store
 
-    def lookup(self, filename: Path, rel: str) -> Loaded | None:
-        entry = self.entries.get(rel)
-        if entry is None:
+    def unchanged(self, rel: str, size: int, mtime_ns: int, filename: str) -> Row | None:
+        """The recorded row when the file still holds what was recorded."""
+        row = self.table.get(rel)
+        if row is None:
             return None
-        size, mtime_ns, digest, loaded = entry
-        try:
-            stat = os.stat(filename)
-        except OSError:
-            return None
-        if stat.st_size == size and stat.st_mtime_ns == mtime_ns and mtime_ns < self.written_ns - RACY_NS:
+        if size == row[SIZE] and mtime_ns == row[MTIME] and mtime_ns < self.written_ns - RACY_NS:
             self.hits += 1
-            return loaded
+            return row
         try:
-            raw = Path(filename).read_bytes()
+            with open(filename, "rb") as handle:
+                raw = handle.read()
         except OSError:
             return None
-        if hashlib.sha256(raw).hexdigest() != digest:
+        if hashlib.sha256(raw).hexdigest() != row[DIGEST]:
             return None
-        self.entries[rel] = (stat.st_size, stat.st_mtime_ns, digest, loaded)
-        self.changed = True
         self.hits += 1
-        return loaded
+        return (len(raw), mtime_ns, *row[DIGEST:])
 
-    def store(self, filename: Path, rel: str, loaded: Loaded) -> None:
-        doc = loaded[0]
-        if doc is None:
-            return  # files that failed to load are re-read every run
+    def fetch(self, rel: str, digest: str) -> Document | None:
+        """The cached document for ``rel`` if it is the one with ``digest``."""
+        if self._db is None:
+            return None
         try:
-            stat = os.stat(filename)
-        except OSError:
-            return
-        self.entries[rel] = (stat.st_size, stat.st_mtime_ns, doc.digest, loaded)
-        self.changed = True
+            found = self._db.execute("SELECT digest, loaded FROM docs WHERE rel = ?", (rel,)).fetchone()
+            if found is None or found[0] != digest:
+                return None
+            doc = pickle.loads(found[1])
+        except Exception:
+            return None
+        return doc if isinstance(doc, Document) and doc.digest == digest else None
 
-    def prune(self, keep: set[str]) -> None:
-        for rel in set(self.entries) - keep:
-            del self.entries[rel]
-            self.changed = True
-
-    def save(self) -> None:
-        """Write atomically; a failure to write only costs the next run time."""
-        if not self.changed:
-            return
+    def save(
+        self,
+        table: Mapping[str, Row],
+        units: Mapping[str, UnitRecord],
+        documents: Iterable[Document],
+        started_ns: int,
+        head: str = "",
+    ) -> None:
+        """Record this run in one transaction: ``documents`` are those loaded afresh;
+        cached documents of files that are gone are dropped. Chunks in which nothing
+        changed are not rewritten. A failure to write (a read-only disk, another run
+        holding the lock) is not an error."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            payload = {"key": self.key, "written_ns": time.time_ns(), "entries": self.entries}
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".documents-")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError:
+            db = self._db
+            if db is None:
+                db = self._db = sqlite3.connect(self.path, timeout=2)
+            try:
+                self._write(db, table, units, documents, started_ns, head)
+            except sqlite3.DatabaseError:
+                db.close()  # a damaged file: replace it
+                self._db = None
+                self.path.unlink(missing_ok=True)
+                self.table, self.units = {}, {}
+                db = self._db = sqlite3.connect(self.path, timeout=2)
+                self._write(db, table, units, documents, started_ns, head)
+        except (OSError, sqlite3.Error):
             return
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        table: Mapping[str, Row],
+        units: Mapping[str, UnitRecord],
+        documents: Iterable[Document],
+        started_ns: int,
+        head: str,
+    ) -> None:
+        files = _dirty("files:", self.table, table)
+        records = _dirty("units:", self.units, units)
+        new = [(doc.path, doc.digest, pickle.dumps(doc, protocol=5)) for doc in documents]
+        gone = [(rel,) for rel in self.table if rel not in table]
+        if not (files or records or new or gone or head != self.head):
+            return  # nothing changed since the last run
+        with db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            if dict(db.execute("SELECT name, value FROM meta")).get("key") != self.key.encode():
+                db.execute("DELETE FROM docs")
+                db.execute("DELETE FROM chunks")
+                files = _dirty("files:", {}, table)
+                records = _dirty("units:", {}, units)
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                [
+                    ("key", self.key.encode()),
+                    ("written_ns", str(started_ns).encode()),
+                    ("head", head.encode()),
+                ],
+            )
+            db.executemany(
+                "DELETE FROM chunks WHERE name = ?", [(n,) for n, v in files + records if v is None]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO chunks (name, value) VALUES (?, ?)",
+                [(n, v) for n, v in files + records if v is not None],
+            )
+            db.executemany("INSERT OR REPLACE INTO docs (rel, digest, loaded) VALUES (?, ?, ?)", new)
+            db.executemany("DELETE FROM docs WHERE rel = ?", gone)
+        self.table, self.units, self.written_ns, self.head = dict(table), dict(units), started_ns, head
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _dirty(prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, bytes | None]]:
+    """The chunks of ``new`` that differ from ``old``, pickled (None: chunk now empty)."""
+    changed: set[str] = set()
+    for name, value in new.items():
+        if old.get(name) is not value:
+            changed.add(bucket(name))
+    for name in old:
+        if name not in new:
+            changed.add(bucket(name))
+    if not changed:
+        return []
+    chunks: dict[str, dict[str, Any]] = {folder: {} for folder in changed}
+    for name, value in new.items():
+        chunk = chunks.get(bucket(name))
+        if chunk is not None:
+            chunk[name] = value
+    return [
+        (prefix + folder, pickle.dumps(chunk, protocol=5) if chunk else None)
+        for folder, chunk in chunks.items()
+    ]
+
+
+def now_ns() -> int:
+    return time.time_ns()

@@ -11,9 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter import checks, loading, progress, schemas
-from charter.cache import DocumentCache, Loaded, load_memo, save_memo
+from charter.cache import (
+    DIGEST,
+    FINDINGS,
+    SUMMARY,
+    VALID,
+    Loaded,
+    Row,
+    Store,
+    UnitRecord,
+    fingerprint,
+    load_memo,
+    save_memo,
+)
+from charter.cache import now_ns as cache_now
 from charter.config import Config
-from charter.index import Index
+from charter.index import Index, Reads, Token, summarize, tokens_of, unit_of
 from charter.model import Document, Finding, Location, Severity
 
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".md")
@@ -22,7 +35,7 @@ DOCUMENT_SUFFIXES = (".yaml", ".yml", ".md")
 @dataclass
 class Repository:
     config: Config
-    documents: list[Document]
+    documents: Sequence[Document]
     index: Index
     findings: list[Finding]  # loading, schema and index findings
     valid: set[str] = field(default_factory=set)  # paths that loaded and validated
@@ -33,6 +46,7 @@ class Result:
     repository: Repository
     findings: list[Finding]
     suppressed: list[tuple[Finding, str]]
+    evaluated: int = 0  # units whose rules ran (the rest were reused from the cache)
 
     def exit_code(self) -> int:
         return 1 if any(f.severity >= Severity.ERROR for f in self.findings) else 0
@@ -44,16 +58,25 @@ def _rel(root: Path, path: Path) -> str:
 
 def discover(config: Config) -> Iterator[tuple[Path, str] | Finding]:
     """Document files under the content folders, sorted; symlinks leaving the
-    repository are findings and are not followed. Uses scandir's file types, so a
-    large repository costs no extra system call per file."""
+    repository are findings and are not followed."""
+    for item in _scan(config, stat=False):
+        yield item if isinstance(item, Finding) else (Path(item[0]), item[1])
+
+
+Found = tuple[str, str, int, int]  # file name, repository path, size, modification time (ns)
+
+
+def _scan(config: Config, *, stat: bool = True) -> Iterator[Found | Finding]:
+    """As :func:`discover`, with each file's size and modification time when ``stat``.
+    Uses scandir's file types, so it costs at most one system call per file."""
     root = config.root.resolve()
     for folder in config.content:
         base = root / folder
         if base.is_dir():
-            yield from _walk(root, str(base), folder)
+            yield from _walk(root, str(base), folder, stat)
 
 
-def _walk(root: Path, directory: str, rel_dir: str) -> Iterator[tuple[Path, str] | Finding]:
+def _walk(root: Path, directory: str, rel_dir: str, stat: bool) -> Iterator[Found | Finding]:
     try:
         with os.scandir(directory) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -64,20 +87,29 @@ def _walk(root: Path, directory: str, rel_dir: str) -> Iterator[tuple[Path, str]
         name = entry.name
         if name.startswith("."):
             continue
-        rel = f"{rel_dir}/{name}"
         if entry.is_symlink():
             outside = _leaves(root, Path(entry.path))
             if outside:
                 yield outside
             elif not entry.is_dir() and name.endswith(DOCUMENT_SUFFIXES):
-                yield Path(entry.path), rel
+                yield _found(entry, f"{rel_dir}/{name}", stat, follow=True)
             continue  # a link to a folder inside the repository is walked at its real place
         if entry.is_dir():
-            folders.append((entry.path, rel))
+            folders.append((entry.path, f"{rel_dir}/{name}"))
         elif name.endswith(DOCUMENT_SUFFIXES):
-            yield Path(entry.path), rel
+            yield _found(entry, f"{rel_dir}/{name}", stat)
     for path, rel in folders:
-        yield from _walk(root, path, rel)
+        yield from _walk(root, path, rel, stat)
+
+
+def _found(entry: os.DirEntry[str], rel: str, stat: bool, follow: bool = False) -> Found:
+    if not stat:
+        return entry.path, rel, -1, -1
+    try:
+        info = entry.stat(follow_symlinks=follow)
+    except OSError:
+        return entry.path, rel, -1, -1
+    return entry.path, rel, info.st_size, info.st_mtime_ns
 
 
 def _leaves(root: Path, link: Path) -> Finding | None:
@@ -144,40 +176,104 @@ def _load_many(
     return out
 
 
-def load_documents(
-    files: Sequence[tuple[Path, str]],
-    config: Config,
-    jobs: int = 1,
-    cache: DocumentCache | None = None,
-) -> tuple[list[Document], list[Finding], set[str]]:
-    """Load and validate files, reusing cached results for unchanged files; the rest
-    in worker processes (fork) when ``jobs`` > 1 and there are enough of them.
-    Results keep the order of ``files``."""
-    results: list[Loaded | None] = [None] * len(files)
-    todo: list[int] = []
-    # The progress line is drawn on a terminal only; piped or in CI it is silent.
-    with progress.progress("Loading documents", len(files)) as tick:
-        for position, (filename, rel) in enumerate(files):
-            hit = cache.lookup(filename, rel) if cache is not None else None
-            if hit is None:
-                todo.append(position)
+class _Stale(Exception):
+    """A cached document could not be had as recorded: the run starts again without the cache."""
+
+
+@dataclass
+class _Files:
+    """What one run knows about the files: a row for each that loaded, the documents
+    loaded afresh, and findings about files that could not be loaded at all."""
+
+    order: list[str]
+    rows: dict[str, Row]
+    new: dict[str, Document]  # loaded from the files this run
+    findings: list[Finding]
+    store: Store | None
+    config: Config
+    held: dict[str, Document] = field(default_factory=dict)  # read from the store this run
+
+    def fetch(self, rel: str) -> Document:
+        doc = self.new.get(rel) or self.held.get(rel)
+        if doc is not None:
+            return doc
+        digest = self.rows[rel][DIGEST]
+        doc = self.store.fetch(rel, digest) if self.store is not None else None
+        if doc is None:  # not in the cache after all: read it again, as it must still be
+            loaded = _load_one(self.config.root.resolve() / rel, rel, self.config)[0]
+            if loaded is None or loaded.digest != digest:
+                raise _Stale(rel)
+            self.new[rel] = loaded
+            return loaded
+        self.held[rel] = doc
+        return doc
+
+    def index(self) -> Index:
+        rows = self.rows
+        summaries = [(rel, rows[rel][SUMMARY]) for rel in self.order]
+        return Index(summaries=[(rel, s) for rel, s in summaries if s is not None], fetch=self.fetch)
+
+    def load_findings(self) -> list[Finding]:
+        rows = self.rows
+        return [
+            *self.findings,
+            *(f for rel in self.order if rows[rel][FINDINGS] for f in rows[rel][FINDINGS]),
+        ]
+
+
+def _gather(config: Config, extra: Sequence[Path], jobs: int, store: Store | None) -> _Files:
+    """Find the files, reuse what the store recorded for those unchanged, load the rest."""
+    root = config.root.resolve()
+    found: list[Found] = []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for item in _scan(config):
+        if isinstance(item, Finding):
+            findings.append(item)
+        else:
+            found.append(item)
+            seen.add(item[1])
+    for path in extra:
+        rel = _rel(root, path.resolve())
+        if rel not in seen and path.is_file():
+            info = path.stat()
+            found.append((str(path), rel, info.st_size, info.st_mtime_ns))
+            seen.add(rel)
+    rows: dict[str, Row] = {}
+    todo: list[Found] = []
+    with progress.progress("Loading documents", len(found)) as tick:
+        for item in found:
+            filename, rel, size, mtime_ns = item
+            row = store.unchanged(rel, size, mtime_ns, filename) if store is not None and size >= 0 else None
+            if row is None:
+                todo.append(item)
             else:
-                results[position] = hit
+                rows[rel] = row
                 tick()
-        fresh = _load_many([files[i] for i in todo], config, jobs, tick)
-    for position, loaded in zip(todo, fresh, strict=True):
-        results[position] = loaded
-        if cache is not None:
-            cache.store(files[position][0], files[position][1], loaded)
-    if cache is not None:
-        cache.prune({rel for _, rel in files})
-        cache.save()
+        loaded = _load_many([(Path(f), rel) for f, rel, _, _ in todo], config, jobs, tick)
+    fresh: dict[str, Document] = {}
+    for (_, rel, size, mtime_ns), (doc, problems, ok) in zip(todo, loaded, strict=True):
+        if doc is None:
+            findings.extend(problems)
+            continue
+        notes = tuple(_suppression_findings([doc]))
+        rows[rel] = (size, mtime_ns, doc.digest, summarize(doc), (*problems, *notes), ok)
+        fresh[rel] = doc
+    order = [item[1] for item in found if item[1] in rows]
+    return _Files(order, rows, fresh, findings, store, config)
+
+
+def load_documents(
+    files: Sequence[tuple[Path, str]], config: Config, jobs: int = 1
+) -> tuple[list[Document], list[Finding], set[str]]:
+    """Load and validate files, in worker processes (fork) when ``jobs`` > 1 and there
+    are enough of them. Results keep the order of ``files``."""
+    with progress.progress("Loading documents", len(files)) as tick:
+        results = _load_many(files, config, jobs, tick)
     documents: list[Document] = []
     findings: list[Finding] = []
     valid: set[str] = set()
-    for result in results:
-        assert result is not None
-        doc, problems, ok = result
+    for doc, problems, ok in results:
         findings.extend(problems)
         if doc is not None:
             documents.append(doc)
@@ -186,38 +282,60 @@ def load_documents(
     return documents, findings, valid
 
 
+class _Documents(Sequence[Document]):
+    """The loaded documents of a run over a warm cache, read only when asked for."""
+
+    def __init__(self, files: _Files) -> None:
+        self._files = files
+
+    def __len__(self) -> int:
+        return len(self._files.order)
+
+    def __getitem__(self, position):  # type: ignore[no-untyped-def]
+        if isinstance(position, slice):
+            return [self._files.fetch(rel) for rel in self._files.order[position]]
+        return self._files.fetch(self._files.order[position])
+
+
+def _open_store(config: Config) -> Store:
+    root = config.root.resolve()
+    return Store.open(root, fingerprint(config.max_file_bytes, repr(config)))
+
+
+def _reference_paths(root: Path, store: Store) -> None:
+    # The schema walk behind reference detection costs more than loading a small
+    # repository; keep its result beside the cache, under the same fingerprint.
+    paths = load_memo(root, "reference-paths", store.key)
+    if set(paths) >= set(schemas.KINDS):
+        schemas.preload_reference_paths(paths)
+    else:
+        save_memo(root, "reference-paths", store.key, schemas.all_reference_paths())
+
+
+def _repository(files: _Files, index: Index) -> Repository:
+    valid = {rel for rel in files.order if files.rows[rel][VALID]}
+    findings = [f for f in files.load_findings() if f.rule != "SUP001"]
+    findings.extend(index.findings)
+    documents: Sequence[Document] = _Documents(files) if files.store is not None else list(files.new.values())
+    return Repository(files.config, documents, index, findings, valid)
+
+
 def load_repository(
     config: Config, extra: Sequence[Path] = (), *, jobs: int = 1, cache: bool = False
 ) -> Repository:
-    files: list[tuple[Path, str]] = []
-    findings: list[Finding] = []
-    seen: set[str] = set()
-    for item in discover(config):
-        if isinstance(item, Finding):
-            findings.append(item)
-        else:
-            files.append(item)
-            seen.add(item[1])
-    root = config.root.resolve()
-    for path in extra:
-        rel = _rel(root, path.resolve())
-        if rel not in seen and path.is_file():
-            files.append((path, rel))
-            seen.add(rel)
-    store = DocumentCache.open(root, config.max_file_bytes) if cache else None
-    documents, load_findings, valid = load_documents(files, config, jobs, store)
-    if store is not None:
-        # The schema walk behind reference detection costs more than loading a small
-        # repository; keep its result with the cache, under the same fingerprint.
-        paths = load_memo(root, "reference-paths", store.key)
-        if set(paths) >= set(schemas.KINDS):
-            schemas.preload_reference_paths(paths)
-        else:
-            save_memo(root, "reference-paths", store.key, schemas.all_reference_paths())
-    findings.extend(load_findings)
-    index = Index(documents)
-    findings.extend(index.findings)
-    return Repository(config, documents, index, findings, valid)
+    store = _open_store(config) if cache else None
+    try:
+        files = _gather(config, extra, jobs, store)
+        if store is not None:  # read only: rows are written with the units they were checked with
+            _reference_paths(config.root.resolve(), store)
+        index = files.index()
+        repo = _repository(files, index)
+        if store is not None:
+            repo.documents = list(repo.documents)  # read them all while the store is open
+        return repo
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _selected(paths: Sequence[str], finding: Finding) -> bool:
@@ -225,10 +343,10 @@ def _selected(paths: Sequence[str], finding: Finding) -> bool:
     return any(target == p or target.startswith(p.rstrip("/") + "/") for p in paths)
 
 
-def _suppression(finding: Finding, docs: dict[str, Document]) -> str | None:
-    doc = docs.get(finding.location.path)
-    if doc is None:
+def _suppression(finding: Finding, index: Index) -> str | None:
+    if finding.rule.startswith(("LD", "SCH", "SUP")) or index.summary(finding.location.path) is None:
         return None
+    doc = index.doc(finding.location.path)
     for line, items in doc.extra.get("ignores", {}).items():
         if line in (finding.location.line, finding.location.line - 1):
             for rule, reason in items:
@@ -265,6 +383,88 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
                 )
 
 
+def _head(root: Path) -> str:
+    """The commit HEAD names, read from .git without running git; a value that never
+    repeats when it cannot be read, so findings that depend on history are redone."""
+    git = root / ".git"
+    try:
+        head = (git / "HEAD").read_text("utf-8").strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        loose = git / ref
+        if loose.is_file():
+            return loose.read_text("utf-8").strip()
+        for line in (git / "packed-refs").read_text("utf-8").splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    except OSError:
+        pass
+    return f"unknown:{cache_now()}"
+
+
+class _Units:
+    """Each unit's rules, run afresh or reused from the store. A unit's findings are
+    reused when none of its files changed, nothing it looked up can have changed, and
+    the clock has not passed a time its findings depend on."""
+
+    def __init__(self, files: _Files, index: Index, config: Config, cache_root: Path | None) -> None:
+        self.files = files
+        self.index = index
+        self.config = config
+        self.cache_root = cache_root
+        self.now = checks.Context(index, config).now
+        self.records: dict[str, UnitRecord] = {}
+        self.evaluated = 0
+        self.head = ""
+
+    def changes(self, store: Store) -> tuple[set[str], set[Token]]:
+        """The units whose files changed since the store was written, and every lookup
+        whose answer may have changed with them."""
+        old, rows = store.table, self.files.rows
+        units: set[str] = set()
+        tokens: set[Token] = set()
+        gone = [rel for rel in old if rel not in rows]
+        for rel in [*self.files.new, *gone]:
+            units.add(unit_of(rel))
+            for row in (old.get(rel), rows.get(rel)):
+                summary = row[SUMMARY] if row is not None else None
+                if summary is not None:
+                    tokens |= tokens_of(summary)
+        if any(("history",) in record.tokens for record in store.units.values()):
+            self.head = _head(self.config.root.resolve())
+            if self.head != store.head:
+                tokens.add(("history",))
+        return units, tokens
+
+    def run(self, store: Store | None) -> None:
+        previous = store.units if store is not None else {}
+        touched, changed = self.changes(store) if store is not None else (set(), set())
+        stamp = self.now.timestamp()
+        for unit, members in self.index.units.items():
+            old = previous.get(unit)
+            if (
+                old is not None
+                and unit not in touched
+                and (old.expires is None or stamp < old.expires)
+                and changed.isdisjoint(old.tokens)
+            ):
+                self.records[unit] = old
+            else:
+                self.records[unit] = self.evaluate(members)
+        if not self.head and any(("history",) in r.tokens for r in self.records.values()):
+            self.head = _head(self.config.root.resolve())
+
+    def evaluate(self, members: list[str]) -> UnitRecord:
+        self.evaluated += 1
+        reads = Reads(self.index)
+        docs = [self.index.doc(rel) for rel in members]
+        context = checks.Context(reads, self.config, self.cache_root, units=docs, now=self.now)
+        found = tuple((f, _suppression(f, self.index)) for f in checks.run(context))
+        expires = reads.expires.timestamp() if reads.expires is not None else None
+        return UnitRecord(frozenset(reads.tokens), expires, found)
+
+
 def check(
     config: Config,
     paths: Sequence[str] = (),
@@ -274,13 +474,48 @@ def check(
     jobs: int = 1,
     cache: bool = False,
 ) -> Result:
-    repo = load_repository(config, extra, jobs=jobs, cache=cache)
-    context = checks.Context(repo.index, config, config.root.resolve() if cache else None)
-    raw = [*repo.findings, *checks.run(context), *_suppression_findings(repo.documents)]
-    docs = {doc.path: doc for doc in repo.documents}
+    """Every finding for the repository. With ``cache``, files and units unchanged
+    since the last run are not loaded or checked again; the result is the same."""
+    if not cache:
+        return _check(config, paths, strict, extra, jobs, None)
+    store = _open_store(config)
+    try:
+        try:
+            return _check(config, paths, strict, extra, jobs, store)
+        except _Stale:
+            store.close()
+            store = Store(store.path, store.key)  # as if empty: everything is redone and rewritten
+            return _check(config, paths, strict, extra, jobs, store)
+    finally:
+        store.close()
+
+
+def _check(
+    config: Config,
+    paths: Sequence[str],
+    strict: bool,
+    extra: Sequence[Path],
+    jobs: int,
+    store: Store | None,
+) -> Result:
+    started = cache_now()
+    root = config.root.resolve()
+    files = _gather(config, extra, jobs, store)
+    if store is not None:
+        _reference_paths(root, store)
+    index = files.index()
+    repo = _repository(files, index)
+    units = _Units(files, index, config, root if store is not None else None)
+    units.run(store)
+    raw: list[tuple[Finding, str | None]] = [(f, None) for f in files.load_findings()]
+    raw.extend((f, _suppression(f, index)) for f in index.findings)
+    for record in units.records.values():
+        raw.extend(record.findings)
+    if store is not None:
+        store.save(files.rows, units.records, files.new.values(), started, units.head)
     findings: list[Finding] = []
     suppressed: list[tuple[Finding, str]] = []
-    for finding in raw:
+    for finding, reason in raw:
         if paths and not _selected(paths, finding):
             continue
         severity = config.rules.get(finding.rule, finding.severity)
@@ -292,10 +527,9 @@ def check(
             finding = Finding(
                 finding.rule, severity, finding.message, finding.location, finding.hint, finding.related
             )
-        reason = None if finding.rule.startswith(("LD", "SCH", "SUP")) else _suppression(finding, docs)
         if reason is not None:
             suppressed.append((finding, reason))
         else:
             findings.append(finding)
     findings.sort(key=Finding.sort_key)
-    return Result(repo, findings, suppressed)
+    return Result(repo, findings, suppressed, units.evaluated)

@@ -3,15 +3,16 @@ check is a generator of findings registered with the ids it may produce."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from charter.config import Config
-from charter.index import Index
+from charter.index import Index, Reads, Reference, references_of
 from charter.model import Document, Finding, Location, Rule, Severity
 
 FAMILIES = (
@@ -91,6 +92,40 @@ class Context:
     config: Config
     # Where rules may keep derived data between runs (None: do not persist anything).
     cache_root: Path | None = None
+    # The documents whose findings are wanted (one unit: a file, or an incident's
+    # folder); None means every document. Rules read everything else via the index.
+    units: Sequence[Document] | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def __post_init__(self) -> None:
+        if self.config.today is not None:  # a fixed date makes the run reproducible
+            self.now = dt.datetime.combine(self.config.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+    @property
+    def today(self) -> dt.date:
+        return self.config.today_or_now()
+
+    def subjects(self, kind: str | None = None) -> list[Document]:
+        """The documents to report on: all of this unit's, or those of ``kind`` that
+        are not duplicates of an earlier id."""
+        docs = self.index.documents if self.units is None else self.units
+        if kind is None:
+            return list(docs)
+        return [doc for doc in docs if doc.kind == kind and self.index.canonical(doc)]
+
+    def references(self) -> list[Reference]:
+        """The references the subjects make."""
+        return [ref for doc in self.subjects() for ref in references_of(doc)]
+
+    def until(self, when: dt.datetime) -> None:
+        """Say that a finding reported or not depends on the clock being before ``when``."""
+        if self.config.today is None and isinstance(self.index, Reads):
+            self.index.until(when)
+
+    def until_date(self, day: dt.date) -> None:
+        """As :meth:`until` for a rule comparing against today's date (a day early, to
+        be safe in every time zone)."""
+        self.until(dt.datetime.combine(day - dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC))
 
     def finding(
         self,

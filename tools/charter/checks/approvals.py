@@ -4,6 +4,7 @@ unreviewed emergency overrides and missing exercise participation are warnings."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
@@ -14,12 +15,6 @@ from charter.index import parse_time
 from charter.model import Document, Finding, Severity
 
 
-def _now(ctx: Context) -> dt.datetime:
-    if ctx.config.today is not None:
-        return dt.datetime.combine(ctx.config.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    return dt.datetime.now(dt.UTC)
-
-
 @register(
     ("APR001", Severity.ERROR, "publication without the complete approvals its chain requires"),
     ("APR002", Severity.WARNING, "approval or rejection that cannot count (author, non-member, other text)"),
@@ -28,10 +23,10 @@ def _now(ctx: Context) -> dt.datetime:
     ("APR006", Severity.ERROR, "draft longer than its channel allows"),
 )
 def publications(ctx: Context) -> Iterator[Finding]:
-    now = _now(ctx)
+    now = ctx.now
     index = ctx.index
     membership = approvals.Membership(index, ctx.config.root)
-    for incident in index.of_kind("incident"):
+    for incident in ctx.subjects("incident"):
         entries = index.incident_entries(str(incident.id))
         drafts = {approvals.entry_id(e): e for e in entries if e.data.get("type") == "draft"}
         for entry in entries:
@@ -43,6 +38,8 @@ def publications(ctx: Context) -> Iterator[Finding]:
             elif kind in ("approval", "rejection"):
                 yield from _decision(ctx, drafts.get(str(entry.data.get("draft"))), entry, membership)
         end = metrics.end_of(incident, entries, now)
+        if end is now:  # an open incident's lateness grows with the clock
+            ctx.until(now)
         report = metrics.compute(index, incident, entries, [], end, membership)
         for miss in report["approval_sla_missed"]:
             draft = drafts.get(miss["draft"])
@@ -61,6 +58,8 @@ def publications(ctx: Context) -> Iterator[Finding]:
             if follow.due is None:
                 continue
             reviewed_at = approvals.at_of(follow.reviewed) if follow.reviewed else None
+            if reviewed_at is None and now <= follow.due:
+                ctx.until(follow.due)
             if (reviewed_at is None and now > follow.due) or (reviewed_at and reviewed_at > follow.due):
                 state = f"reviewed late, at {reviewed_at.isoformat()}" if reviewed_at else "not reviewed"
                 yield ctx.finding(
@@ -151,10 +150,11 @@ def _decision(
     ),
 )
 def training(ctx: Context) -> Iterator[Finding]:
-    now = _now(ctx)
+    now = ctx.now
     index = ctx.index
-    exercises = [doc for doc in index.of_kind("incident") if doc.data.get("exercise") is True]
-    for protocol in index.of_kind("protocol"):
+    protocols = ctx.subjects("protocol")
+    exercises = [d for d in index.of_kind("incident") if d.data.get("exercise") is True] if protocols else []
+    for protocol in protocols:
         policy = ctx.get("policy", protocol.data.get("training_policy"))
         every = durations.parse(str(policy.data.get("exercise_every"))) if policy else None
         if every is None:
@@ -188,6 +188,10 @@ def training(ctx: Context) -> Iterator[Finding]:
                     continue
                 seen_people.add(person)
                 when = last.get(person)
+                if when is not None and when >= since:
+                    # ``since`` passes ``when`` no sooner than (months x 28 days + fixed) later
+                    with contextlib.suppress(OverflowError):  # beyond the calendar: never changes
+                        ctx.until(when + dt.timedelta(days=28 * every.months) + every.fixed)
                 if when is None or when < since:
                     missing.setdefault(role, []).append(
                         f"{person} (last {when.date().isoformat()})" if when else f"{person} (never)"

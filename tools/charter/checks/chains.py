@@ -22,7 +22,7 @@ def members_of(ctx: Context, role_id: object) -> list[str]:
     ("CHN004", Severity.WARNING, "the same role approves twice in one chain"),
 )
 def chains(ctx: Context) -> Iterator[Finding]:
-    for chain in ctx.index.of_kind("approval-chain"):
+    for chain in ctx.subjects("approval-chain"):
         seen_ids: set[str] = set()
         seen_roles: dict[str, int] = {}
         for position, step in enumerate(chain.data.get("steps") or ()):

@@ -71,7 +71,7 @@ def too_slow(patterns: Iterable[str]) -> set[str]:
 )
 def detectors(ctx: Context) -> Iterator[Finding]:
     compiled: list[tuple[Any, int, str]] = []
-    for doc in ctx.index.of_kind("data-class"):
+    for doc in ctx.subjects("data-class"):
         det = doc.data.get("detectors")
         if not isinstance(det, dict):
             continue

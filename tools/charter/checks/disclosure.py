@@ -75,8 +75,10 @@ def _needs(ctx: Context, classes: tuple[str, ...]) -> str:
     ("DSC007", Severity.ERROR, "data class detector pattern that cannot be used"),
 )
 def disclosure(ctx: Context) -> Iterator[Finding]:
-    scanner = scanner_for(ctx.index)
-    for problem in scanner.problems:
+    mine = {doc.path for doc in ctx.subjects("data-class")}
+    for problem in scanner_for(ctx.index).problems if mine else ():
+        if problem.location.path not in mine:
+            continue
         yield ctx.finding(
             "DSC007",
             problem.location,
@@ -84,7 +86,7 @@ def disclosure(ctx: Context) -> Iterator[Finding]:
             "fix the regular expression; until then the scanner ignores it",
         )
     yield from _justifications(ctx)
-    for doc in ctx.index.of_kind("template"):
+    for doc in ctx.subjects("template"):
         result = scan_document(doc, ctx.index, None, every_body=False)
         for hit in result.hits:
             yield ctx.finding(
@@ -134,7 +136,7 @@ def _mask_allowance(allowance: Allowance) -> str:
 
 
 def _justifications(ctx: Context) -> Iterator[Finding]:
-    for doc in ctx.index.documents:
+    for doc in ctx.subjects():
         items = doc.data.get("allow")
         for position, item in enumerate(items if isinstance(items, list) else ()):
             if not isinstance(item, dict):
@@ -158,18 +160,19 @@ def _mask_allowance_raw(item: dict[str, object]) -> str:
 
 
 def _drafts(ctx: Context) -> Iterator[Finding]:
-    entries = ctx.index.of_kind("log-entry")
+    entries = ctx.subjects("log-entry")
     published: set[str] = set()
     for entry in entries:
         draft = entry.data.get("draft")
         if entry.data.get("type") == "publication" and isinstance(draft, str):
             published.add(f"{incident_of(entry)}/{draft}")
+    drafts = [e for e in entries if e.data.get("type") == "draft" and isinstance(e.data.get("text"), str)]
+    if not drafts:
+        return
     scanner = scanner_for(ctx.index)
     by_incident: dict[str | None, list[list[tuple[Hit, Allowance]]]] = {}
     incident_allowances: dict[str | None, list[Allowance]] = {}
-    for entry in entries:
-        if entry.data.get("type") != "draft" or not isinstance(entry.data.get("text"), str):
-            continue
+    for entry in drafts:
         result = scan_document(entry, ctx.index, functools.partial(_source, ctx, entry))
         incident = incident_of(entry)
         by_incident.setdefault(incident, []).append(result.allowed)

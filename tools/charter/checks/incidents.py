@@ -27,7 +27,7 @@ TIMESTAMP_ORDER = ("started", "detected", "declared", "mitigated", "resolved", "
     ("INC005", Severity.ERROR, "person assigned to an incident role is not a member of that role"),
 )
 def incidents(ctx: Context) -> Iterator[Finding]:
-    for incident in ctx.index.of_kind("incident"):
+    for incident in ctx.subjects("incident"):
         status = "triage"
         for entry in ctx.index.incident_entries(str(incident.id)):
             if entry.data.get("type") != "status-change":

@@ -19,7 +19,7 @@ ENTRY_NAME = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9]{4,12}$")
 )
 def layout(ctx: Context) -> Iterator[Finding]:
     folders = ctx.config.folders
-    for doc in ctx.index.documents:
+    for doc in ctx.subjects():
         kind = doc.kind
         parts = tuple(doc.path.split("/"))
         top = parts[0] if parts else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from charter.checks import Context, register
+from charter.index import Index
 from charter.model import Finding, Severity
 
 
@@ -15,11 +16,8 @@ from charter.model import Finding, Severity
     ("PPL004", Severity.WARNING, "person entry is still a placeholder"),
 )
 def people(ctx: Context) -> Iterator[Finding]:
-    placed: set[str] = set()
-    for role in ctx.index.of_kind("role"):
+    for role in ctx.subjects("role"):
         members = [m for m in role.data.get("members") or () if isinstance(m, str)]
-        placed.update(members)
-        placed.update(d for d in role.data.get("deputies") or () if isinstance(d, str))
         if not members and role.data.get("status") != "retired":
             yield ctx.finding(
                 "PPL001",
@@ -27,10 +25,11 @@ def people(ctx: Context) -> Iterator[Finding]:
                 f"role {role.id!r} has no members",
                 "add the people who hold it under members:",
             )
-    owners: dict[str, str] = {}
-    for person in ctx.index.of_kind("person"):
+    for person in ctx.subjects("person"):
         if person.data.get("status") == "retired":
             continue
+        placed = ctx.index.derived("people.placed", [("kind", "role")], _placed)
+        owners = ctx.index.derived("people.emails", [("kind", "person")], _email_owners)
         if person.id not in placed:
             yield ctx.finding(
                 "PPL002",
@@ -48,7 +47,7 @@ def people(ctx: Context) -> Iterator[Finding]:
         for position, email in enumerate(person.data.get("emails") or ()):
             if not isinstance(email, str):
                 continue
-            first = owners.setdefault(email.lower(), str(person.id))
+            first = owners[email.lower()]
             if first != person.id:
                 yield ctx.finding(
                     "PPL003",
@@ -56,3 +55,24 @@ def people(ctx: Context) -> Iterator[Finding]:
                     f"email {email!r} is also used by person {first!r}",
                     "commits and approvals must map to exactly one person",
                 )
+
+
+def _placed(index: Index) -> set[str]:
+    """Everyone who is a member or deputy of some role."""
+    placed: set[str] = set()
+    for role in index.of_kind("role"):
+        placed.update(m for m in role.data.get("members") or () if isinstance(m, str))
+        placed.update(d for d in role.data.get("deputies") or () if isinstance(d, str))
+    return placed
+
+
+def _email_owners(index: Index) -> dict[str, str]:
+    """Each address (lower case) and the first person, in file order, listing it."""
+    owners: dict[str, str] = {}
+    for person in index.of_kind("person"):
+        if person.data.get("status") == "retired":
+            continue
+        for email in person.data.get("emails") or ():
+            if isinstance(email, str):
+                owners.setdefault(email.lower(), str(person.id))
+    return owners

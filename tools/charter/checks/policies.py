@@ -14,7 +14,7 @@ from charter.model import Finding, Severity
     ("POL002", Severity.WARNING, "policy has no Markdown body"),
 )
 def policies(ctx: Context) -> Iterator[Finding]:
-    for doc in ctx.index.of_kind("policy"):
+    for doc in ctx.subjects("policy"):
         yield from duplicate_ids(ctx, "POL001", doc, "clauses")
         if not (doc.body or "").strip():
             yield ctx.finding(

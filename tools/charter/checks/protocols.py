@@ -53,7 +53,7 @@ def duplicate_ids(ctx: Context, rule: str, doc: Document, field: str, key: str =
     ("PRO005", Severity.WARNING, "top severity level has no public update cadence"),
 )
 def protocols(ctx: Context) -> Iterator[Finding]:
-    for doc in ctx.index.of_kind("protocol"):
+    for doc in ctx.subjects("protocol"):
         yield from duplicate_ids(ctx, "PRO001", doc, "severities", "level")
         yield from duplicate_ids(ctx, "PRO001", doc, "steps")
         yield from duplicate_ids(ctx, "PRO001", doc, "triggers")

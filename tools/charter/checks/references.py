@@ -23,7 +23,7 @@ def _field(path: tuple[str | int, ...]) -> str:
 )
 def references(ctx: Context) -> Iterator[Finding]:
     index = ctx.index
-    for ref in index.references:
+    for ref in ctx.references():
         target = index.resolve(ref)
         if target is None:
             candidates = index.ids(ref.kind)

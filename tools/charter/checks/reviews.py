@@ -19,9 +19,9 @@ _NEEDS_REVIEW = {"policy", "protocol", "approval-chain", "template", "data-class
     ("REV004", Severity.WARNING, "last review date is in the future"),
 )
 def review_cadence(ctx: Context) -> Iterator[Finding]:
-    today = ctx.config.today_or_now()
+    today = ctx.today
     soon = dt.timedelta(days=ctx.config.due_soon_days)
-    for doc in ctx.index.documents:
+    for doc in ctx.subjects():
         if doc.data.get("status") != "active" or doc.kind not in _NEEDS_REVIEW:
             continue
         review = doc.data.get("review")
@@ -42,6 +42,7 @@ def review_cadence(ctx: Context) -> Iterator[Finding]:
         if every is None:
             continue
         if last > today:
+            ctx.until_date(last)  # from that day on, the finding changes
             yield ctx.finding(
                 "REV004",
                 doc.where(("review", "last")),
@@ -50,6 +51,13 @@ def review_cadence(ctx: Context) -> Iterator[Finding]:
             continue
         due = every.after(last)
         assert isinstance(due, dt.date)
+        for days in (-soon.days, 1):  # the finding changes when today reaches due - soon, due + 1
+            try:
+                boundary = due + dt.timedelta(days=days)
+            except OverflowError:
+                continue
+            if boundary > today:
+                ctx.until_date(boundary)
         if due < today:
             yield ctx.finding(
                 "REV001",

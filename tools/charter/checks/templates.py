@@ -39,7 +39,7 @@ def longest_length(text: str, limits: dict[str, int]) -> int:
     ("TPL005", Severity.ERROR, "template has an empty body"),
 )
 def templates(ctx: Context) -> Iterator[Finding]:
-    for doc in ctx.index.of_kind("template"):
+    for doc in ctx.subjects("template"):
         declared: dict[str, int] = {}
         limits: dict[str, int] = {}
         for position, item in enumerate(doc.data.get("placeholders") or ()):

@@ -98,6 +98,7 @@ class Membership:
         doc = self.index.get("role", role)
         if doc is None or self.root is None:
             return set()
+        self.index.depends(("history",))  # what was committed when may change with new commits
         if not self._loaded:
             from charter import history
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from charter.index import Index
+from charter.index import Index, Reads
 from charter.model import Document, Location
 from charter.scan import detectors
 from charter.scan.normalise import Normalised, normalise, skeleton
@@ -357,11 +357,17 @@ _CACHE: weakref.WeakKeyDictionary[Index, Scanner] = weakref.WeakKeyDictionary()
 
 
 def scanner_for(index: Index | None) -> Scanner:
-    """The scanner for ``index``, built once and cached while the index lives."""
+    """The scanner for ``index``, built once and cached while the index lives. A rule
+    reading through :class:`Reads` is recorded as depending on what the build read."""
     if index is None:
         return Scanner(None)
-    scanner = _CACHE.get(index)
+    base = index.base if isinstance(index, Reads) else index
+    scanner = _CACHE.get(base)
     if scanner is None:
-        scanner = Scanner(index)
-        _CACHE[index] = scanner
+        scanner = _CACHE[base] = Scanner(base)
+    # The scanner is built from every data class and the chains they name: say so
+    # once per kind rather than per chain (a chain edit is rare; thousands of tokens
+    # on every template would not be).
+    index.depends(("kind", "data-class"))
+    index.depends(("kind", "approval-chain"))
     return scanner
