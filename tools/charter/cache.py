@@ -128,7 +128,8 @@ class Store:
         self.units: dict[str, UnitRecord] = {}
         self.written_ns = 0
         self.head = ""  # the commit HEAD named when the state was written
-        self.hits = 0  # files taken as unchanged this run
+        self.refreshed: set[str] = set()  # rows whose recorded size or time were updated
+        self._chunks: dict[str, dict[str, Any]] = {}  # as stored, by chunk name
         self._db: sqlite3.Connection | None = None
 
     @classmethod
@@ -144,12 +145,14 @@ class Store:
             written = int(meta["written_ns"])
             table: dict[str, Row] = {}
             units: dict[str, UnitRecord] = {}
+            chunks: dict[str, dict[str, Any]] = {}
             for name, value in store._db.execute("SELECT name, value FROM chunks"):
-                (table if name.startswith("files:") else units).update(pickle.loads(value))
-            store.table, store.units, store.written_ns = table, units, written
+                chunk = chunks[name] = pickle.loads(value)
+                (table if name.startswith("files:") else units).update(chunk)
+            store.table, store.units, store.written_ns, store._chunks = table, units, written, chunks
             store.head = meta.get("head", b"").decode()
         except Exception:  # not a database, truncated, locked or foreign: start afresh
-            store.table, store.units, store.written_ns = {}, {}, 0
+            store.table, store.units, store.written_ns, store._chunks = {}, {}, 0, {}
         return store
 
     def unchanged(self, rel: str, size: int, mtime_ns: int, filename: str) -> Row | None:
@@ -158,7 +161,6 @@ class Store:
         if row is None:
             return None
         if size == row[SIZE] and mtime_ns == row[MTIME] and mtime_ns < self.written_ns - RACY_NS:
-            self.hits += 1
             return row
         try:
             with open(filename, "rb") as handle:
@@ -167,14 +169,17 @@ class Store:
             return None
         if hashlib.sha256(raw).hexdigest() != row[DIGEST]:
             return None
-        self.hits += 1
+        self.refreshed.add(rel)
         return (len(raw), mtime_ns, *row[DIGEST:])
 
     def fetch(self, rel: str, digest: str) -> Document | None:
-        """The cached document for ``rel`` if it is the one with ``digest``."""
-        if self._db is None:
-            return None
+        """The cached document for ``rel`` if it is the one with ``digest``; callers
+        may ask after the run that opened the store has finished."""
         try:
+            if self._db is None:
+                if not self.path.is_file():
+                    return None
+                self._db = sqlite3.connect(self.path, timeout=2)
             found = self._db.execute("SELECT digest, loaded FROM docs WHERE rel = ?", (rel,)).fetchone()
             if found is None or found[0] != digest:
                 return None
@@ -190,10 +195,12 @@ class Store:
         documents: Iterable[Document],
         started_ns: int,
         head: str = "",
+        changed: Iterable[str] | None = None,
     ) -> None:
         """Record this run in one transaction: ``documents`` are those loaded afresh;
-        cached documents of files that are gone are dropped. Chunks in which nothing
-        changed are not rewritten. A failure to write (a read-only disk, another run
+        cached documents of files that are gone are dropped. ``changed`` names the
+        rows and units that may differ from the stored ones (None: any may); chunks
+        holding none of them are not rewritten. A failure to write (a read-only disk, another run
         holding the lock) is not an error."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,14 +208,14 @@ class Store:
             if db is None:
                 db = self._db = sqlite3.connect(self.path, timeout=2)
             try:
-                self._write(db, table, units, documents, started_ns, head)
+                self._write(db, table, units, documents, started_ns, head, changed)
             except sqlite3.DatabaseError:
                 db.close()  # a damaged file: replace it
                 self._db = None
                 self.path.unlink(missing_ok=True)
-                self.table, self.units = {}, {}
+                self.table, self.units, self._chunks = {}, {}, {}
                 db = self._db = sqlite3.connect(self.path, timeout=2)
-                self._write(db, table, units, documents, started_ns, head)
+                self._write(db, table, units, documents, started_ns, head, None)
         except (OSError, sqlite3.Error):
             return
 
@@ -220,9 +227,12 @@ class Store:
         documents: Iterable[Document],
         started_ns: int,
         head: str,
+        changed: Iterable[str] | None,
     ) -> None:
-        files = _dirty("files:", self.table, table)
-        records = _dirty("units:", self.units, units)
+        names = None if changed is None else {*changed, *self.refreshed}
+        chunks = dict(self._chunks)
+        files = _dirty("files:", chunks, table, names)
+        records = _dirty("units:", chunks, units, names)
         new = [(doc.path, doc.digest, pickle.dumps(doc, protocol=5)) for doc in documents]
         gone = [(rel,) for rel in self.table if rel not in table]
         if not (files or records or new or gone or head != self.head):
@@ -233,8 +243,9 @@ class Store:
             if dict(db.execute("SELECT name, value FROM meta")).get("key") != self.key.encode():
                 db.execute("DELETE FROM docs")
                 db.execute("DELETE FROM chunks")
-                files = _dirty("files:", {}, table)
-                records = _dirty("units:", {}, units)
+                chunks = {}
+                files = _dirty("files:", chunks, table, None)
+                records = _dirty("units:", chunks, units, None)
             db.executemany(
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
                 [
@@ -253,6 +264,8 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO docs (rel, digest, loaded) VALUES (?, ?, ?)", new)
             db.executemany("DELETE FROM docs WHERE rel = ?", gone)
         self.table, self.units, self.written_ns, self.head = dict(table), dict(units), started_ns, head
+        self._chunks = chunks
+        self.refreshed = set()
 
     def close(self) -> None:
         if self._db is not None:
@@ -260,26 +273,32 @@ class Store:
             self._db = None
 
 
-def _dirty(prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, bytes | None]]:
-    """The chunks of ``new`` that differ from ``old``, pickled (None: chunk now empty)."""
-    changed: set[str] = set()
-    for name, value in new.items():
-        if old.get(name) is not value:
-            changed.add(bucket(name))
-    for name in old:
-        if name not in new:
-            changed.add(bucket(name))
-    if not changed:
-        return []
-    chunks: dict[str, dict[str, Any]] = {folder: {} for folder in changed}
-    for name, value in new.items():
-        chunk = chunks.get(bucket(name))
-        if chunk is not None:
-            chunk[name] = value
-    return [
-        (prefix + folder, pickle.dumps(chunk, protocol=5) if chunk else None)
-        for folder, chunk in chunks.items()
-    ]
+def _dirty(
+    prefix: str, chunks: dict[str, dict[str, Any]], new: Mapping[str, Any], names: set[str] | None
+) -> list[tuple[str, bytes | None]]:
+    """Bring ``chunks`` (by chunk name) in line with ``new`` for the entries ``names``
+    (None: all of them), and return the chunks that changed, pickled (None: now empty)."""
+    if names is None:
+        for name in [n for n in chunks if n.startswith(prefix)]:
+            del chunks[name]
+        names = set(new)
+    by_chunk: dict[str, list[str]] = {prefix + bucket(name): [] for name in names}
+    for name in names:
+        if name in new:
+            by_chunk[prefix + bucket(name)].append(name)
+    out: list[tuple[str, bytes | None]] = []
+    for chunk_name, members in by_chunk.items():
+        old = chunks.get(chunk_name, {})
+        chunk = {n: v for n, v in old.items() if n not in names}
+        chunk.update((n, new[n]) for n in members)
+        if chunk_name in chunks and chunk == old:
+            continue
+        if chunk:
+            chunks[chunk_name] = chunk
+        else:
+            chunks.pop(chunk_name, None)
+        out.append((chunk_name, pickle.dumps(chunk, protocol=5) if chunk else None))
+    return out
 
 
 def now_ns() -> int:

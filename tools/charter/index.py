@@ -85,16 +85,15 @@ def identity(doc: Document) -> str | None:
 
 
 # What the index needs to know about one document without holding it: a plain tuple
-# (kind, key, digest, unit, parts, at), so that a warm cache of a hundred thousand loads
+# (kind, key, unit, parts, at), so that a warm cache of a hundred thousand loads
 # at C speed. ``parts`` are (part kind, part key, position) for clauses and
 # obligations; ``at`` is a log entry's event time as written.
-Summary = tuple[str, str, str, str, tuple[tuple[str, str, int], ...], str | None]
+Summary = tuple[str, str, str, tuple[tuple[str, str, int], ...], str | None]
 KIND: Final = 0
 KEY: Final = 1
-DIGEST: Final = 2
-UNIT: Final = 3
-PARTS: Final = 4
-AT: Final = 5
+UNIT: Final = 2
+PARTS: Final = 3
+AT: Final = 4
 
 
 def summarize(doc: Document) -> Summary | None:
@@ -111,7 +110,7 @@ def summarize(doc: Document) -> Summary | None:
                 parts.append((part_kind, f"{key}#{item['id']}", position))
     at = doc.data.get("at") if kind == "log-entry" else None
     when = at if isinstance(at, str) else None
-    return (kind, key, doc.digest, unit_of(doc.path), tuple(parts), when)
+    return (kind, key, unit_of(doc.path), tuple(parts), when)
 
 
 def references_of(doc: Document) -> Iterator[Reference]:
@@ -161,7 +160,7 @@ class Index:
                 self._add(path, summary)
 
     def _add(self, path: str, summary: Summary) -> None:
-        kind, key, _, unit, parts, _ = summary
+        kind, key, unit, parts, _ = summary
         self._summaries[path] = summary
         self._order.append(path)
         members = self.units.get(unit)
@@ -308,7 +307,7 @@ class Index:
 def tokens_of(summary: Summary) -> set[Token]:
     """Every lookup whose answer may differ when a document with ``summary`` is added,
     removed or changed."""
-    kind, key, _, _, parts, _ = summary
+    kind, key, _, parts, _ = summary
     found: set[Token] = {("doc", kind, key), ("kind", kind), ("ids", kind)}
     for part_kind, part_key, _ in parts:
         found.add(("part", part_kind, part_key))

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     report.emit(
         args.format,
         result.findings,
-        rules=checks.catalogue(),
+        rules=checks.catalogue() if args.format == "sarif" else {},  # only SARIF lists them
         suppressed=result.suppressed if args.show_suppressed or args.format == "sarif" else (),
         checked=len(result.repository.documents),
     )
