@@ -194,6 +194,17 @@ def test_references_to_hidden_documents_read_restricted(internal_site: Path) -> 
     assert "touches restricted" in chain
 
 
+def test_a_person_page_lists_the_visible_roles_held(internal_site: Path) -> None:
+    # cy-example is a member of a restricted role, deputy of comms-lead and member of
+    # counsel: the page lists the visible two, by role title, and nothing of the third.
+    page = article((internal_site / "registers" / "people" / "cy-example" / "index.html").read_text("utf-8"))
+    start = page.index('id="roles"')
+    rows = page[start : page.index("</table>", start)]
+    first = rows.index("Communications lead")
+    assert rows.index("deputy", first) < rows.index("Counsel") < rows.index("member")
+    assert rows.count("<tr>") == 3  # the header and two roles
+
+
 def test_public_site_shows_only_public_documents(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     result = build(root, "--strict", audience="public")

@@ -67,6 +67,7 @@ class Site:
     fixed_today: bool = False
     _references_to: dict[tuple[str, str], list[Reference]] | None = None
     _owned: dict[str, list[Document]] | None = None
+    _roles_held: dict[str, list[tuple[Document, str]]] | None = None
     _visible: dict[str, list[Document]] = field(default_factory=dict)
 
     def references_to(self) -> dict[tuple[str, str], list[Reference]]:
@@ -88,6 +89,20 @@ class Site:
                     table[owner].append(doc)
             self._owned = dict(table)
         return self._owned
+
+    def roles_held(self) -> dict[str, list[tuple[Document, str]]]:
+        """(role, "member" | "deputy") by person id over the visible roles in title
+        order, built once: asking every role for every person would be quadratic."""
+        if self._roles_held is None:
+            table: dict[str, list[tuple[Document, str]]] = defaultdict(list)
+            for role in self.visible("role"):
+                for key, relation in (("members", "member"), ("deputies", "deputy")):
+                    people = role.data.get(key)
+                    if isinstance(people, (list, tuple)):
+                        for person in dict.fromkeys(p for p in people if isinstance(p, str)):
+                            table[person].append((role, relation))
+            self._roles_held = dict(table)
+        return self._roles_held
 
     def visible(self, kind: str) -> list[Document]:
         """The documents of ``kind`` the audience sees, by title (computed once)."""

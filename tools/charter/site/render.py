@@ -34,7 +34,19 @@ def text(value: object) -> Markup:
         return Markup("")
     if isinstance(value, Markup):
         return value
-    raw = " ".join(str(value).split())
+    if type(value) is str:
+        # Titles, statuses and role names print on many pages: escape each once.
+        return _text_of_str(value)
+    return _escape_text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text_of_str(value: str) -> Markup:
+    return _escape_text(value)
+
+
+def _escape_text(value: str) -> Markup:
+    raw = " ".join(value.split())
     if not raw:
         return Markup("")
     escaped = raw[0].translate(_HEAD) + raw[1:].translate(_INSIDE)
@@ -143,6 +155,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # The templates ship inside the package: no need to stat them on every page.
+        auto_reload=False,
     )
     filters: dict[str, Callable[..., Any]] = {
         "text": text,

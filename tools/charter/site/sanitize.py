@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Callable
+from typing import Any
 
 import nh3
 
@@ -98,22 +100,26 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 @functools.cache
-def _cleaner() -> nh3.Cleaner:
+def _cleaner() -> Callable[[str], str]:
     """One sanitiser for the build: the allowlists are handed to ammonia once, not
-    converted again for every page."""
-    return nh3.Cleaner(
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        tag_attribute_values=_ATTRIBUTE_VALUES,
-        url_schemes=_URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-    )
+    converted again for every page (nh3.Cleaner; older nh3 releases lack it)."""
+    options: dict[str, Any] = {
+        "tags": _TAGS,
+        "attributes": _ATTRIBUTES,
+        "tag_attribute_values": _ATTRIBUTE_VALUES,
+        "url_schemes": _URL_SCHEMES,
+        "link_rel": None,
+        "strip_comments": True,
+    }
+    if hasattr(nh3, "Cleaner"):
+        cleaner: Callable[[str], str] = nh3.Cleaner(**options).clean
+        return cleaner
+    return functools.partial(nh3.clean, **options)
 
 
 def clean(fragment: str) -> str:
     """``fragment`` with everything outside the allowlist removed."""
-    return _cleaner().clean(fragment)
+    return _cleaner()(fragment)
 
 
 def title(text: str) -> str:

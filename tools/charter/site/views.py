@@ -235,13 +235,8 @@ class Helpers:
         return out
 
     def roles_of(self, person: Document) -> list[tuple[Document, str]]:
-        out = []
-        for role in self.site.visible("role"):
-            if person.id in (role.data.get("members") or ()):
-                out.append((role, "member"))
-            if person.id in (role.data.get("deputies") or ()):
-                out.append((role, "deputy"))
-        return out
+        """The visible roles ``person`` is a member or deputy of, by role title."""
+        return list(self.site.roles_held().get(person.id or "", ()))
 
     def overdue_reviews(self) -> list[tuple[Document, dt.date, str]]:
         out = []
