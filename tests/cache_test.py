@@ -4,6 +4,7 @@ again only the units whose inputs changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
@@ -35,7 +36,8 @@ def run(repo: Path, use_cache: bool = True) -> engine.Result:
 
 def key(repo: Path) -> str:
     settings = config.load(repo)
-    return cache.fingerprint(settings.max_file_bytes, repr(settings))
+    resolved = dataclasses.replace(settings, root=settings.root.resolve())
+    return cache.fingerprint(settings.max_file_bytes, repr(resolved))
 
 
 def same(first: engine.Result, second: engine.Result) -> None:

@@ -4,8 +4,9 @@ audit) goes through :func:`load_repository` so none re-parses on its own."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
-import multiprocessing
 import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,7 +33,7 @@ from charter.cache import (
 from charter.cache import now_ns as cache_now
 from charter.config import Config
 from charter.errors import FatalError
-from charter.index import Index, Reads, Token, summarize, tokens_of, unit_of
+from charter.index import Index, Reads, Summary, Token, summarize, tokens_of, unit_of
 from charter.model import Document, Finding, Location, Severity
 
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".md")
@@ -159,9 +160,21 @@ def _load_one(filename: Path, rel: str, config: Config) -> Loaded:
 _WORKER_CONFIG: Config | None = None
 
 
-def _load_chunk(chunk: list[tuple[Path, str]]) -> list[Loaded]:
+# A loaded file with what the run needs from it besides the document: its index
+# summary and any suppression-syntax findings (SUP001), worked out where it was loaded.
+Prepared = tuple[Document | None, list[Finding], bool, Summary | None, tuple[Finding, ...]]
+
+
+def _prepare(filename: str | Path, rel: str, config: Config) -> Prepared:
+    doc, problems, ok = _load_one(Path(filename), rel, config)
+    if doc is None:
+        return doc, problems, ok, None, ()
+    return doc, problems, ok, summarize(doc), tuple(_suppression_findings([doc]))
+
+
+def _load_chunk(chunk: list[tuple[str | Path, str]]) -> list[Prepared]:
     assert _WORKER_CONFIG is not None
-    return [_load_one(filename, rel, _WORKER_CONFIG) for filename, rel in chunk]
+    return [_prepare(filename, rel, _WORKER_CONFIG) for filename, rel in chunk]
 
 
 PARALLEL_THRESHOLD = 2000  # below this, starting workers costs more than it saves
@@ -169,13 +182,15 @@ CHUNK = 500
 
 
 def _load_many(
-    files: Sequence[tuple[Path, str]], config: Config, jobs: int, tick: progress.Tick
-) -> list[Loaded]:
+    files: Sequence[tuple[str | Path, str]], config: Config, jobs: int, tick: progress.Tick
+) -> list[Prepared]:
     global _WORKER_CONFIG
+    import multiprocessing
+
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_CONFIG = config
         chunks = [list(files[i : i + CHUNK]) for i in range(0, len(files), CHUNK)]
-        loaded: list[Loaded] = []
+        loaded: list[Prepared] = []
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 for part in pool.imap(_load_chunk, chunks):
@@ -186,7 +201,7 @@ def _load_many(
         return loaded
     out = []
     for filename, rel in files:
-        out.append(_load_one(filename, rel, config))
+        out.append(_prepare(filename, rel, config))
         tick()
     return out
 
@@ -276,14 +291,13 @@ def _gather(config: Config, extra: Sequence[Path], jobs: int, store: Store | Non
             else:
                 rows[rel] = row
         tick(len(rows))
-        loaded = _load_many([(Path(f), rel) for f, rel, _, _ in todo], config, jobs, tick)
+        loaded = _load_many([(f, rel) for f, rel, _, _ in todo], config, jobs, tick)
     fresh: dict[str, Document] = {}
-    for (_, rel, size, mtime_ns), (doc, problems, ok) in zip(todo, loaded, strict=True):
+    for (_, rel, size, mtime_ns), (doc, problems, ok, summary, notes) in zip(todo, loaded, strict=True):
         if doc is None:
             findings.extend(problems)
             continue
-        notes = tuple(_suppression_findings([doc]))
-        rows[rel] = (size, mtime_ns, doc.digest, summarize(doc), (*problems, *notes), ok)
+        rows[rel] = (size, mtime_ns, doc.digest, summary, (*problems, *notes), ok)
         fresh[rel] = doc
     order = [item[1] for item in found if item[1] in rows]
     return _Files(order, rows, fresh, findings, store, config)
@@ -299,7 +313,7 @@ def load_documents(
     documents: list[Document] = []
     findings: list[Finding] = []
     valid: set[str] = set()
-    for doc, problems, ok in results:
+    for doc, problems, ok, _, _ in results:
         findings.extend(problems)
         if doc is not None:
             documents.append(doc)
@@ -325,7 +339,8 @@ class _Documents(Sequence[Document]):
 
 def _open_store(config: Config) -> Store:
     root = config.root.resolve()
-    return Store.open(root, fingerprint(config.max_file_bytes, repr(config)))
+    settings = dataclasses.replace(config, root=root)  # however the root was spelled
+    return Store.open(root, fingerprint(config.max_file_bytes, repr(settings)))
 
 
 def _reference_paths(root: Path, store: Store) -> None:
@@ -385,7 +400,7 @@ def _suppression(finding: Finding, index: Index) -> str | None:
 
 
 def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
-    known = checks.catalogue()
+    known = _known_rules()
     for doc in docs:
         for line, items in doc.extra.get("ignores", {}).items():
             for rule, reason in items:
@@ -407,6 +422,11 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
                     doc.where(("suppress", position, "rule")),
                     "see 'charter rules'",
                 )
+
+
+@functools.cache
+def _known_rules() -> frozenset[str]:
+    return frozenset(checks.catalogue())
 
 
 def _head(root: Path) -> str:

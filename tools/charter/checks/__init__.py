@@ -97,6 +97,8 @@ class Context:
     units: Sequence[Document] | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
+    _by_kind: dict[str | None, list[Document]] | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         if self.config.today is not None:  # a fixed date makes the run reproducible
             self.now = dt.datetime.combine(self.config.today, dt.time(23, 59, 59), tzinfo=dt.UTC)
@@ -108,10 +110,14 @@ class Context:
     def subjects(self, kind: str | None = None) -> list[Document]:
         """The documents to report on: all of this unit's, or those of ``kind`` that
         are not duplicates of an earlier id."""
-        docs = self.index.documents if self.units is None else self.units
+        if self._by_kind is None:
+            docs = self.index.documents if self.units is None else self.units
+            self._by_kind = {None: list(docs)}
+            for doc in docs:
+                self._by_kind.setdefault(doc.kind, []).append(doc)
         if kind is None:
-            return list(docs)
-        return [doc for doc in docs if doc.kind == kind and self.index.canonical(doc)]
+            return list(self._by_kind[None])
+        return [doc for doc in self._by_kind.get(kind, ()) if self.index.canonical(doc)]
 
     def references(self) -> list[Reference]:
         """The references the subjects make."""

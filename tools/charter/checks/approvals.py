@@ -7,10 +7,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from charter import durations
 from charter.checks import Context, register
-from charter.incidents import approvals, metrics
+
+if TYPE_CHECKING:
+    from charter.incidents import approvals
 from charter.index import parse_time
 from charter.model import Document, Finding, Severity
 
@@ -23,6 +26,8 @@ from charter.model import Document, Finding, Severity
     ("APR006", Severity.ERROR, "draft longer than its channel allows"),
 )
 def publications(ctx: Context) -> Iterator[Finding]:
+    from charter.incidents import approvals, metrics  # imported only for incidents
+
     now = ctx.now
     index = ctx.index
     membership = approvals.Membership(index, ctx.config.root)
@@ -78,6 +83,8 @@ def _publication(
     entry: Document,
     membership: approvals.Membership,
 ) -> Iterator[Finding]:
+    from charter.incidents import approvals
+
     at = parse_time(entry.data.get("at"))
     draft_ref = str(entry.data.get("draft"))
     if at is None or not approvals.has_entry(entries, draft_ref):
@@ -121,6 +128,8 @@ def _length(ctx: Context, draft: Document) -> Iterator[Finding]:
 def _decision(
     ctx: Context, draft: Document | None, entry: Document, membership: approvals.Membership
 ) -> Iterator[Finding]:
+    from charter.incidents import approvals
+
     when = parse_time(entry.data.get("at"))
     if draft is None or when is None:
         return
@@ -150,6 +159,8 @@ def _decision(
     ),
 )
 def training(ctx: Context) -> Iterator[Finding]:
+    from charter.incidents import approvals, metrics  # imported only for incidents
+
     now = ctx.now
     index = ctx.index
     protocols = ctx.subjects("protocol")

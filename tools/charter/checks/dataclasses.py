@@ -3,12 +3,14 @@ hang the scanner on hostile input."""
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from charter.checks import Context, register
+from charter.index import Index
 from charter.model import Finding, Severity
 
 ADVERSARIAL_LENGTH = 10_000
@@ -35,6 +37,8 @@ def _probe(patterns: list[str], conn: Any) -> None:  # runs in a child process
 def too_slow(patterns: Iterable[str]) -> set[str]:
     """Patterns that take longer than the budget on 10 KB adversarial strings. Each
     runs in a child process that is killed when the budget runs out."""
+    import multiprocessing
+
     wanted = list(dict.fromkeys(patterns))
     todo = [p for p in wanted if p not in _verdicts]
     context = multiprocessing.get_context("fork")
@@ -61,6 +65,36 @@ def too_slow(patterns: Iterable[str]) -> set[str]:
         receiver.close()
         todo = todo[finished + 1 :]
     return {p for p in wanted if _verdicts.get(p)}
+
+
+def _patterns(index: Index) -> list[str]:
+    found = []
+    for doc in index.of_kind("data-class"):
+        det = doc.data.get("detectors")
+        for item in det.get("patterns") or () if isinstance(det, dict) else ():
+            if isinstance(item, dict) and isinstance(item.get("regex"), str):
+                try:
+                    re.compile(item["regex"])
+                except re.error:
+                    continue
+                found.append(item["regex"])
+    return found
+
+
+def _slow_patterns(cache_root: Path | None, index: Index) -> set[str]:
+    patterns = _patterns(index)
+    if cache_root is None or not patterns:
+        return too_slow(patterns)
+    from charter.cache import load_memo, save_memo
+
+    # A verdict depends only on the pattern and on this probe; keep verdicts between runs.
+    key = f"{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
+    known = load_memo(cache_root, "regex-verdicts", key)
+    _verdicts.update({p: v for p, v in known.items() if isinstance(v, bool)})
+    slow = too_slow(patterns)
+    if any(p not in known for p in patterns):
+        save_memo(cache_root, "regex-verdicts", key, {**known, **{p: _verdicts[p] for p in patterns}})
+    return slow
 
 
 @register(
@@ -103,19 +137,12 @@ def detectors(ctx: Context) -> Iterator[Finding]:
                     f"term {term!r} is shorter than 3 characters and would match ordinary words",
                     "use a longer term or a regex pattern with context",
                 )
-    patterns = [p for _, _, p in compiled]
-    if ctx.cache_root is not None and patterns:
-        from charter.cache import load_memo, save_memo
-
-        # A verdict depends only on the pattern and on this probe; keep verdicts between runs.
-        key = f"{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
-        known = load_memo(ctx.cache_root, "regex-verdicts", key)
-        _verdicts.update({p: v for p, v in known.items() if isinstance(v, bool)})
-        slow = too_slow(patterns)
-        if any(p not in known for p in patterns):
-            save_memo(ctx.cache_root, "regex-verdicts", key, {**known, **{p: _verdicts[p] for p in patterns}})
-    else:
-        slow = too_slow(patterns)
+    if not compiled:
+        return
+    # One probe for every data class's patterns at once (forking per unit would cost
+    # more than the probing); a verdict depends only on the pattern's own text.
+    slow = ctx.index.derived("dataclasses.slow", (), functools.partial(_slow_patterns, ctx.cache_root))
+    slow = slow | too_slow(p for _, _, p in compiled if p not in _verdicts)
     for doc, position, pattern in compiled:
         if pattern in slow:
             yield ctx.finding(

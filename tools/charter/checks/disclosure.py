@@ -14,11 +14,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from charter.checks import Context, register
 from charter.index import incident_of
 from charter.model import Document, Finding, Location, Severity
-from charter.scan import UNCLASSIFIED, Allowance, DocumentScan, Hit, mask, scan_document, scanner_for
+
+if TYPE_CHECKING:  # the scanner's detectors take a tenth of a second to import: only when needed
+    from charter.scan import Allowance, DocumentScan, Hit
 
 _EMPTY_REASONS = frozenset(
     {
@@ -54,6 +57,8 @@ def _what(hit: Hit) -> str:
 
 
 def _needs(ctx: Context, classes: tuple[str, ...]) -> str:
+    from charter.scan import scanner_for
+
     scanner = scanner_for(ctx.index)
     return "; ".join(
         f"{c}: {scanner.requirement(c).describe()}" if len(classes) > 1 else scanner.requirement(c).describe()
@@ -76,6 +81,9 @@ def _needs(ctx: Context, classes: tuple[str, ...]) -> str:
 )
 def disclosure(ctx: Context) -> Iterator[Finding]:
     mine = {doc.path for doc in ctx.subjects("data-class")}
+    templates = ctx.subjects("template")
+    if mine or templates:
+        from charter.scan import scan_document, scanner_for
     for problem in scanner_for(ctx.index).problems if mine else ():
         if problem.location.path not in mine:
             continue
@@ -86,7 +94,7 @@ def disclosure(ctx: Context) -> Iterator[Finding]:
             "fix the regular expression; until then the scanner ignores it",
         )
     yield from _justifications(ctx)
-    for doc in ctx.subjects("template"):
+    for doc in templates:
         result = scan_document(doc, ctx.index, None, every_body=False)
         for hit in result.hits:
             yield ctx.finding(
@@ -132,6 +140,8 @@ def _stale(
 
 
 def _mask_allowance(allowance: Allowance) -> str:
+    from charter.scan import mask
+
     return mask(allowance.detector or "", allowance.match)
 
 
@@ -155,6 +165,8 @@ def _justifications(ctx: Context) -> Iterator[Finding]:
 
 
 def _mask_allowance_raw(item: dict[str, object]) -> str:
+    from charter.scan import mask
+
     match = item.get("match")
     return mask(str(item.get("detector") or ""), match) if isinstance(match, str) else "?"
 
@@ -169,6 +181,8 @@ def _drafts(ctx: Context) -> Iterator[Finding]:
     drafts = [e for e in entries if e.data.get("type") == "draft" and isinstance(e.data.get("text"), str)]
     if not drafts:
         return
+    from charter.scan import UNCLASSIFIED, scan_document, scanner_for
+
     scanner = scanner_for(ctx.index)
     by_incident: dict[str | None, list[list[tuple[Hit, Allowance]]]] = {}
     incident_allowances: dict[str | None, list[Allowance]] = {}
