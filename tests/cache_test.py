@@ -309,6 +309,25 @@ def test_a_body_edit_checks_only_that_document_and_those_that_read_it(corpus: Pa
     same(result, run(corpus, use_cache=False))
 
 
+def test_rules_run_in_worker_processes_report_what_one_process_does(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = config.load(corpus)
+    alone = engine.check(settings, jobs=1)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 10)  # small enough for this corpus
+    shared = engine.check(settings, jobs=2)
+    same(shared, alone)
+    age_all(corpus)
+    warm = engine.check(settings, jobs=2, cache=True)
+    same(warm, alone)
+    # every incident's log names person-0: all incidents are checked again, by workers
+    # that read the unchanged documents from the cache
+    replace(corpus / "policies/people/person-0.yaml", "name: Person 0", "name: Person Zero")
+    again = engine.check(settings, jobs=2, cache=True)
+    same(again, engine.check(settings, jobs=1))
+    assert 0 < again.evaluated < warm.evaluated
+
+
 def test_findings_that_depend_on_the_clock_expire(repo: Path) -> None:
     edit(repo / "charter.yaml", "today: 2026-11-26\n", "")  # run by the real clock
     assert config.load(repo).today is None

@@ -111,6 +111,8 @@ def save_memo(root: Path, name: str, key: str, data: dict[str, Any]) -> None:
         return
 
 
+_INHERITED: list[sqlite3.Connection] = []  # see Store.forked
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS chunks (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
@@ -266,6 +268,13 @@ class Store:
         self.table, self.units, self.written_ns, self.head = dict(table), dict(units), started_ns, head
         self._chunks = chunks
         self.refreshed = set()
+
+    def forked(self) -> None:
+        """In a forked child: SQLite connections do not survive fork, so leave the
+        parent's alone (neither use nor close it) and open another when needed."""
+        if self._db is not None:
+            _INHERITED.append(self._db)
+            self._db = None
 
     def close(self) -> None:
         if self._db is not None:

@@ -483,10 +483,12 @@ class _Units:
                 tokens.add(("history",))
         return units, tokens
 
-    def run(self, store: Store | None) -> None:
+    def run(self, store: Store | None, jobs: int = 1) -> None:
         previous = store.units if store is not None else {}
         touched, changed = self.changes(store) if store is not None else (set(), set())
         stamp = self.now.timestamp()
+        kept: dict[str, UnitRecord] = {}
+        todo: list[tuple[str, list[str]]] = []
         for unit, members in self.index.units.items():
             old = previous.get(unit)
             if (
@@ -495,11 +497,43 @@ class _Units:
                 and (old.expires is None or stamp < old.expires)
                 and changed.isdisjoint(old.tokens)
             ):
-                self.records[unit] = old
+                kept[unit] = old
             else:
-                self.records[unit] = self.evaluate(unit, members)
+                todo.append((unit, members))
+        kept.update(self._evaluate_all(todo, jobs))
+        self.records = {unit: kept[unit] for unit in self.index.units}  # in file order, every run
         if not self.head and any(("history",) in r.tokens for r in self.records.values()):
             self.head = _head(self.config.root.resolve())
+
+    def _evaluate_all(self, todo: list[tuple[str, list[str]]], jobs: int) -> dict[str, UnitRecord]:
+        """Run the units' rules. With many incidents to check and more than one core,
+        worker processes (forked, so they share the loaded documents) take the
+        incidents while this process takes the other units."""
+        global _WORKER_UNITS
+        import multiprocessing
+
+        incidents = [item for item in todo if item[0].startswith("incident:")]
+        if jobs < 2 or len(todo) < PARALLEL_THRESHOLD or len(incidents) < 2 * jobs:
+            return {unit: self.evaluate(unit, members) for unit, members in todo}
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return {unit: self.evaluate(unit, members) for unit, members in todo}
+        others = [item for item in todo if not item[0].startswith("incident:")]
+        size = max(1, len(incidents) // (4 * jobs))
+        chunks = [incidents[i : i + size] for i in range(0, len(incidents), size)]
+        done: dict[str, UnitRecord] = {}
+        _WORKER_UNITS = self
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                pending = pool.map_async(_evaluate_chunk, chunks)
+                for unit, members in others:
+                    done[unit] = self.evaluate(unit, members)
+                for part in pending.get():
+                    for unit, record in part:
+                        done[unit] = record
+                        self.evaluated_units.add(unit)
+        finally:
+            _WORKER_UNITS = None
+        return done
 
     @property
     def evaluated(self) -> int:
@@ -513,6 +547,18 @@ class _Units:
         found = tuple((f, _suppression(f, self.index)) for f in checks.run(context))
         expires = reads.expires.timestamp() if reads.expires is not None else None
         return UnitRecord(frozenset(reads.tokens), expires, found)
+
+
+_WORKER_UNITS: _Units | None = None
+
+
+def _evaluate_chunk(chunk: list[tuple[str, list[str]]]) -> list[tuple[str, UnitRecord]]:
+    units = _WORKER_UNITS
+    assert units is not None
+    store = units.files.store
+    if store is not None:
+        store.forked()
+    return [(unit, units.evaluate(unit, members)) for unit, members in chunk]
 
 
 def check(
@@ -564,7 +610,7 @@ def _check(
     index = files.index()
     repo = _repository(files, index)
     units = _Units(files, index, config, root if store is not None else None)
-    units.run(store)
+    units.run(store, jobs)
     raw: list[tuple[Finding, str | None]] = [(f, None) for f in files.load_findings()]
     raw.extend((f, _suppression(f, index)) for f in index.findings)
     for record in units.records.values():
