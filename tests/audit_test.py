@@ -3,9 +3,13 @@ through the CLI in real temporary git repositories with fixed authors and dates.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
+import json
 import os
+import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -289,6 +293,9 @@ def _bench_module() -> Any:
 
 
 def _same_reports(root: Path) -> dict[str, Any]:
+    """The streamed report (rows rendered while git streams, as the command does)
+    renders exactly as the one built from the loaded history; the JSON rows written
+    directly are what json.dumps makes of as_dict()."""
     from charter import audit, config
 
     cfg = config.load(root)
@@ -296,7 +303,15 @@ def _same_reports(root: Path) -> dict[str, Any]:
     history, repo = audit.load(cfg)
     assert streamed is not None and history is not None
     loaded = audit.build_report(history, repo)
-    assert audit.render_json(streamed) == audit.render_json(loaded)
+    for fmt, render in audit.RENDERERS.items():
+        prerendered = audit.audit(cfg, render=fmt)
+        assert prerendered is not None
+        assert render(prerendered) == render(loaded) == render(streamed), fmt
+    for record in loaded.records:
+        assert audit._json_change(record) == json.dumps(record.as_dict(), ensure_ascii=False)
+    for finding in loaded.findings:
+        assert audit._json_finding(finding) == json.dumps(finding.as_dict(), ensure_ascii=False)
+    assert json.loads(audit.render_json(loaded))["summary"]["changes"] == len(loaded.records)
     return {"history": history, "report": streamed}
 
 
@@ -337,3 +352,100 @@ def git_repo_backdated(tmp_path: Path) -> Path:
     repo.commit("main work", date="2026-03-10T00:00:00Z")
     repo.merge("side", "Merge side")
     return repo.path
+
+
+def test_hostile_text_renders_as_the_plain_encoders_would(tmp_path: Path) -> None:
+    """Quotes, backslashes, control characters, pipes, non-ASCII and separators in
+    names, messages, trailers and file names: every format of the streamed report
+    equals the one rendered afterwards, and JSON rows equal json.dumps."""
+    repo = Git(tmp_path / "gov")
+    governance(repo)
+    repo.commit("Bootstrap | with \\ and \"quotes\"\n\nBody \x01 ctrl, tab\there, é ✓ \u2028 GOV-1")
+    repo.checkout("topic", create=True)
+    repo.write("policies/odd | name \\ é.md", "x\n")
+    repo.commit(
+        "Add an oddly named file #12\n\nBecause: \"why\" \\ not.\n\n"
+        "Approved-by: Ünïcode \"Q\" Person <q@example.com>\nReviewed-by: no email at all\nTicket: ABC-9",
+        author=("Dän \"D\" O'Neil", "dan@example.com"),
+    )
+    repo.run("mv", "policies/disclosure.md", "policies/dis closure.md")
+    repo.commit("Rename\n\nSee merge request group/proj!3", author=BOB)
+    repo.checkout("main")
+    repo.merge("topic", "Merge pull request #5 from x/topic\n\nApproved-by: Bob Berg <bob@example.com>")
+    result = _same_reports(repo.path)
+    text = "\n".join(r.commit.subject for r in result["report"].records)
+    assert "\\" in text and '"' in text and "|" in text
+
+
+_OLD_TICKET = re.compile(r"(?<![\w/.-])(?:[A-Z][A-Z0-9]+-\d+|GH-\d+|#\d+|![0-9]+)\b")
+
+
+def test_ticket_pattern_finds_what_the_plain_pattern_finds() -> None:
+    from charter.audit import _TICKET
+
+    rng = random.Random(3)
+    alphabet = "AGHZa1-9#!/._ \n(é٣"
+    samples = ["GH-12 ABC-3 #4 !5 xGOV-1 a/#3 (#7) .!8 -#9 A-1b", "Fix GOV-12, see #3!4"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 14))) for _ in range(20000)]
+    for text in samples:
+        assert _TICKET.findall(text) == _OLD_TICKET.findall(text), repr(text)
+
+
+def test_audit_options_are_the_shared_ones() -> None:
+    """commands/audit.py spells out --allowed-signers and --rev (importing the shared
+    helpers would load the configuration before git starts): they must not drift."""
+    from charter import audit
+    from charter.commands import audit as command
+    from charter.commands import history as gitargs
+
+    assert tuple(audit.RENDERERS) == command.FORMATS
+    ours, shared = argparse.ArgumentParser(), argparse.ArgumentParser()
+    command.add_arguments(ours)
+    gitargs.add_signers(shared)
+    gitargs.add_rev(shared)
+
+    def options(parser: argparse.ArgumentParser) -> dict[str, Any]:
+        return {a.dest: (a.option_strings, a.metavar, a.default, a.help) for a in parser._actions
+                if a.dest in ("allowed_signers", "rev")}
+
+    assert options(ours) == options(shared) and len(options(ours)) == 2
+
+
+def test_an_early_log_is_used_only_when_it_matches(story: dict[str, Any]) -> None:
+    import gc
+
+    from charter import audit, config, history
+
+    root = story["repo"].path
+    cfg = config.load(root)
+    plain = audit.audit(cfg)
+    assert plain is not None
+    expected = audit.render_json(plain)
+    for rev, signatures in (("HEAD", False), ("tighten", False), ("HEAD", True)):
+        started = history.start(root, rev=rev, signatures=signatures)
+        assert started is not None
+        report = audit.audit(cfg, started=started)
+        assert report is not None and audit.render_json(report) == expected
+        assert started.proc.returncode is not None and gc.isenabled()
+
+
+def test_signing_required_restarts_the_early_log(cli: CLI, tmp_path: Path) -> None:
+    """The command starts git before reading charter.yaml, guessing no signatures;
+    a repository that requires signing gets a log with them."""
+    repo = Git(tmp_path / "gov")
+    governance(repo, signing_required=True)
+    sha = repo.commit("Bootstrap\n\nGOV-1")
+    run = cli("--root", str(repo.path), "audit", "--format", "json")
+    data = run.json()
+    assert data["signatures_checked"] is True
+    change = data["changes"][0]
+    assert change["commit"] == sha and change["signature"] == "unsigned"
+    assert [f["rule"] for f in change["findings"]] == ["AUD002", "SIG001"]
+
+
+def test_errors_found_after_git_started_stop_it(cli: CLI, story: dict[str, Any]) -> None:
+    import gc
+
+    (story["repo"].path / "charter.yaml").write_text("organisation: [not, a, mapping]\n")
+    run = _audit(cli, story)
+    assert run.code == 2 and "invalid configuration" in run.err and gc.isenabled()

@@ -424,3 +424,90 @@ def test_a_cancelled_pass_stops_git_and_restores_collection(git: Git) -> None:
     assert pending is not None and not gc.isenabled()
     pending.cancel()
     assert gc.isenabled() and pending.proc.returncode is not None
+
+
+def test_commit_changes_and_dates_agree_with_the_files_git_listed(git: Git) -> None:
+    """``Commit.changes`` is made on first use from ``Commit.files``; the ISO texts
+    kept from git are what ``isoformat()`` gives."""
+    git.write("policies/a.md", "a\n")
+    git.write("policies/b.md", "b\n")
+    git.commit("two files", date="2026-03-01T09:00:00+05:30")
+    git.run("mv", "policies/a.md", "policies/c.md")
+    git.remove("policies/b.md")
+    git.commit("rename and delete", date="2026-03-02T09:00:00-07:00", committer_date="2026-03-02T10:00:00Z")
+    history = History.load(git.path)
+    assert history is not None
+    for commit in history.commits:
+        assert [(c.status, c.path, c.old_path) for c in commit.changes] == list(commit.files)
+        assert all(
+            (c.sha, c.author_name, c.author_email, c.date, c.subject)
+            == (commit.sha, commit.author_name, commit.author_email, commit.authored, commit.subject)
+            for c in commit.changes
+        )
+        assert commit.changes is commit.changes  # made once
+        assert commit.authored_iso == commit.authored.isoformat()
+        assert commit.committed_iso == commit.committed.isoformat()
+    assert set(history.commits[0].files) == {("R", "policies/c.md", "policies/a.md"), ("D", "policies/b.md", None)}
+    assert history.commits[0].authored_iso == "2026-03-02T09:00:00-07:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-01T09:00:00+00:00",
+        "2026-03-01T09:00:00+05:30",
+        "2026-03-01T09:00:00-07:00",
+        "2026-03-01T09:00:00-00:00",  # reads back as +00:00
+        "2026-03-01T09:00:00Z",
+        "2026-03-01T09:00:00.5+01:00",
+        "2026-03-01 09:00:00+01:00",
+        "2026-W09-7T09:00:00+01:00",
+    ],
+)
+def test_iso_text_is_kept_only_when_isoformat_gives_it_back(text: str) -> None:
+    from charter.history import _iso
+
+    moment = dt.datetime.fromisoformat(text)
+    assert _iso(text, moment) == moment.isoformat()
+
+
+def test_a_consumer_attached_late_gets_every_commit_once_in_order(git: Git) -> None:
+    from charter.history import start
+
+    for n in range(12):
+        git.write(f"policies/p{n}.md", f"{n}\n")
+        git.commit(f"c{n}")
+    early: list[str] = []
+    pending = start(git.path, on_commit=lambda c: early.append(c.sha))
+    assert pending is not None
+    history = pending.result()
+    assert early == [c.sha for c in history.commits]
+    for wait in (True, False):  # attached after git finished, and while it may still run
+        pending = start(git.path)
+        assert pending is not None
+        if wait:
+            pending.proc.wait()
+            pending._out.join()
+        late: list[str] = []
+        pending.attach(lambda c, late=late: late.append(c.sha))
+        assert [c.sha for c in pending.result().commits] == late == early
+
+
+def test_a_started_log_knows_what_it_was_started_for(git: Git, tmp_path: Path) -> None:
+    from charter.history import start
+
+    git.write("policies/p.md", "p\n")
+    git.commit("p")
+    signers = tmp_path / "allowed_signers"
+    signers.write_text("")
+    pending = start(git.path / "policies" / "..", allowed_signers=signers)
+    assert pending is not None
+    try:
+        assert pending.matches(git.path, allowed_signers=signers)
+        assert not pending.matches(git.path, allowed_signers=None)
+        assert not pending.matches(git.path, allowed_signers=signers, rev="main")
+        assert not pending.matches(git.path, allowed_signers=signers, signatures=True)
+        assert not pending.matches(git.path, allowed_signers=signers, merges=True)
+        assert not pending.matches(git.path / "policies", allowed_signers=signers)
+    finally:
+        pending.cancel()
