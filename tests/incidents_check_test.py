@@ -220,6 +220,19 @@ def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp
     role.write_text(role.read_text("utf-8").replace("  - lena\n", ""), "utf-8")
     git(desk.root, "commit", "-q", "-am", "Lena moves to another team", when="2026-04-01T10:00:00+00:00")
     assert findings(desk, "APR001") == [] and findings(desk, "APR002") == []
+    # The check's cache holds that result; it depends on the history, so a history in
+    # which she never held the role must not be answered from the cache.
+    assert (desk.root / ".git" / "charter" / "state.sqlite").is_file()
+    set_today(desk, "2026-04-02")  # a fixed date: the open incident's findings do not expire
+    git(desk.root, "commit", "-q", "-am", "Fix the date", when="2026-04-02T09:00:00+00:00")
+    before = findings(desk, "APR001")
+    assert findings(desk, "APR001") == before  # now answered from the cache
+    git(desk.root, "checkout", "-q", "--orphan", "rewritten")
+    git(desk.root, "commit", "-q", "-m", "History without her", when="2026-04-02T10:00:00+00:00")
+    [rewritten] = findings(desk, "APR001")
+    assert before == [] and "'lena' is not a member of role 'legal-counsel'" in rewritten["message"]
+    git(desk.root, "checkout", "-q", "main")
+    assert findings(desk, "APR001") == []
     # Without the history there is no evidence she was a member: the publication fails.
     plain = tmp_path / "plain"
     shutil.copytree(desk.root, plain, ignore=shutil.ignore_patterns(".git"))
