@@ -15,8 +15,12 @@ import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from charter.site.pages import PageSpec, Site
 
 FIXTURE = Path(__file__).parent / "data" / "site" / "leaky"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -590,3 +594,102 @@ def test_tags_plugin_never_sees_hidden_documents(tmp_path: Path) -> None:
         assert found is (audience == "restricted"), audience
     policy = (root / "site" / "policies" / "social-media" / "index.html").read_text("utf-8")
     assert "customers" in policy
+
+
+# ------------------------------------------------------------- rendering ahead
+
+
+def _fixture_site(tmp_path: Path, audience: str) -> tuple[Site, list[PageSpec]]:
+    import datetime as dt
+
+    from charter import config as charter_config
+    from charter import engine
+    from charter.site import pages
+    from charter.site.history import PageHistory
+
+    root = tmp_path / "repo"
+    if not root.is_dir():
+        make_repo(tmp_path)
+    settings = charter_config.load(root)
+    repo = engine.check(settings).repository
+    history = PageHistory.load(root, repo.index.documents)
+    site = pages.build_site(
+        repo.index, repo.valid, audience, history, today=dt.date(2026, 3, 10), fixed_today=True
+    )
+    return site, pages.plan(site)
+
+
+fork_only = pytest.mark.skipif(
+    sys.platform == "darwin" or not hasattr(os, "fork"),
+    reason="pages are rendered ahead only where fork is safe",
+)
+
+
+@fork_only
+def test_pages_rendered_ahead_are_the_pages_rendered_in_process(tmp_path: Path) -> None:
+    from charter.site import pages, prerender
+
+    for audience in ("public", "internal", "restricted"):
+        site, plan = _fixture_site(tmp_path, audience)
+        rendered = prerender.Rendered(site, plan, ahead=True)
+        assert rendered.ahead is (len(plan) >= prerender.MINIMUM), audience
+        try:
+            # Asked out of order, as another plugin might: every page still gets its own text.
+            for spec in plan[::-1]:
+                assert rendered.markdown(spec.src_uri) == pages.markdown(site, spec), spec.src_uri
+        finally:
+            rendered.close()
+
+
+@fork_only
+def test_pages_are_rendered_in_process_when_the_child_fails_or_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from charter.site import pages, prerender
+
+    site, plan = _fixture_site(tmp_path, "internal")
+    expected = [pages.markdown(site, spec) for spec in plan]
+    parent = os.getpid()
+    original = pages.markdown
+
+    def failing_in_child(site: Site, spec: PageSpec) -> str:
+        if os.getpid() != parent and spec is plan[len(plan) // 2]:
+            raise RuntimeError("template failure in the child")
+        return original(site, spec)
+
+    monkeypatch.setattr(pages, "markdown", failing_in_child)
+    rendered = prerender.Rendered(site, plan, ahead=True)
+    assert rendered.ahead
+    assert [rendered.markdown(spec.src_uri) for spec in plan] == expected
+    assert not rendered.ahead  # the child is gone
+
+    monkeypatch.setattr(pages, "markdown", original)
+    rendered = prerender.Rendered(site, plan, ahead=True)
+    assert rendered._process is not None
+    rendered._process.kill()
+    assert [rendered.markdown(spec.src_uri) for spec in plan] == expected
+
+
+@fork_only
+def test_a_page_that_cannot_be_rendered_fails_in_the_build_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from charter.site import pages, prerender
+
+    site, plan = _fixture_site(tmp_path, "internal")
+    broken = plan[3]
+    original = pages.markdown
+
+    def broken_page(site: Site, spec: PageSpec) -> str:
+        if spec is broken:
+            raise RuntimeError(f"cannot render {spec.src_uri}")
+        return original(site, spec)
+
+    monkeypatch.setattr(pages, "markdown", broken_page)
+    rendered = prerender.Rendered(site, plan, ahead=True)
+    try:
+        rendered.markdown(plan[2].src_uri)
+        with pytest.raises(RuntimeError, match="cannot render"):
+            rendered.markdown(broken.src_uri)
+    finally:
+        rendered.close()

@@ -30,3 +30,6 @@ class CharterConfig(base.Config):
     # Reuse what `charter check` (or the last build) loaded and checked, from the cache
     # it keeps in .git/charter/; as in `charter check`, only in a git work tree.
     cache = c.Type(bool, default=True)
+    # Render the pages' Markdown in a forked process while MkDocs converts pages
+    # (only where fork is safe: Linux-like systems, a single-threaded `mkdocs build`).
+    render_ahead = c.Type(bool, default=True)

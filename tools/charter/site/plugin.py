@@ -6,7 +6,8 @@ on_config   load and check the repository once (the same code as ``charter check
             ``mkdocs.plugins.charter`` logger so ``--strict`` counts them.
 on_files    drop every file of the content folders, then add one generated page per
             document the audience may see, the section indexes and the dashboard;
-            lay out the navigation.
+            lay out the navigation. The pages' Markdown is rendered ahead, in a
+            forked process, while MkDocs converts the pages (see ``prerender``).
 on_page_content  clean the HTML of generated pages with an allowlist.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 from pathlib import Path
@@ -22,14 +24,14 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.files import Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from charter import config as charter_config
 from charter import engine
 from charter.errors import FatalError
 from charter.model import Severity
-from charter.site import nav, pages, sanitize
+from charter.site import nav, pages, prerender, sanitize
 from charter.site.audience import LEVELS
 from charter.site.config import AUDIENCE_ENV, CharterConfig
 from charter.site.history import PageHistory
@@ -66,6 +68,7 @@ class CharterPlugin(BasePlugin[CharterConfig]):
         self.root: Path | None = None
         self.audience = "internal"
         self.history: PageHistory | None = None
+        self.rendered: prerender.Rendered | None = None
 
     # ------------------------------------------------------------------ events
 
@@ -151,9 +154,12 @@ class CharterPlugin(BasePlugin[CharterConfig]):
                     f"charter: {existing.src_uri!r} in {config.docs_dir!r} collides with the generated "
                     f"page of the same name; rename or remove it"
                 )
+        self._close_rendered()
+        rendered = self.rendered = prerender.Rendered(site, plan, ahead=self.config.render_ahead)
+        for spec in plan:
             inclusion = InclusionLevel.INCLUDED if spec.in_nav else InclusionLevel.NOT_IN_NAV
-            content = pages.markdown(site, spec)
-            files.append(File.generated(config, spec.src_uri, content=content, inclusion=inclusion))
+            source = functools.partial(rendered.markdown, spec.src_uri)
+            files.append(prerender.RenderedFile.of(config, spec.src_uri, source, inclusion))
             self.generated[spec.src_uri] = spec
         config.nav = nav.combine(config.nav, written, plan)
         withheld = len(site.hidden_paths)
@@ -179,6 +185,12 @@ class CharterPlugin(BasePlugin[CharterConfig]):
             return sanitize.clean(html)
         return html
 
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close_rendered()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_rendered()
+
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.root is not None and self.repository is not None:
             for folder in self.repository.config.content:
@@ -190,6 +202,11 @@ class CharterPlugin(BasePlugin[CharterConfig]):
         return server
 
     # ----------------------------------------------------------------- helpers
+
+    def _close_rendered(self) -> None:
+        if self.rendered is not None:
+            self.rendered.close()
+            self.rendered = None
 
     def _audience(self) -> str:
         chosen = os.environ.get(AUDIENCE_ENV) or self.config.audience
