@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,11 @@ class Session:
 
 
 def open_session(config: Config, now: dt.datetime | None = None) -> Session:
-    repo = engine.load_repository(config)
+    # In a git work tree, files unchanged since the last 'charter check' come from its
+    # cache: a command during a crisis reads only what it needs, however large the
+    # repository (the cache is only read here, never written).
+    cache = (config.root / ".git").is_dir()
+    repo = engine.load_repository(config, jobs=os.cpu_count() or 1, cache=cache)
     return Session(config, repo.index, now or dt.datetime.now(dt.UTC).replace(microsecond=0))
 
 
@@ -80,7 +85,7 @@ def reload(session: Session) -> Session:
 def resolve_actor(session: Session, given: str | None) -> str:
     """--as, else charter.yaml ``actor``, else git ``user.email`` matched against the
     people register. Must be a known person."""
-    people = session.index.by_kind.get("person", {})
+    people = {str(doc.id): doc for doc in session.index.of_kind("person")}
     for source, value in (("--as", given), ("charter.yaml actor", session.config.actor)):
         if value:
             if value in people:
