@@ -327,8 +327,8 @@ _fromiso = dt.datetime.fromisoformat
 def _iso(text: str, moment: dt.datetime) -> str:
     """``moment.isoformat()``, which for git's strict ISO 8601 (%aI, %cI) is ``text``
     itself: YYYY-MM-DDTHH:MM:SS+HH:MM. Only a "-00:00" offset (or a format git may
-    add later, such as "Z") reads back differently; isoformat() costs ~2.5 us, three
-    times per change record when rendering 10,000 of them."""
+    add later, such as "Z") reads back differently; isoformat() costs ~2.5 us, up to
+    twice per change record when rendering 10,000 of them."""
     if len(text) == 25 and text[7] == "-" and text[10] == "T":
         sign = text[19]
         if sign == "+" or (sign == "-" and text[20:] != "00:00"):
@@ -416,7 +416,7 @@ class PendingLog:
                 stderr=subprocess.PIPE,
                 # Into a pipe git flushes after every commit unless told not to:
                 # 10,000 small writes, each waking the reader, cost git ~20 % more
-                # CPU and the reader ~0.1 s. Buffered, it writes in 4 KiB blocks.
+                # CPU and the reader ~0.07 s. Buffered, it writes in 4 KiB blocks.
                 env={**_git_env(), "GIT_FLUSH": "0"},
             )
         except FileNotFoundError:
@@ -555,9 +555,9 @@ def start(
 
     ``on_commit`` is called with each commit as it is parsed, in git's order, on the
     reader thread (so work on it overlaps git's); or give it later to
-    ``PendingLog.attach``, which first hands it what was parsed before. Check ``reordered`` after
-    ``result()``: when True, git's order was not topological and consumers that
-    relied on children arriving before parents must redo their work.
+    ``PendingLog.attach``, which first hands it what was parsed before. Check
+    ``reordered`` after ``result()``: when True, git's order was not topological and
+    consumers that relied on children arriving before parents must redo their work.
 
     With ``merges``, merge commits list the files whose merged content differs from
     every parent (``--cc``: conflict resolutions and "evil merges"); that costs
