@@ -449,3 +449,19 @@ def test_errors_found_after_git_started_stop_it(cli: CLI, story: dict[str, Any])
     (story["repo"].path / "charter.yaml").write_text("organisation: [not, a, mapping]\n")
     run = _audit(cli, story)
     assert run.code == 2 and "invalid configuration" in run.err and gc.isenabled()
+
+
+def test_a_failing_record_stops_git_and_restores_collection(
+    story: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from charter import audit, config
+
+    def broken(self: Any, commit: Any, merge: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(audit._Builder, "add", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        audit.audit(config.load(story["repo"].path))
+    assert gc.isenabled()

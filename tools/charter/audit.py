@@ -672,7 +672,11 @@ def audit(
             return
         builder.add(commit, merge)
 
-    pending.attach(consume)  # what git sent so far, then the rest as it arrives
+    try:
+        pending.attach(consume)  # what git sent so far, then the rest as it arrives
+    except BaseException:
+        pending.cancel()
+        raise
     history = pending.result()
     if broken or pending.reordered:
         return build_report(history, repo, since=since, until=until, keys=keys)
