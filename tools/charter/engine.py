@@ -369,11 +369,7 @@ def load_repository(
         files = _gather(config, extra, jobs, store)
         if store is not None:  # read only: rows are written with the units they were checked with
             _reference_paths(config.root.resolve(), store)
-        index = files.index()
-        repo = _repository(files, index)
-        if store is not None:
-            repo.documents = list(repo.documents)  # read them all while the store is open
-        return repo
+        return _repository(files, files.index())  # documents are fetched when asked for
     finally:
         if store is not None:
             store.close()
