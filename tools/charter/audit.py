@@ -20,23 +20,12 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from charter import __version__
+from charter.audit_rules import RULES
 from charter.history import Commit, History, PendingLog, Signature, governed
 
 if TYPE_CHECKING:  # the engine (checks, cache, multiprocessing) is imported only when used
     from charter.engine import Repository
 
-RULES = {
-    "AUD001": "separation of duties: the author approved or merged their own change",
-    "AUD002": "direct commit to the main branch touching governed documents",
-    "AUD003": "change without a reason or a ticket",
-    "SIG001": "unsigned commit while charter.yaml requires signing",
-    "SIG002": "signature is bad or cannot be verified against the allowed signers",
-    "SIG003": "signature by a key that belongs to no known person",
-    "SIG004": "commit signed by someone other than its committer",
-    "VER001": "a landed incident log entry was modified, deleted or renamed",
-    "VER002": "commit dated earlier than its parent (backdated)",
-    "VER003": "recorded checkpoint is no longer an ancestor of HEAD (history rewritten)",
-}
 
 TICKET_TRAILERS = ("Ticket", "Refs", "Ref", "Issue", "Fixes", "Closes", "Resolves", "Jira", "Change-Id")
 REASON_TRAILERS = ("Reason",)

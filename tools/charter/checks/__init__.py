@@ -54,7 +54,7 @@ def _core_rules() -> None:
 
     for rule_id, description in loading.RULES.items():
         _RULES.setdefault(rule_id, Rule(rule_id, Severity.ERROR, description))
-    from charter.audit import RULES as HISTORY_RULES
+    from charter.audit_rules import RULES as HISTORY_RULES
 
     # Rules reported over git history by 'charter audit' and 'charter verify'.
     for rule_id, description in HISTORY_RULES.items():
