@@ -23,7 +23,6 @@ import os
 import pickle
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -308,7 +307,3 @@ def _dirty(
             chunks.pop(chunk_name, None)
         out.append((chunk_name, pickle.dumps(chunk, protocol=5) if chunk else None))
     return out
-
-
-def now_ns() -> int:
-    return time.time_ns()

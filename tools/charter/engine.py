@@ -9,6 +9,7 @@ import functools
 import gc
 import operator
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,6 @@ from charter.cache import (
     load_memo,
     save_memo,
 )
-from charter.cache import now_ns as cache_now
 from charter.config import Config
 from charter.errors import FatalError
 from charter.index import Index, Reads, Summary, Token, summarize, tokens_of, unit_of
@@ -303,25 +303,6 @@ def _gather(config: Config, extra: Sequence[Path], jobs: int, store: Store | Non
     return _Files(order, rows, fresh, findings, store, config)
 
 
-def load_documents(
-    files: Sequence[tuple[Path, str]], config: Config, jobs: int = 1
-) -> tuple[list[Document], list[Finding], set[str]]:
-    """Load and validate files, in worker processes (fork) when ``jobs`` > 1 and there
-    are enough of them. Results keep the order of ``files``."""
-    with progress.progress("Loading documents", len(files)) as tick:
-        results = _load_many(files, config, jobs, tick)
-    documents: list[Document] = []
-    findings: list[Finding] = []
-    valid: set[str] = set()
-    for doc, problems, ok, _, _ in results:
-        findings.extend(problems)
-        if doc is not None:
-            documents.append(doc)
-            if ok:
-                valid.add(doc.path)
-    return documents, findings, valid
-
-
 class _Documents(Sequence[Document]):
     """The loaded documents of a run over a warm cache, read only when asked for."""
 
@@ -442,7 +423,7 @@ def _head(root: Path) -> str:
                 return line.split(" ", 1)[0]
     except OSError:
         pass
-    return f"unknown:{cache_now()}"
+    return f"unknown:{time.time_ns()}"
 
 
 class _Units:
@@ -598,7 +579,7 @@ def _check(
     jobs: int,
     store: Store | None,
 ) -> Result:
-    started = cache_now()
+    started = time.time_ns()
     root = config.root.resolve()
     files = _gather(config, extra, jobs, store)
     if store is not None:

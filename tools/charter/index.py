@@ -199,11 +199,6 @@ class Index:
         return self._summaries.get(path)
 
     @property
-    def paths(self) -> list[str]:
-        """Paths of indexed documents, in discovery order."""
-        return list(self._order)
-
-    @property
     def documents(self) -> list[Document]:
         return [self.doc(path) for path in self._order]
 
