@@ -1,10 +1,10 @@
-# Charter: one command to see the handbook, one to run every test.
+# Clearance: one command to see the handbook, one to run every test.
 #   make handbook   set up, validate the repository, build and serve the handbook
 #   make test       set up and run the whole test suite (installs Chromium if missing)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.charter-installed
+STAMP  := $(VENV)/.clearance-installed
 HOST   ?= 127.0.0.1:8000
 # mkdocs-material prints a banner about a future MkDocs 2.0 on every build; it is noise here.
 export NO_MKDOCS_2_WARNING := 1
@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: setup check handbook build test browser lint clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Charter needs Python 3.11 or newer")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Clearance needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 check: setup
-	$(BIN)/charter check
+	$(BIN)/clearance check
 
 build: check
 	$(BIN)/mkdocs build --strict

@@ -1,4 +1,4 @@
-"""Benchmark: `charter audit` over a generated 10,000-commit history, as a ratio to a
+"""Benchmark: `clearance audit` over a generated 10,000-commit history, as a ratio to a
 raw `git log --name-status` over the same range, measured in the same run.
 
     .venv/bin/python bench/audit_bench.py                # 10,000 commits, 5 runs each
@@ -62,7 +62,7 @@ def generate(target: Path, commits: int, files: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     target.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
-    (target / "charter.yaml").write_text("organisation: {name: Bench Co}\n")
+    (target / "clearance.yaml").write_text("organisation: {name: Bench Co}\n")
     people = [f"policies/people/{p[0]}.yaml" for p in PEOPLE]
     roles = ["policies/roles/counsel.yaml"] + [f"policies/roles/role-{n}.yaml" for n in range(4)]
     policies = [f"policies/policy-{n:04d}.md" for n in range(files // 2)]
@@ -158,7 +158,7 @@ def _time(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def measure(repo: Path, repeat: int) -> dict[str, object]:
-    charter = Path(sys.executable).with_name("charter")
+    clearance = Path(sys.executable).with_name("clearance")
     count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=repo, capture_output=True, text=True,
                            check=True).stdout.strip()
 
@@ -166,30 +166,30 @@ def measure(repo: Path, repeat: int) -> dict[str, object]:
         subprocess.run(["git", "log", "--name-status", "HEAD"], cwd=repo, stdout=subprocess.DEVNULL,
                        check=True)
 
-    # An installed charter has its bytecode cached; without this, an environment that
+    # An installed clearance has its bytecode cached; without this, an environment that
     # sets PYTHONDONTWRITEBYTECODE would compile every module on every run (~0.05 s).
     cli_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     def cli(fmt: str) -> Callable[[], None]:
         def run() -> None:
-            proc = subprocess.run([str(charter), "--root", str(repo), "audit", "--format", fmt],
+            proc = subprocess.run([str(clearance), "--root", str(repo), "audit", "--format", fmt],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=cli_env)
             if proc.returncode != 0:
-                sys.exit(f"charter audit failed: {proc.stderr.decode()}")
+                sys.exit(f"clearance audit failed: {proc.stderr.decode()}")
         return run
 
     def in_process(fmt: str) -> Callable[[], None]:
         def run() -> None:
-            from charter import audit, config
+            from clearance import audit, config
 
-            # as `charter audit --format FMT` does: rows rendered while git streams
+            # as `clearance audit --format FMT` does: rows rendered while git streams
             report = audit.audit(config.load(repo), render=fmt)
             assert report is not None
             audit.RENDERERS[fmt](report)
         return run
 
     def load_only() -> None:
-        from charter.history import History
+        from clearance.history import History
 
         History.load(repo)
 
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         repo = args.keep
     else:
         if args.keep is None:
-            temp = Path(tempfile.mkdtemp(prefix="charter-audit-bench-"))
+            temp = Path(tempfile.mkdtemp(prefix="clearance-audit-bench-"))
         repo = args.keep or temp / "repo"  # type: ignore[operator]
         start = time.perf_counter()
         generate(repo, args.commits, args.files)
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'':24} {'wall':>7}  {'ratio':>5}   {'cpu':>6}  {'ratio':>5}")
         for key in m:
             print(f"  {key:24} {m[key]:6.3f}s  {r[key]:4.2f}x   {c[key]:5.3f}s  {cr[key]:4.2f}x")
-        print("target: charter audit <= 1.5x raw git log --name-status")
+        print("target: clearance audit <= 1.5x raw git log --name-status")
     return 0
 
 

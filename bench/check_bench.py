@@ -1,16 +1,16 @@
-"""Benchmark `charter check` against check-jsonschema on a generated corpus.
+"""Benchmark `clearance check` against check-jsonschema on a generated corpus.
 
     .venv/bin/python bench/check_bench.py                          # 10,000 documents + 100,000 entries
     .venv/bin/python bench/check_bench.py --documents 1000 --entries 5000 --repeat 3 --json
 
 Measured in one run, medians over --repeat runs, each a fresh process:
-- full: `charter check --no-cache` vs check-jsonschema validating the same files
+- full: `clearance check --no-cache` vs check-jsonschema validating the same files
   against the same schemas (schema-only work; Markdown front matter is handed to it
   as YAML files prepared before timing, and files are passed in batches because a
   single command line cannot hold 100,000 paths);
-- incremental: `charter check` with a warm cache: with nothing changed, after a new
+- incremental: `clearance check` with a warm cache: with nothing changed, after a new
   log entry in one incident, and after editing one policy;
-- hook: `charter check FILE` for one changed file (what the pre-commit hook runs) vs
+- hook: `clearance check FILE` for one changed file (what the pre-commit hook runs) vs
   check-jsonschema on that one file;
 - memory: peak resident set size of the full check (ru_maxrss of the child).
 Targets (issue 10): full >= 5x faster than the baseline and <= 15 s; incremental
@@ -54,7 +54,7 @@ def prepare_baseline(corpus: Path, work: Path) -> dict[str, list[Path]]:
     """Group the corpus's files by kind; Markdown front matter becomes YAML files."""
     groups: dict[str, list[Path]] = {}
     for path in sorted(corpus.rglob("*")):
-        if path.suffix not in (".yaml", ".md") or ".git" in path.parts or path.name == "charter.yaml":
+        if path.suffix not in (".yaml", ".md") or ".git" in path.parts or path.name == "clearance.yaml":
             continue
         text = path.read_text("utf-8")
         if path.suffix == ".md":
@@ -104,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     # An editable install has no bytecode, and with PYTHONDONTWRITEBYTECODE set (as on
-    # CI machines) none is ever written: every run would compile Charter's modules
-    # again, which no installed Charter does (pip compiles wheels, check-jsonschema's
+    # CI machines) none is ever written: every run would compile Clearance's modules
+    # again, which no installed Clearance does (pip compiles wheels, check-jsonschema's
     # included). Compile once so both tools start as installed tools do.
-    import charter
+    import clearance
 
-    compileall.compile_dir(str(Path(charter.__file__).parent), quiet=1)
-    scratch = Path(tempfile.mkdtemp(prefix="charter-bench-"))
+    compileall.compile_dir(str(Path(clearance.__file__).parent), quiet=1)
+    scratch = Path(tempfile.mkdtemp(prefix="clearance-bench-"))
     try:
         corpus = args.corpus or scratch / "corpus"
         if args.corpus is None:
@@ -132,37 +132,37 @@ def main(argv: list[str] | None = None) -> int:
         files = (
             sum(1 for p in corpus.rglob("*") if p.suffix in (".yaml", ".md") and ".git" not in p.parts) - 1
         )
-        charter = [str(BIN / "charter"), "check"]
+        clearance = [str(BIN / "clearance"), "check"]
         groups = prepare_baseline(corpus, scratch / "baseline")
         baseline = baseline_commands(groups)
 
         full, baseline_full, peak = [], [], 0
         for n in range(args.repeat):
-            seconds, rss = timed([*charter, "--no-cache"], corpus)
+            seconds, rss = timed([*clearance, "--no-cache"], corpus)
             full.append(seconds)
             if n == 0:  # ru_maxrss of children is a running maximum: read it before the baseline runs
                 peak = rss
             if n < args.baseline_repeat:
                 baseline_full.append(run_all(baseline, corpus))
 
-        timed(charter, corpus)  # warm the cache
+        timed(clearance, corpus)  # warm the cache
         some = sorted((corpus / "policies").glob("policy-*.md"))
         logs = sorted(p for p in (corpus / "incidents").iterdir() if p.is_dir())
         incremental, unchanged, entry, hook, baseline_hook = [], [], [], [], []
         for n in range(args.repeat):
-            unchanged.append(timed(charter, corpus)[0])
+            unchanged.append(timed(clearance, corpus)[0])
             log = logs[n % len(logs)] / "log" / f"20990101T00000{n % 10}Z-bench{n:02d}.yaml"
             log.write_text(
                 f"kind: log-entry\ntype: observation\nat: 2099-01-01T00:00:0{n % 10}+00:00\n"
                 f"by: person-1\ntext: Added by the benchmark.\n",
                 "utf-8",
             )
-            entry.append(timed(charter, corpus)[0])
+            entry.append(timed(clearance, corpus)[0])
             target = some[n % len(some)]
             target.write_text(target.read_text("utf-8") + f"\nEdited {n}.\n", "utf-8")
-            incremental.append(timed(charter, corpus)[0])
+            incremental.append(timed(clearance, corpus)[0])
             target.write_text(target.read_text("utf-8") + f"\nEdited again {n}.\n", "utf-8")
-            hook.append(timed([*charter, str(target.relative_to(corpus))], corpus)[0])
+            hook.append(timed([*clearance, str(target.relative_to(corpus))], corpus)[0])
             front = scratch / "one.yaml"
             front.write_text(target.read_text("utf-8").split("---\n", 2)[1], "utf-8")
             schema = SCHEMAS / "policy.schema.json"
@@ -202,14 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"files: {result['files']}")
         print(
-            f"full check:  charter {result['full_s']} s vs check-jsonschema {result['baseline_full_s']} s "
+            f"full check:  clearance {result['full_s']} s vs check-jsonschema {result['baseline_full_s']} s "
             f"-> {result['full_speedup']}x faster (target >= 5x, <= 15 s)"
         )
         print(f"nothing changed: {result['unchanged_s']} s")
         print(f"after a new log entry in one incident: {result['log_entry_s']} s")
         print(f"incremental: {result['incremental_s']} s after editing a policy (target <= 1 s)")
         print(
-            f"hook, one file: charter {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
+            f"hook, one file: clearance {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
             f"-> {result['hook_ratio']}x (target <= 0.5x)"
         )
         print(f"peak memory: {result['peak_rss_mb']} MB (target <= 1024 MB)")

@@ -196,7 +196,7 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
                 f"by: {rng.choice(people)}\ntext: {sentence(rng, 12)}\n"
             )
     out.mkdir(parents=True, exist_ok=True)
-    files["charter.yaml"] = f"organisation: {{name: Bench Co}}\ntoday: {TODAY.isoformat()}\n"
+    files["clearance.yaml"] = f"organisation: {{name: Bench Co}}\ntoday: {TODAY.isoformat()}\n"
     for rel, text in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)

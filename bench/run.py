@@ -1,4 +1,4 @@
-"""Run every Charter benchmark in one go and report medians and ratios.
+"""Run every Clearance benchmark in one go and report medians and ratios.
 
     .venv/bin/python bench/run.py                 # full sizes (about 15-25 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick         # small sizes, a smoke run (a minute or two)

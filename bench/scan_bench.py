@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from charter import config as config_mod  # noqa: E402
-from charter import engine  # noqa: E402
-from charter.scan import Scanner, detectors, scanner_for  # noqa: E402
+from clearance import config as config_mod  # noqa: E402
+from clearance import engine  # noqa: E402
+from clearance.scan import Scanner, detectors, scanner_for  # noqa: E402
 
 OPENINGS = [
     "We are aware that some customers could not complete their orders this morning.",

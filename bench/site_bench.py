@@ -1,12 +1,12 @@
-"""Handbook build benchmark: the charter plugin against plain mkdocs-material.
+"""Handbook build benchmark: the clearance plugin against plain mkdocs-material.
 
     .venv/bin/python bench/site_bench.py [--documents 2000] [--repeat 3] [--json]
 
 1. Generates a synthetic governance repository (bench/corpus.py) with a short git
    history, so the plugin reads history as it would in real use.
-2. Builds it with the charter plugin (`mkdocs build`; load, check, generate pages,
-   sanitise, history) twice per round: cold, with the document cache in .git/charter/
-   removed first (a fresh clone), and after `charter check` has run (untimed), as
+2. Builds it with the clearance plugin (`mkdocs build`; load, check, generate pages,
+   sanitise, history) twice per round: cold, with the document cache in .git/clearance/
+   removed first (a fresh clone), and after `clearance check` has run (untimed), as
    `make build` does, so the plugin reuses the check's cache.
 3. Writes exactly the Markdown pages the plugin generated, with the same navigation,
    theme, features and Markdown extensions, into a second project without the plugin
@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (bench/ is not a package)
 
 MKDOCS = Path(sys.executable).parent / "mkdocs"
-CHARTER = Path(sys.executable).parent / "charter"
+CLEARANCE = Path(sys.executable).parent / "clearance"
 FEATURES = ["navigation.sections", "navigation.indexes", "navigation.prune", "search.suggest"]
 EXTENSIONS: list[Any] = [
     "admonition",
@@ -66,7 +66,7 @@ def mkdocs_yml(*, plugin: bool, nav: list[Any] | None = None) -> str:
     config: dict[str, Any] = {
         "site_name": "Bench handbook",
         "theme": {"name": "material", "features": FEATURES},
-        "plugins": ["search", "charter"] if plugin else ["search"],
+        "plugins": ["search", "clearance"] if plugin else ["search"],
     }
     if nav is not None:
         config["nav"] = nav
@@ -91,12 +91,12 @@ def make_repository(root: Path, documents: int, seed: int) -> None:
 
 def plain_copy(root: Path, plain: Path) -> int:
     """The plugin's pages and navigation as an ordinary MkDocs project."""
-    from charter import config as charter_config
-    from charter import engine
-    from charter.site import nav, pages
-    from charter.site.history import PageHistory
+    from clearance import config as clearance_config
+    from clearance import engine
+    from clearance.site import nav, pages
+    from clearance.site.history import PageHistory
 
-    settings = charter_config.load(root)
+    settings = clearance_config.load(root)
     repo = engine.load_repository(settings)
     history = PageHistory.load(root, repo.index.documents)
     site = pages.build_site(
@@ -115,17 +115,17 @@ def plain_copy(root: Path, plain: Path) -> int:
 
 
 def check(project: Path) -> None:
-    result = subprocess.run([str(CHARTER), "check"], cwd=project, capture_output=True, text=True, check=False)
+    result = subprocess.run([str(CLEARANCE), "check"], cwd=project, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(
-            f"charter check failed in {project}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+            f"clearance check failed in {project}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
 
 
 def build(project: Path, site: Path) -> tuple[float, float]:
     """(wall-clock seconds, CPU seconds) of one ``mkdocs build``. CPU time is the
     steadier figure when other work shares the machine."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CHARTER_AUDIENCE": "internal"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CLEARANCE_AUDIENCE": "internal"}
     shutil.rmtree(site, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -154,26 +154,26 @@ def measure(documents: int, repeat: int, seed: int, work: Path) -> dict[str, Any
     plain = work / f"plain-{documents}"
     make_repository(root, documents, seed)
     generated = plain_copy(root, plain)
-    charter_times: list[tuple[float, float]] = []
+    clearance_times: list[tuple[float, float]] = []
     warm_times: list[tuple[float, float]] = []
     plain_times: list[tuple[float, float]] = []
     for _ in range(repeat):
-        shutil.rmtree(root / ".git" / "charter", ignore_errors=True)  # as in a fresh clone
-        charter_times.append(build(root, work / f"site-charter-{documents}"))
+        shutil.rmtree(root / ".git" / "clearance", ignore_errors=True)  # as in a fresh clone
+        clearance_times.append(build(root, work / f"site-clearance-{documents}"))
         plain_times.append(build(plain, work / f"site-plain-{documents}"))
         check(root)
-        warm_times.append(build(root, work / f"site-charter-{documents}"))
+        warm_times.append(build(root, work / f"site-clearance-{documents}"))
     cold, warm, baseline_time = (
-        statistics.median(t for t, _ in charter_times),
+        statistics.median(t for t, _ in clearance_times),
         statistics.median(t for t, _ in warm_times),
         statistics.median(t for t, _ in plain_times),
     )
     cold_cpu, warm_cpu, baseline_cpu = (
-        statistics.median(c for _, c in charter_times),
+        statistics.median(c for _, c in clearance_times),
         statistics.median(c for _, c in warm_times),
         statistics.median(c for _, c in plain_times),
     )
-    site = work / f"site-charter-{documents}"
+    site = work / f"site-clearance-{documents}"
     sizes = page_sizes(site)
     baseline = {path for _, path in page_sizes(work / f"site-plain-{documents}")}
     if baseline != {path for _, path in sizes}:
@@ -186,13 +186,13 @@ def measure(documents: int, repeat: int, seed: int, work: Path) -> dict[str, Any
     return {
         "documents": documents,
         "pages": generated,
-        "charter_seconds": round(cold, 2),
-        "charter_after_check_seconds": round(warm, 2),
+        "clearance_seconds": round(cold, 2),
+        "clearance_after_check_seconds": round(warm, 2),
         "plain_seconds": round(baseline_time, 2),
         "ratio": round(cold / baseline_time, 3),
         "ratio_after_check": round(warm / baseline_time, 3),
-        "charter_cpu_seconds": round(cold_cpu, 2),
-        "charter_after_check_cpu_seconds": round(warm_cpu, 2),
+        "clearance_cpu_seconds": round(cold_cpu, 2),
+        "clearance_after_check_cpu_seconds": round(warm_cpu, 2),
         "plain_cpu_seconds": round(baseline_cpu, 2),
         "cpu_ratio": round(cold_cpu / baseline_cpu, 3),
         "cpu_ratio_after_check": round(warm_cpu / baseline_cpu, 3),
@@ -200,7 +200,7 @@ def measure(documents: int, repeat: int, seed: int, work: Path) -> dict[str, Any
         "largest_page": sizes[-1][1],
         "median_page_bytes": int(statistics.median(size for size, _ in sizes)),
         "site_bytes": sum(
-            p.stat().st_size for p in (work / f"site-charter-{documents}").rglob("*") if p.is_file()
+            p.stat().st_size for p in (work / f"site-clearance-{documents}").rglob("*") if p.is_file()
         ),
         "search_index_bytes": search.stat().st_size,
     }
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     args = parser.parse_args(argv)
-    work = args.keep or Path(tempfile.mkdtemp(prefix="charter-site-bench-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="clearance-site-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         full = measure(args.documents, args.repeat, args.seed, work)
@@ -231,15 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{full['pages']} pages from {full['documents']} documents")
     print(
-        f"  charter plugin build   {full['charter_seconds']:7.2f} s (median of {args.repeat}; cold, no cache yet)"
+        f"  clearance plugin build   {full['clearance_seconds']:7.2f} s (median of {args.repeat}; cold, no cache yet)"
     )
-    print(f"  after charter check    {full['charter_after_check_seconds']:7.2f} s (its cache reused)")
+    print(f"  after clearance check    {full['clearance_after_check_seconds']:7.2f} s (its cache reused)")
     print(f"  plain material build   {full['plain_seconds']:7.2f} s (same pages, same navigation)")
     print(f"  ratio                  {full['ratio']:7.3f}   (target <= 1.2)")
     print(f"  ratio after check      {full['ratio_after_check']:7.3f}")
     print(
-        f"  CPU time               {full['charter_cpu_seconds']:.2f} s cold, "
-        f"{full['charter_after_check_cpu_seconds']:.2f} s after check, {full['plain_cpu_seconds']:.2f} s plain: "
+        f"  CPU time               {full['clearance_cpu_seconds']:.2f} s cold, "
+        f"{full['clearance_after_check_cpu_seconds']:.2f} s after check, {full['plain_cpu_seconds']:.2f} s plain: "
         f"ratios {full['cpu_ratio']:.3f} and {full['cpu_ratio_after_check']:.3f}"
     )
     print(

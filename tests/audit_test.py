@@ -1,4 +1,4 @@
-"""charter audit, history and show: the evidence export and as-of views, end to end
+"""clearance audit, history and show: the evidence export and as-of views, end to end
 through the CLI in real temporary git repositories with fixed authors and dates."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def test_csv_has_one_row_per_file(cli: CLI, story: dict[str, Any]) -> None:
     run = _audit(cli, story, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(run.out)))
     bootstrap = [r for r in rows if r["commit"] == story["bootstrap"]]
-    assert len(bootstrap) == 8  # every governed file of the bootstrap commit (not charter.yaml)
+    assert len(bootstrap) == 8  # every governed file of the bootstrap commit (not clearance.yaml)
     assert {r["via"] for r in bootstrap} == {"direct"}
     assert all("AUD002" in r["findings"] for r in bootstrap)
     good = next(r for r in rows if r["commit"] == story["good"])
@@ -207,7 +207,7 @@ def test_bad_arguments_are_usage_errors(cli: CLI, story: dict[str, Any], args: t
 def test_outside_git_is_a_clear_error(cli: CLI, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
-    (plain / "charter.yaml").write_text("organisation: {name: X}\n")
+    (plain / "clearance.yaml").write_text("organisation: {name: X}\n")
     for args in (("audit",), ("verify",), ("history", "x.md"), ("show", "x.md")):
         run = cli("--root", str(plain), *args)
         assert run.code == 2 and "not inside a git work tree" in run.err, args
@@ -227,7 +227,7 @@ def test_squash_merges_from_the_code_host_are_not_direct(cli: CLI, tmp_path: Pat
 
 def test_runs_on_this_repository(cli: CLI) -> None:
     root = Path(__file__).resolve().parents[1]
-    if not (root / ".git").exists() or os.environ.get("CHARTER_SKIP_SELF_AUDIT"):
+    if not (root / ".git").exists() or os.environ.get("CLEARANCE_SKIP_SELF_AUDIT"):
         pytest.skip("not a git checkout")
     run = cli("--root", str(root), "audit", "--format", "json")
     assert run.code == 0, run.err
@@ -296,7 +296,7 @@ def _same_reports(root: Path) -> dict[str, Any]:
     """The streamed report (rows rendered while git streams, as the command does)
     renders exactly as the one built from the loaded history; the JSON rows written
     directly are what json.dumps makes of as_dict()."""
-    from charter import audit, config
+    from clearance import audit, config
 
     cfg = config.load(root)
     streamed = audit.audit(cfg)
@@ -323,7 +323,7 @@ def test_streamed_audit_equals_the_loaded_one(story: dict[str, Any], tmp_path: P
     history = result["history"]
     assert len(history.commits) == 240
     # the on-the-fly introducers agree with the graph walk for every commit
-    from charter.audit import _Introducers
+    from clearance.audit import _Introducers
 
     streaming = _Introducers()
     for commit in history.commits:
@@ -381,7 +381,7 @@ _OLD_TICKET = re.compile(r"(?<![\w/.-])(?:[A-Z][A-Z0-9]+-\d+|GH-\d+|#\d+|![0-9]+
 
 
 def test_ticket_pattern_finds_what_the_plain_pattern_finds() -> None:
-    from charter.audit import _TICKET
+    from clearance.audit import _TICKET
 
     rng = random.Random(3)
     alphabet = "AGHZa1-9#!/._ \n(é٣"
@@ -394,9 +394,9 @@ def test_ticket_pattern_finds_what_the_plain_pattern_finds() -> None:
 def test_audit_options_are_the_shared_ones() -> None:
     """commands/audit.py spells out --allowed-signers and --rev (importing the shared
     helpers would load the configuration before git starts): they must not drift."""
-    from charter import audit
-    from charter.commands import audit as command
-    from charter.commands import history as gitargs
+    from clearance import audit
+    from clearance.commands import audit as command
+    from clearance.commands import history as gitargs
 
     assert tuple(audit.RENDERERS) == command.FORMATS
     ours, shared = argparse.ArgumentParser(), argparse.ArgumentParser()
@@ -414,7 +414,7 @@ def test_audit_options_are_the_shared_ones() -> None:
 def test_an_early_log_is_used_only_when_it_matches(story: dict[str, Any]) -> None:
     import gc
 
-    from charter import audit, config, history
+    from clearance import audit, config, history
 
     root = story["repo"].path
     cfg = config.load(root)
@@ -430,7 +430,7 @@ def test_an_early_log_is_used_only_when_it_matches(story: dict[str, Any]) -> Non
 
 
 def test_signing_required_restarts_the_early_log(cli: CLI, tmp_path: Path) -> None:
-    """The command starts git before reading charter.yaml, guessing no signatures;
+    """The command starts git before reading clearance.yaml, guessing no signatures;
     a repository that requires signing gets a log with them."""
     repo = Git(tmp_path / "gov")
     governance(repo, signing_required=True)
@@ -446,7 +446,7 @@ def test_signing_required_restarts_the_early_log(cli: CLI, tmp_path: Path) -> No
 def test_errors_found_after_git_started_stop_it(cli: CLI, story: dict[str, Any]) -> None:
     import gc
 
-    (story["repo"].path / "charter.yaml").write_text("organisation: [not, a, mapping]\n")
+    (story["repo"].path / "clearance.yaml").write_text("organisation: [not, a, mapping]\n")
     run = _audit(cli, story)
     assert run.code == 2 and "invalid configuration" in run.err and gc.isenabled()
 
@@ -456,7 +456,7 @@ def test_a_failing_record_stops_git_and_restores_collection(
 ) -> None:
     import gc
 
-    from charter import audit, config
+    from clearance import audit, config
 
     def broken(self: Any, commit: Any, merge: Any) -> None:
         raise RuntimeError("boom")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from charter import schemas
+from clearance import schemas
 from conftest import run_cli
 
 CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus.py"

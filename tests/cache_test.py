@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from charter import cache, config, engine
+from clearance import cache, config, engine
 from conftest import DATA, edit
 
 BROKEN = DATA / "broken"
@@ -61,7 +61,7 @@ def test_cache_lives_in_git_dir_and_reports_the_same(repo: Path) -> None:
     age_all(repo)
     fresh = run(repo, use_cache=False)
     first = run(repo)
-    assert cache.location(repo) == repo / ".git" / "charter" / "state.sqlite"
+    assert cache.location(repo) == repo / ".git" / "clearance" / "state.sqlite"
     assert cache.location(repo).is_file()
     store = cache.Store.open(repo, key(repo))
     assert len(store.table) == len(first.repository.documents) > 0
@@ -118,7 +118,7 @@ def test_corrupt_or_foreign_cache_is_ignored(repo: Path) -> None:
     same(run(repo), expected)
     assert cache.Store.open(repo, key(repo)).table  # replaced by a good one
     with sqlite3.connect(path) as db:  # a state written by another build
-        db.execute("UPDATE meta SET value = ? WHERE name = 'key'", (b"another charter",))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'key'", (b"another clearance",))
     assert not cache.Store.open(repo, key(repo)).table
     result = run(repo)
     same(result, expected)
@@ -154,7 +154,7 @@ def test_cli_uses_the_cache_only_in_git_work_trees(
 
 
 def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
-    from charter import schemas
+    from clearance import schemas
 
     run(repo)
     folder = cache.location(repo).parent
@@ -170,7 +170,7 @@ def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
 
 def test_a_changed_configuration_or_build_is_another_key(repo: Path) -> None:
     before = key(repo)
-    edit(repo / "charter.yaml", "today: 2026-11-26", "today: 2026-11-27")
+    edit(repo / "clearance.yaml", "today: 2026-11-26", "today: 2026-11-27")
     assert key(repo) != before
     settings = config.load(repo)
     assert cache.fingerprint(settings.max_file_bytes, "x") != cache.fingerprint(settings.max_file_bytes, "y")
@@ -329,7 +329,7 @@ def test_rules_run_in_worker_processes_report_what_one_process_does(
 
 
 def test_findings_that_depend_on_the_clock_expire(repo: Path) -> None:
-    edit(repo / "charter.yaml", "today: 2026-11-26\n", "")  # run by the real clock
+    edit(repo / "clearance.yaml", "today: 2026-11-26\n", "")  # run by the real clock
     assert config.load(repo).today is None
     age_all(repo)
     first_run = run(repo)
@@ -348,7 +348,7 @@ def test_findings_that_depend_on_the_clock_expire(repo: Path) -> None:
 
 
 def test_a_rule_cannot_read_the_whole_index_behind_the_cache(repo: Path) -> None:
-    from charter.index import Index, Reads
+    from clearance.index import Index, Reads
 
     result = run(repo, use_cache=False)
     reads = Reads(result.repository.index)

@@ -1,4 +1,4 @@
-"""`charter check` end to end: exit codes, every report format, bad input of every sort."""
+"""`clearance check` end to end: exit codes, every report format, bad input of every sort."""
 
 from __future__ import annotations
 
@@ -117,20 +117,20 @@ def test_usage_errors_exit_2_with_a_message(args: list[str], message: str, minim
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("content: [policies]\ncontent: [x]\n", "charter.yaml:2:1: LD006 duplicate key 'content'"),
+        ("content: [policies]\ncontent: [x]\n", "clearance.yaml:2:1: LD006 duplicate key 'content'"),
         (
             "contnet: [policies]\n",
-            "charter.yaml:1:1: invalid configuration: unknown field 'contnet' (did you mean 'content'?)",
+            "clearance.yaml:1:1: invalid configuration: unknown field 'contnet' (did you mean 'content'?)",
         ),
         (
             "limits: {max_file_bytes: ten}\n",
-            'charter.yaml:1:26: invalid configuration: "ten" should be of type integer',
+            'clearance.yaml:1:26: invalid configuration: "ten" should be of type integer',
         ),
-        ("rules: {REV001: loud}\n", "charter.yaml:1:17: invalid configuration"),
+        ("rules: {REV001: loud}\n", "clearance.yaml:1:17: invalid configuration"),
     ],
 )
 def test_configuration_errors(minimal_repo: Path, config: str, message: str) -> None:
-    (minimal_repo / "charter.yaml").write_text(config)
+    (minimal_repo / "clearance.yaml").write_text(config)
     result = run_cli("--root", str(minimal_repo), "check")
     assert result.code == 2
     assert message in result.err, result.err
@@ -175,26 +175,26 @@ def test_markdown_without_front_matter_in_a_governance_folder(minimal_repo: Path
 
 
 def test_python_dash_m_and_console_script(minimal_repo: Path) -> None:
-    for command in ([sys.executable, "-m", "charter"], [str(Path(sys.executable).parent / "charter")]):
+    for command in ([sys.executable, "-m", "clearance"], [str(Path(sys.executable).parent / "clearance")]):
         done = subprocess.run(
             [*command, "check"], cwd=minimal_repo, capture_output=True, text=True, check=False
         )
         assert done.returncode == 0, done.stderr
         assert "no findings" in done.stdout
     done = subprocess.run(
-        [sys.executable, "-m", "charter", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "clearance", "--help"], capture_output=True, text=True, check=False
     )
-    assert done.returncode == 0 and "example: charter check" in done.stdout
+    assert done.returncode == 0 and "example: clearance check" in done.stdout
     done = subprocess.run(
-        [sys.executable, "-m", "charter", "check", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "clearance", "check", "--help"], capture_output=True, text=True, check=False
     )
-    assert "example: charter check --format sarif" in done.stdout
+    assert "example: clearance check --format sarif" in done.stdout
 
 
 def test_parallel_loading_reports_exactly_what_sequential_loading_does(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from charter import config, engine
+    from clearance import config, engine
 
     repo = tmp_path / "broken"
     shutil.copytree(BROKEN, repo)
@@ -209,7 +209,7 @@ def test_parallel_loading_reports_exactly_what_sequential_loading_does(
 
 
 def test_fast_validator_agrees_with_jsonschema_on_every_example() -> None:
-    from charter import loading, schemas
+    from clearance import loading, schemas
 
     for path in sorted((DATA / "examples").iterdir()):
         doc = loading.load_file(path, path.name)

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from charter.cli import COMMANDS, build_parser
+from clearance.cli import COMMANDS, build_parser
 from conftest import run_cli
 
 
@@ -32,7 +32,7 @@ def test_every_registered_command_is_reachable() -> None:
 def test_top_level_help_has_an_example() -> None:
     result = run_cli("--help")
     assert result.code == 0
-    assert "example: charter check" in result.out
+    assert "example: clearance check" in result.out
     for name, *_ in COMMANDS:
         assert name in result.out
 
@@ -42,5 +42,5 @@ def test_each_command_help_has_an_example(path: tuple[str, ...]) -> None:
     result = run_cli(*path, "--help")
     assert result.code == 0, result.err
     example = [line for line in result.out.splitlines() if line.startswith("example: ")]
-    assert example, f"'charter {' '.join(path)} --help' gives no example"
-    assert f"charter {path[0]}" in example[0]
+    assert example, f"'clearance {' '.join(path)} --help' gives no example"
+    assert f"clearance {path[0]}" in example[0]

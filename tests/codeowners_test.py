@@ -1,4 +1,4 @@
-"""charter codeowners: generated from owner roles and change chains, deterministic,
+"""clearance codeowners: generated from owner roles and change chains, deterministic,
 and --check failing with a diff when the committed file is stale."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from charter.cli import main
+from clearance.cli import main
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,4 +1,4 @@
-"""charter.history in real temporary git repositories with fixed authors and dates.
+"""clearance.history in real temporary git repositories with fixed authors and dates.
 
 Also home of the small git helpers (``Git``, ``governance``) that the audit, verify
 and codeowners tests import."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from charter.history import History, parse_moment
+from clearance.history import History, parse_moment
 
 ALICE = ("Alice Aalto", "alice@example.com")
 BOB = ("Bob Berg", "bob@example.com")
@@ -114,7 +114,7 @@ def governance(repo: Git, *, signing_required: bool = False, keys: dict[str, str
     code-host handles (and optional signing keys), a change chain, a policy, an
     incident. Written, not committed."""
     keys = keys or {}
-    repo.write("charter.yaml", f"""
+    repo.write("clearance.yaml", f"""
         organisation: {{name: Fixture Co, domain: example.com}}
         signing: {{required: {'true' if signing_required else 'false'}}}
         """)
@@ -366,7 +366,7 @@ def test_as_of_helpers(git: Git) -> None:
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-13-01", "2026-03-01T10:00:00"])
 def test_bad_moments_are_clear_errors(bad: str) -> None:
-    from charter.errors import FatalError
+    from clearance.errors import FatalError
 
     with pytest.raises(FatalError, match=r"RFC 3339|UTC offset"):
         parse_moment(bad, end=False)
@@ -415,7 +415,7 @@ def test_garbage_collection_is_restored_after_loading(git: Git) -> None:
 def test_a_cancelled_pass_stops_git_and_restores_collection(git: Git) -> None:
     import gc
 
-    from charter.history import start
+    from clearance.history import start
 
     for n in range(5):
         git.write("a.md", f"{n}\n")
@@ -465,14 +465,14 @@ def test_commit_changes_and_dates_agree_with_the_files_git_listed(git: Git) -> N
     ],
 )
 def test_iso_text_is_kept_only_when_isoformat_gives_it_back(text: str) -> None:
-    from charter.history import _iso
+    from clearance.history import _iso
 
     moment = dt.datetime.fromisoformat(text)
     assert _iso(text, moment) == moment.isoformat()
 
 
 def test_a_consumer_attached_late_gets_every_commit_once_in_order(git: Git) -> None:
-    from charter.history import start
+    from clearance.history import start
 
     for n in range(12):
         git.write(f"policies/p{n}.md", f"{n}\n")
@@ -494,7 +494,7 @@ def test_a_consumer_attached_late_gets_every_commit_once_in_order(git: Git) -> N
 
 
 def test_a_started_log_knows_what_it_was_started_for(git: Git, tmp_path: Path) -> None:
-    from charter.history import start
+    from clearance.history import start
 
     git.write("policies/p.md", "p\n")
     git.commit("p")

@@ -1,4 +1,4 @@
-"""The pre-commit checks behind 'charter hook': the append-only guard in real
+"""The pre-commit checks behind 'clearance hook': the append-only guard in real
 temporary git repositories, and the hygiene fixers and checks on real files."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from charter import hooks
+from clearance import hooks
 from conftest import run_cli
 
 ENTRY = "incidents/2026-03-14-leaked-memo/log/20260314T091500Z-a1b2.yaml"
@@ -113,7 +113,7 @@ def test_entries_below_a_subfolder_are_guarded(logged: Path) -> None:
     nested = f"governance/{ENTRY}"
     write(logged, nested, "kind: log-entry\n")
     git(logged, "add", "-A")
-    git(logged, "commit", "-q", "-m", "Nested charter root")
+    git(logged, "commit", "-q", "-m", "Nested clearance root")
     git(logged, "rm", "-q", nested)
     assert [p.split(":")[0] for p in hooks.append_only(logged)] == [nested]
 
@@ -123,7 +123,7 @@ def test_outside_a_git_repository_is_a_usage_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     result = run_cli("hook", "append-only")
     assert result.code == 2
-    assert "charter: error: git" in result.err
+    assert "clearance: error: git" in result.err
 
 
 def test_trailing_whitespace_is_removed_keeping_line_endings(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The APR rules of ``charter check``: records written by hand (not through the CLI)
-are held to the same approval rules as ``charter incident publish``."""
+"""The APR rules of ``clearance check``: records written by hand (not through the CLI)
+are held to the same approval rules as ``clearance incident publish``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from charter.incidents import approvals, store
+from clearance.incidents import approvals, store
 from conftest import run_cli
 from incidents_workflow_test import INCIDENT, Desk
 
@@ -25,7 +25,7 @@ def desk(tmp_path: Path) -> Desk:
 
 
 def set_today(desk: Desk, day: str) -> None:
-    config = desk.root / "charter.yaml"
+    config = desk.root / "clearance.yaml"
     lines = [line for line in config.read_text("utf-8").splitlines() if not line.startswith("today:")]
     config.write_text("\n".join([*lines, f"today: '{day}'", ""]), "utf-8")
 
@@ -222,7 +222,7 @@ def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp
     assert findings(desk, "APR001") == [] and findings(desk, "APR002") == []
     # The check's cache holds that result; it depends on the history, so a history in
     # which she never held the role must not be answered from the cache.
-    assert (desk.root / ".git" / "charter" / "state.sqlite").is_file()
+    assert (desk.root / ".git" / "clearance" / "state.sqlite").is_file()
     set_today(desk, "2026-04-02")  # a fixed date: the open incident's findings do not expire
     git(desk.root, "commit", "-q", "-am", "Fix the date", when="2026-04-02T09:00:00+00:00")
     before = findings(desk, "APR001")

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from charter import loading
-from charter.errors import FatalError
-from charter.incidents import clocks
-from charter.incidents.clocks import Rule
+from clearance import loading
+from clearance.errors import FatalError
+from clearance.incidents import clocks
+from clearance.incidents.clocks import Rule
 
 T = dt.datetime.fromisoformat
 

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from charter import config, engine
-from charter.index import parse_time
+from clearance import config, engine
+from clearance.index import parse_time
 from conftest import run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
@@ -33,7 +33,7 @@ def git(root: Path, *args: str, when: str = "2026-03-14T10:00:00+00:00") -> str:
     return done.stdout
 
 
-def charter(root: Path, *args: str, who: str, now: str) -> None:
+def clearance(root: Path, *args: str, who: str, now: str) -> None:
     result = run_cli("--root", str(root), "incident", *args, "--as", who, "--now", now)
     assert result.code == 0, result.err
 
@@ -42,7 +42,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
     root = tmp_path / "repo"
     shutil.copytree(DATA, root)
     git(root, "init", "-q", "-b", "main")
-    charter(
+    clearance(
         root,
         "new",
         "--protocol",
@@ -59,7 +59,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
 
     git(root, "checkout", "-q", "-b", "scribe")
     for minute in (5, 15, 25):
-        charter(
+        clearance(
             root,
             "log",
             INCIDENT,
@@ -74,7 +74,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
 
     git(root, "checkout", "-q", "main")
     for minute in (10, 15, 20):  # 09:15 on both branches: same second, different files
-        charter(
+        clearance(
             root,
             "log",
             INCIDENT,
@@ -84,7 +84,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
             who="cleo",
             now=f"2026-03-14T09:{minute:02d}:00Z",
         )
-    charter(
+    clearance(
         root,
         "log",
         INCIDENT,

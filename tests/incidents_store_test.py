@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from charter import loading, schemas
-from charter.incidents import store
+from clearance import loading, schemas
+from clearance.incidents import store
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 NAME = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9]{6}\.yaml$")
@@ -123,14 +123,14 @@ def test_modeline_is_relative_to_the_file_when_schemas_are_in_the_repository(roo
 def test_modeline_falls_back_to_the_schema_url(root: Path) -> None:
     _, path = store.append_entry(root, "drill", observation())
     assert path.read_text("utf-8").startswith(
-        "# yaml-language-server: $schema=https://schemas.charter.example/v1/log-entry.schema.json\n"
+        "# yaml-language-server: $schema=https://schemas.clearance.example/v1/log-entry.schema.json\n"
     )
 
 
 WRITER = """
 import sys
 from pathlib import Path
-from charter.incidents import store
+from clearance.incidents import store
 store.append_entry(Path(sys.argv[1]), "drill", {
     "kind": "log-entry", "type": "observation", "at": "2026-03-14T09:05:00Z", "by": "sam",
     "text": "x" * 50000,
@@ -183,7 +183,7 @@ def test_killed_writer_with_named_temporary_file_is_swept_and_never_loaded(
 
 
 def test_cli_killed_mid_write_leaves_no_entry(root: Path, tmp_path: Path) -> None:
-    charter = Path(sys.executable).parent / "charter"
+    clearance = Path(sys.executable).parent / "clearance"
     marker = tmp_path / "paused"
     (root / "incidents" / "drill").mkdir(parents=True)
     incident = (
@@ -192,7 +192,7 @@ def test_cli_killed_mid_write_leaves_no_entry(root: Path, tmp_path: Path) -> Non
         "coordination_channel: crisis-room\ntimestamps:\n  detected: '2026-03-14T09:00:00Z'\n"
     )
     (root / "incidents" / "drill" / "incident.yaml").write_text(incident, "utf-8")
-    args = [str(charter), "incident", "log", "drill", "observation", "--text", "interrupted", "--as", "sam"]
+    args = [str(clearance), "incident", "log", "drill", "observation", "--text", "interrupted", "--as", "sam"]
     process = _start_paused(args, marker, cwd=root)
     _kill(process)
     assert log_files(root) == []

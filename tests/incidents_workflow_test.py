@@ -25,7 +25,7 @@ ID = re.compile(r"(\d{8}T\d{6}Z-[a-z0-9]{6})")
 
 
 class Desk:
-    """Runs ``charter incident ...`` against one repository."""
+    """Runs ``clearance incident ...`` against one repository."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -162,8 +162,8 @@ def test_unknown_actor_is_a_clear_error(desk: Desk) -> None:
     assert "Traceback" not in result.err
 
 
-def test_actor_from_charter_yaml(desk: Desk) -> None:
-    config = desk.root / "charter.yaml"
+def test_actor_from_clearance_yaml(desk: Desk) -> None:
+    config = desk.root / "clearance.yaml"
     config.write_text(config.read_text("utf-8") + "actor: cleo\n", "utf-8")
     desk.open()
     text = (desk.root / "incidents" / INCIDENT / "log").glob("*.yaml").__next__().read_text("utf-8")
@@ -209,7 +209,7 @@ def test_every_subcommand_has_help_with_an_example() -> None:
     ):
         result = run_cli("incident", action, "--help")
         assert result.code == 0
-        assert "example: charter incident " + action in result.out, action
+        assert "example: clearance incident " + action in result.out, action
 
 
 # --- drafting ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""'charter init' end to end: the new repository is a real git repository whose first
-commit passes 'charter check' (only the deliberate placeholder findings), builds its
+"""'clearance init' end to end: the new repository is a real git repository whose first
+commit passes 'clearance check' (only the deliberate placeholder findings), builds its
 handbook with 'mkdocs build --strict', passes 'pre-commit run --all-files', and whose
 CI workflow validates against the GitHub and GitLab schemas and runs green."""
 
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from charter import starter
+from clearance import starter
 from conftest import run_cli
 
 BIN = Path(sys.executable).parent
@@ -39,13 +39,13 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 # Findings a brand-new repository has on purpose: its people are placeholders
-# (PPL004), and nobody has exercised its protocols yet (APR005). Its charter.yaml
+# (PPL004), and nobody has exercised its protocols yet (APR005). Its clearance.yaml
 # reports both as info until then, so the handbook builds with --strict.
 EXPECTED = {"PPL004", "APR005"}
 
 
 def tool_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CHARTER_AUDIENCE",)}
+    env = {k: v for k, v in os.environ.items() if k not in ("CLEARANCE_AUDIENCE",)}
     env.update(GIT_ENV)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PRE_COMMIT_HOME"] = str(tmp / "pre-commit-home")
@@ -104,12 +104,12 @@ def check_json(repo: Path) -> dict[str, Any]:
 def test_result_is_one_clean_commit(repo: Path) -> None:
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     log = git(repo, "log", "--format=%an <%ae>|%s").splitlines()
-    assert log == ["Ada Example <ada@acme-rail.example>|Start the governance repository from Charter 0.1.0"]
+    assert log == ["Ada Example <ada@acme-rail.example>|Start the governance repository from Clearance 0.1.0"]
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     tracked = set(git(repo, "ls-files").splitlines())
     for required in (
-        "charter.yaml", "mkdocs.yml", "README.md", ".gitignore", ".pre-commit-config.yaml",
-        ".github/workflows/charter.yml", ".github/CODEOWNERS", ".vscode/settings.json", ".vscode/extensions.json",
+        "clearance.yaml", "mkdocs.yml", "README.md", ".gitignore", ".pre-commit-config.yaml",
+        ".github/workflows/clearance.yml", ".github/CODEOWNERS", ".vscode/settings.json", ".vscode/extensions.json",
         "docs/index.md", "incidents/.gitkeep", "schemas/role.schema.json", "schemas/common.schema.json",
         "policies/sensitive-data-disclosure.md", "protocols/chains/policy-change.yaml",
     ):
@@ -135,8 +135,8 @@ def test_check_passes_with_only_the_deliberate_findings(repo: Path) -> None:
 def test_placeholders_are_warnings_once_the_starter_rules_go(repo: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
-    config = (copy / "charter.yaml").read_text("utf-8")
-    (copy / "charter.yaml").write_text(config.split("\nrules:\n")[0] + "\n", "utf-8")
+    config = (copy / "clearance.yaml").read_text("utf-8")
+    (copy / "clearance.yaml").write_text(config.split("\nrules:\n")[0] + "\n", "utf-8")
     report = check_json(copy)
     assert report["summary"]["errors"] == 0
     severities = {(f["rule"], f["severity"]) for f in report["findings"]}
@@ -166,7 +166,7 @@ def test_people_are_placeholders_and_no_example_data_is_left(repo: Path) -> None
 
 
 def test_organisation_and_domain_are_substituted(repo: Path) -> None:
-    config = yaml.safe_load((repo / "charter.yaml").read_text("utf-8"))
+    config = yaml.safe_load((repo / "clearance.yaml").read_text("utf-8"))
     assert config["organisation"] == {"name": ORG, "domain": DOMAIN}
     assert yaml.safe_load((repo / "mkdocs.yml").read_text("utf-8"))["site_name"] == f"{ORG} handbook"
     newsroom = yaml.safe_load((repo / "protocols" / "channels" / "newsroom.yaml").read_text("utf-8").split("\n", 1)[1])
@@ -233,7 +233,7 @@ def test_pre_commit_passes_and_guards(repo: Path, home: Path) -> None:
     env = tool_env(home)
     done = run(repo, "pre-commit run --all-files", env)
     assert done.returncode == 0, done.stdout[-3000:]
-    for hook in ("charter check", "charter codeowners --check", "incident logs are append-only", "trailing whitespace"):
+    for hook in ("clearance check", "clearance codeowners --check", "incident logs are append-only", "trailing whitespace"):
         assert re.search(rf"^{re.escape(hook)}\.+Passed$", done.stdout, re.M), hook
 
 
@@ -247,7 +247,7 @@ def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     result = run_cli("init", str(target))
     assert result.code == 2
     assert result.err == (
-        f"charter: error: {str(target)!r} is not empty (1 entry: 'notes.txt'); charter init never "
+        f"clearance: error: {str(target)!r} is not empty (1 entry: 'notes.txt'); clearance init never "
         "overwrites files: choose a new or empty directory\n"
     )
     assert sorted(os.listdir(target)) == ["notes.txt"]
@@ -289,7 +289,7 @@ def test_gitlab_flavour(gitlab_repo: Path) -> None:
     assert run_cli("--root", str(gitlab_repo), "codeowners", "--check", "--syntax", "gitlab").code == 0
     config = yaml.safe_load((gitlab_repo / ".pre-commit-config.yaml").read_text("utf-8"))
     entries = {hook["id"]: hook["entry"] for hook in config["repos"][0]["hooks"]}
-    assert entries["charter-codeowners"] == "charter codeowners --check --syntax gitlab"
+    assert entries["clearance-codeowners"] == "clearance codeowners --check --syntax gitlab"
     # an apostrophe in the name survives YAML and Markdown
     assert check_json(gitlab_repo)["summary"]["errors"] == 0
     assert "O'Neill Media Ltd" in (gitlab_repo / "protocols" / "templates" / "gdpr-art-33-notification.md").read_text()
@@ -312,7 +312,7 @@ def test_output_says_what_to_do_next(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert re.fullmatch(rf"Created a governance repository for 'Example Organisation' in '{re.escape(str(target))}': "
                         r"\d+ files, first commit [0-9a-f]{10}\.", lines[0])
     people = len(list((target / "policies" / "people").glob("*.yaml")))
-    assert lines[1] == f"{people} placeholder people to fill in under policies/people/ ('charter check' lists them as PPL004)."
+    assert lines[1] == f"{people} placeholder people to fill in under policies/people/ ('clearance check' lists them as PPL004)."
     assert lines[3] == f"  cd '{target}'"
     assert "  pre-commit install" in lines
     monkeypatch.chdir(tmp_path)
@@ -327,7 +327,7 @@ def test_without_git_nothing_is_written(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     result = run_cli("init", str(tmp_path / "new"))
     assert result.code == 2
-    assert result.err == "charter: error: git is not installed or not on PATH; charter init makes a git repository\n"
+    assert result.err == "clearance: error: git is not installed or not on PATH; clearance init makes a git repository\n"
     assert not (tmp_path / "new").exists()
 
 
@@ -341,8 +341,8 @@ def test_commits_without_a_git_identity(tmp_path: Path, monkeypatch: pytest.Monk
     target = tmp_path / "anon"
     result = run_cli("init", str(target), "--ci", "none")
     assert result.code == 0, result.err
-    assert "the first commit is by 'charter init'" in result.out
-    assert git(target, "log", "--format=%an <%ae>").strip() == "charter init <charter-init@example.com>"
+    assert "the first commit is by 'clearance init'" in result.out
+    assert git(target, "log", "--format=%an <%ae>").strip() == "clearance init <clearance-init@example.com>"
 
 
 # -- CI templates --------------------------------------------------------------------
@@ -358,16 +358,16 @@ def schema_check(builtin: str, path: Path) -> None:
 
 def _commands(script: str | list[str]) -> Iterator[str]:
     for line in [script] if isinstance(script, str) else script:
-        if "pip install" not in line:  # Charter is already installed here, and offline
+        if "pip install" not in line:  # Clearance is already installed here, and offline
             yield line
 
 
 @pytest.mark.slow
 def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path) -> None:
-    path = repo / ".github" / "workflows" / "charter.yml"
+    path = repo / ".github" / "workflows" / "clearance.yml"
     schema_check("vendor.github-workflows", path)
     workflow = yaml.safe_load(path.read_text("utf-8"))
-    assert workflow["env"]["CHARTER_VERSION"] == "0.1.0"
+    assert workflow["env"]["CLEARANCE_VERSION"] == "0.1.0"
     uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
@@ -382,14 +382,14 @@ def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path) -> None
                 assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
                 ran.append(command)
     assert ran == [
-        "charter check --format sarif > charter.sarif",
-        "charter check --format github",
-        "charter codeowners --check",
-        "charter verify",
+        "clearance check --format sarif > clearance.sarif",
+        "clearance check --format github",
+        "clearance codeowners --check",
+        "clearance verify",
         "pre-commit run --all-files --show-diff-on-failure",
         "mkdocs build --strict --site-dir _site",
     ]
-    sarif = json.loads((repo / "charter.sarif").read_text("utf-8"))
+    sarif = json.loads((repo / "clearance.sarif").read_text("utf-8"))
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= EXPECTED
     # Pages get the public audience only: nothing internal is published
     assert (repo / "_site" / "index.html").is_file()
@@ -415,7 +415,7 @@ def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path) -> Non
             done = run(gitlab_repo, command, env)
             assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             ran.append(shlex.split(command)[0])
-    assert ran.count("charter") == 4 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
+    assert ran.count("clearance") == 4 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
     assert {job["script"][-1] for job in (pipeline["handbook"], pipeline["pages"])} == {
         "mkdocs build --strict --site-dir public"
     }
@@ -425,7 +425,7 @@ def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path) -> Non
     )
     assert len({issue["fingerprint"] for issue in report}) == len(report)
     assert {issue["severity"] for issue in report} == {"info"}
-    assert pipeline["charter:check"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert pipeline["clearance:check"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     assert (gitlab_repo / "public" / "index.html").is_file()
 
 
@@ -451,14 +451,14 @@ def test_init_from_the_built_wheel(tmp_path: Path, repo: Path) -> None:
     zipfile.ZipFile(next(dist.glob("*.whl"))).extractall(unpacked)
     target = tmp_path / "from-wheel"
     script = (
-        "import sys; from charter import starter; print(starter.reference_root()); "
-        "from charter.cli import main; sys.exit(main(sys.argv[1:]))"
+        "import sys; from clearance import starter; print(starter.reference_root()); "
+        "from clearance.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     env = {**tool_env(tmp_path), "PYTHONPATH": str(unpacked)}
     args = ["init", str(target), "--org", ORG, "--domain", DOMAIN, "--ci", "github"]
     done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == str(unpacked / "charter" / "starter" / "reference")
+    assert done.stdout.splitlines()[0] == str(unpacked / "clearance" / "starter" / "reference")
     checked = subprocess.run([sys.executable, "-c", script, "--root", str(target), "check"], env=env,
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from charter import loading
-from charter.loading import LoadFailed, load_file, load_text
+from clearance import loading
+from clearance.loading import LoadFailed, load_file, load_text
 
 BOTH = pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
 
@@ -139,7 +139,7 @@ def test_size_cap(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_inline_ignores_are_collected() -> None:
-    doc = load_text("a: 1  # charter: ignore[REV001] reviewed in the March board\n", "x.yaml")
+    doc = load_text("a: 1  # clearance: ignore[REV001] reviewed in the March board\n", "x.yaml")
     assert doc.extra["ignores"] == {1: [("REV001", "reviewed in the March board")]}
 
 

@@ -54,7 +54,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, check=True,
     ).stdout.decode("utf-8").split("\0")
-    target = tmp / "charter"
+    target = tmp / "clearance"
     for rel in filter(None, listed):
         source = ROOT / rel
         if not source.is_file():  # deleted in the working tree but still in the index
@@ -76,18 +76,18 @@ def test_manifest_and_config_are_valid() -> None:
 
 def test_offered_hooks() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))}
-    assert set(hooks) == {"charter-check", "charter-scan", "charter-codeowners", "charter-append-only"}
+    assert set(hooks) == {"clearance-check", "clearance-scan", "clearance-codeowners", "clearance-append-only"}
     for hook in hooks.values():
         assert hook["name"] and hook["description"] and hook["language"] == "python"
-        assert hook["entry"].startswith("charter ")
-    assert re.match(hooks["charter-check"]["files"], "policies/roles/scribe.yaml")
-    assert not re.match(hooks["charter-check"]["files"], "tools/charter/cli.py")
-    assert re.match(hooks["charter-scan"]["files"], "protocols/templates/holding-x.md")
-    assert re.match(hooks["charter-scan"]["files"], "incidents/2026-03-14-x/log/20260314T091500Z-a1b2.yaml")
-    assert not re.match(hooks["charter-scan"]["files"], "protocols/chains/policy-change.yaml")
+        assert hook["entry"].startswith("clearance ")
+    assert re.match(hooks["clearance-check"]["files"], "policies/roles/scribe.yaml")
+    assert not re.match(hooks["clearance-check"]["files"], "tools/clearance/cli.py")
+    assert re.match(hooks["clearance-scan"]["files"], "protocols/templates/holding-x.md")
+    assert re.match(hooks["clearance-scan"]["files"], "incidents/2026-03-14-x/log/20260314T091500Z-a1b2.yaml")
+    assert not re.match(hooks["clearance-scan"]["files"], "protocols/chains/policy-change.yaml")
     # a commit that only deletes a log entry passes no file names: the guard must always run
-    assert hooks["charter-append-only"]["always_run"] is True
-    assert hooks["charter-append-only"]["pass_filenames"] is False
+    assert hooks["clearance-append-only"]["always_run"] is True
+    assert hooks["clearance-append-only"]["pass_filenames"] is False
 
 
 def test_own_config_uses_only_local_hooks() -> None:
@@ -106,7 +106,7 @@ def test_repository_passes_its_own_hooks(copy: Path, tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text("utf-8"))
     for hook in config["repos"][0]["hooks"]:
         assert re.search(rf"^{re.escape(hook['name'])}\.+(Passed|\(no files to check\)Skipped)$", done.stdout, re.M), hook["name"]
-    assert "charter check" in done.stdout and not re.search(r"^charter check\.+\(no files", done.stdout, re.M)
+    assert "clearance check" in done.stdout and not re.search(r"^clearance check\.+\(no files", done.stdout, re.M)
 
 
 @pytest.mark.slow
@@ -120,7 +120,7 @@ def test_hooks_catch_problems_in_a_commit(copy: Path, tmp_path: Path) -> None:
     note.write_text("trailing   \nno final newline", "utf-8")
     assert run(copy, tmp_path, "git", "add", rel, "docs/scratch.md").returncode == 0
     try:
-        done = run(copy, tmp_path, pre_commit, "run", "charter-append-only")
+        done = run(copy, tmp_path, pre_commit, "run", "clearance-append-only")
         assert done.returncode == 1
         assert f"{rel}: modified a committed incident log entry" in done.stdout
         done = run(copy, tmp_path, pre_commit, "run", "--files", "docs/scratch.md")
@@ -140,4 +140,4 @@ def test_readme_snippet_is_a_valid_config(tmp_path: Path) -> None:
     done = subprocess.run([str(BIN / "pre-commit"), "validate-config", str(path)], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout
-    assert "charter-append-only" in snippet.group(1)
+    assert "clearance-append-only" in snippet.group(1)

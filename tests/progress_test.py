@@ -1,5 +1,5 @@
 """Progress draws on a terminal and nowhere else: unit tests with a fake terminal and
-clock, and 'charter check' under a real pseudo-terminal versus a pipe."""
+clock, and 'clearance check' under a real pseudo-terminal versus a pipe."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from charter import progress
+from clearance import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CI", "CHARTER_NO_PROGRESS"):
+    for name in ("CI", "CLEARANCE_NO_PROGRESS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TERM", "xterm")
 
@@ -67,7 +67,7 @@ def test_quick_work_leaves_no_trace() -> None:
     assert out.getvalue() == ""
 
 
-@pytest.mark.parametrize("env", [{"CI": "true"}, {"CHARTER_NO_PROGRESS": "1"}, {"TERM": "dumb"}])
+@pytest.mark.parametrize("env", [{"CI": "true"}, {"CLEARANCE_NO_PROGRESS": "1"}, {"TERM": "dumb"}])
 def test_silent_in_ci_when_asked_and_on_dumb_terminals(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -86,16 +86,16 @@ def test_silent_when_not_a_terminal() -> None:
     assert out.getvalue() == ""
 
 
-# 'charter check' on this repository with the start-up delay and the redraw interval
+# 'clearance check' on this repository with the start-up delay and the redraw interval
 # removed, so the test does not depend on how fast the machine loads the documents.
 CHECK = (
-    "import charter.progress as p, sys; p.DELAY = p.INTERVAL = 0; "
-    "from charter.cli import main; sys.exit(main(['check', '--no-cache']))"  # every file loads
+    "import clearance.progress as p, sys; p.DELAY = p.INTERVAL = 0; "
+    "from clearance.cli import main; sys.exit(main(['check', '--no-cache']))"  # every file loads
 )
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "CHARTER_NO_PROGRESS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "CLEARANCE_NO_PROGRESS")}
     env["TERM"] = "xterm"
     return env
 

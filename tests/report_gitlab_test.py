@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
-from charter import report
-from charter.model import Finding, Location, Severity
+from clearance import report
+from clearance.model import Finding, Location, Severity
 
 
 def emit(findings: list[Finding]) -> list[dict[str, Any]]:

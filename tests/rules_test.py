@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from charter import checks
+from clearance import checks
 from conftest import Run, edit, run_cli
 
 Mutation = Callable[[Path], None]
@@ -391,9 +391,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "SUP001",
-        replace("policies/disclosure.md", "status: active", "status: active  # charter: ignore[REV001]"),
+        replace("policies/disclosure.md", "status: active", "status: active  # clearance: ignore[REV001]"),
         "policies/disclosure.md",
-        "charter: ignore",
+        "clearance: ignore",
     ),
     (
         "LD006",
@@ -459,7 +459,7 @@ def test_inline_suppression_with_reason(minimal_repo: Path) -> None:
     edit(
         minimal_repo / "policies/disclosure.md",
         "last: 2026-06-01}",
-        "last: 2025-01-01}  # charter: ignore[REV001] board review booked for December",
+        "last: 2025-01-01}  # clearance: ignore[REV001] board review booked for December",
     )
     result = findings(minimal_repo, "--show-suppressed")
     data = result.json()
@@ -486,7 +486,7 @@ def test_severity_configuration_and_strict(minimal_repo: Path) -> None:
     assert findings(minimal_repo).code == 0  # a warning alone passes
     assert findings(minimal_repo, "--strict").code == 1
     assert findings(minimal_repo, "--strict").json()["findings"][0]["severity"] == "error"
-    config = minimal_repo / "charter.yaml"
+    config = minimal_repo / "clearance.yaml"
     config.write_text(config.read_text() + "rules:\n  REV001: off\n")
     assert findings(minimal_repo, "--strict").json()["findings"] == []
     config.write_text(config.read_text().replace("REV001: off", "REV001: error"))
@@ -494,11 +494,11 @@ def test_severity_configuration_and_strict(minimal_repo: Path) -> None:
 
 
 def test_unknown_rule_in_configuration_is_a_usage_error(minimal_repo: Path) -> None:
-    config = minimal_repo / "charter.yaml"
+    config = minimal_repo / "clearance.yaml"
     config.write_text(config.read_text() + "rules:\n  ZZZ999: off\n")
     result = findings(minimal_repo)
     assert result.code == 2
-    assert "charter.yaml:4:3: unknown rule 'ZZZ999'" in result.err
+    assert "clearance.yaml:4:3: unknown rule 'ZZZ999'" in result.err
 
 
 def test_paths_limit_what_is_reported(minimal_repo: Path) -> None:

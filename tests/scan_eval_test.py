@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from charter import config as config_mod
-from charter import engine
-from charter.scan import Hit, Scanner, scanner_for
+from clearance import config as config_mod
+from clearance import engine
+from clearance.scan import Hit, Scanner, scanner_for
 
 DATA = Path(__file__).parent / "data" / "scan"
 MIN_RECALL = 0.98

@@ -1,5 +1,5 @@
 """The disclosure scanner: normalisation, detectors, classification, masking,
-allowances, `charter scan`, the DSC rules, and running with the network blocked."""
+allowances, `clearance scan`, the DSC rules, and running with the network blocked."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from charter import config as config_mod
-from charter import engine
-from charter.index import Index
-from charter.model import Location
-from charter.scan import Allowance, Scanner, classes_in, scan_text, scanner_for
-from charter.scan.detectors import run_all
-from charter.scan.fields import align
-from charter.scan.normalise import normalise
+from clearance import config as config_mod
+from clearance import engine
+from clearance.index import Index
+from clearance.model import Location
+from clearance.scan import Allowance, Scanner, classes_in, scan_text, scanner_for
+from clearance.scan.detectors import run_all
+from clearance.scan.fields import align
+from clearance.scan.normalise import normalise
 from conftest import DATA, Run, edit, run_cli
 
 REPO = DATA / "scan" / "repo"
@@ -264,7 +264,7 @@ def test_a_bad_pattern_is_reported_not_fatal(repo: Path) -> None:
     assert Scanner(result.repository.index).scan("card 4111 1111 1111 1111")  # the rest still works
 
 
-# --- charter scan ------------------------------------------------------------------
+# --- clearance scan ------------------------------------------------------------------
 
 STATEMENT = (
     "Update on the incident.\n"
@@ -304,7 +304,7 @@ def test_scan_clean_text_exits_zero(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_scan_missing_file_is_a_usage_error() -> None:
     result = run_cli("--root", str(REPO), "scan", "nope.txt")
     assert result.code == 2
-    assert result.err.strip() == "charter: error: nope.txt: no such file"
+    assert result.err.strip() == "clearance: error: nope.txt: no such file"
     assert run_cli("--root", str(REPO), "scan").code == 2
 
 
@@ -506,7 +506,7 @@ def test_scanner_works_with_the_network_blocked(tmp_path: Path) -> None:
         [sys.executable, "-c", "import socket; socket.socket()"], env=env, capture_output=True, text=True
     )
     assert probe.returncode != 0 and "network access is blocked" in probe.stderr
-    command = [sys.executable, "-m", "charter", "--root", str(REPO), "scan", "-"]
+    command = [sys.executable, "-m", "clearance", "--root", str(REPO), "scan", "-"]
     done = subprocess.run(command, env=env, input=STATEMENT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "customer-personal-data (pattern customer-id) 'CU•••••12'" in done.stdout
@@ -518,7 +518,7 @@ def test_scanner_works_in_a_network_namespace(tmp_path: Path) -> None:
     if subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode != 0:
         pytest.skip("unprivileged network namespaces are not available here")
     env = _offline_env(tmp_path)
-    command = ["unshare", "-rn", sys.executable, "-m", "charter", "--root", str(REPO), "scan", "-"]
+    command = ["unshare", "-rn", sys.executable, "-m", "clearance", "--root", str(REPO), "scan", "-"]
     done = subprocess.run(command, env=env, input=STATEMENT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "payment-data (payment-card) '••••••••••••1111'" in done.stdout

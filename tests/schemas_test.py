@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from charter import loading, schemas
+from clearance import loading, schemas
 from conftest import DATA
 
 EXAMPLES = DATA / "examples"

@@ -21,7 +21,7 @@ from site_test import build, make_repo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("CHARTER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CLEARANCE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from charter.site.pages import PageSpec, Site
+    from clearance.site.pages import PageSpec, Site
 
 FIXTURE = Path(__file__).parent / "data" / "site" / "leaky"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -95,9 +95,9 @@ def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
 
 def build(root: Path, *args: str, audience: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("CHARTER_AUDIENCE", None)
+    env.pop("CLEARANCE_AUDIENCE", None)
     if audience is not None:
-        env["CHARTER_AUDIENCE"] = audience
+        env["CLEARANCE_AUDIENCE"] = audience
     return subprocess.run(
         [str(MKDOCS), "build", "--site-dir", str(root / "site"), *args],
         cwd=root,
@@ -244,7 +244,7 @@ def test_unknown_audience_fails_the_build(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     result = build(root, audience="everyone")
     assert result.returncode != 0
-    assert "CHARTER_AUDIENCE='everyone' is not an audience" in result.stderr
+    assert "CLEARANCE_AUDIENCE='everyone' is not an audience" in result.stderr
 
 
 # ---------------------------------------------------------------------- sanitising
@@ -330,8 +330,8 @@ def test_content_folder_inside_docs_dir_is_never_copied(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     inner = root / "docs" / "policies"
     shutil.move(root / "policies", inner)
-    (root / "charter.yaml").write_text(
-        (root / "charter.yaml")
+    (root / "clearance.yaml").write_text(
+        (root / "clearance.yaml")
         .read_text("utf-8")
         .replace(
             "content: [policies, protocols, incidents]",
@@ -380,7 +380,7 @@ def test_large_sections_leave_the_navigation_and_paginate(tmp_path: Path) -> Non
     config = root / "mkdocs.yml"
     config.write_text(
         config.read_text("utf-8").replace(
-            "  - charter\n", "  - charter:\n      nav_limit: 2\n      index_page_size: 2\n"
+            "  - clearance\n", "  - clearance:\n      nav_limit: 2\n      index_page_size: 2\n"
         ),
         "utf-8",
     )
@@ -438,8 +438,8 @@ def test_snippet_markers_in_documents_are_never_expanded(tmp_path: Path) -> None
 
 def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
-    (root / "charter.yaml").write_text(
-        (root / "charter.yaml").read_text("utf-8") + "rules:\n  SCH001: warning\n", "utf-8"
+    (root / "clearance.yaml").write_text(
+        (root / "clearance.yaml").read_text("utf-8") + "rules:\n  SCH001: warning\n", "utf-8"
     )
     role = root / "policies" / "roles" / "counsel.yaml"
     role.write_text(role.read_text("utf-8").replace("status: active", "status: dormant"), "utf-8")
@@ -449,11 +449,11 @@ def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> 
 
 
 def test_a_rebuild_never_publishes_from_stale_cached_results(tmp_path: Path) -> None:
-    # The plugin reuses the document cache `charter check` keeps in .git/charter/.
+    # The plugin reuses the document cache `clearance check` keeps in .git/clearance/.
     # Edits between builds (here within the same second, the "racy" case) must be seen.
     root = make_repo(tmp_path)
     assert build(root, "--strict").returncode == 0
-    assert (root / ".git" / "charter").is_dir()
+    assert (root / ".git" / "clearance").is_dir()
     policy = root / "policies" / "social-media.md"
     original = policy.read_text("utf-8")
     policy.write_text(
@@ -519,7 +519,7 @@ def test_page_size_does_not_grow_with_the_number_of_pages(tmp_path: Path) -> Non
 
 
 def test_text_escaping_leaves_nothing_for_markdown_or_html_to_interpret() -> None:
-    from charter.site.render import mermaid_label, text
+    from clearance.site.render import mermaid_label, text
 
     assert str(text("# <b>x</b> | *a* [l](javascript:x) {: onclick=y }")) == (
         "&#35; &#60;b&#62;x&#60;/b&#62; &#124; &#42;a&#42; &#91;l&#93;(javascript:x) &#123;: onclick=y &#125;"
@@ -531,7 +531,7 @@ def test_text_escaping_leaves_nothing_for_markdown_or_html_to_interpret() -> Non
 
 
 def test_sanitiser_keeps_only_the_allowed_attribute_values() -> None:
-    from charter.site.sanitize import clean
+    from clearance.site.sanitize import clean
 
     table = (
         '<table><tr><td style="text-align: left;">a</td><td style="color: red">b</td>'
@@ -558,7 +558,7 @@ def test_sanitiser_keeps_only_the_allowed_attribute_values() -> None:
 def test_relative_links_match_posixpath() -> None:
     import posixpath
 
-    from charter.site.links import relative
+    from clearance.site.links import relative
 
     pairs = [
         ("policies/a/index.md", "policies/b/index.md"),
@@ -572,8 +572,8 @@ def test_relative_links_match_posixpath() -> None:
 
 
 def test_a_user_nav_keeps_its_order_and_gains_the_generated_sections() -> None:
-    from charter.site import nav
-    from charter.site.pages import PageSpec
+    from clearance.site import nav
+    from clearance.site.pages import PageSpec
 
     plan = [PageSpec("policies/p/index.md", "P", "policy.md.j2", {}, "policies", sort_key="p")]
     user = ["index.md", {"Guides": ["guide.md"]}, {"Policies": "policies/index.md"}]
@@ -602,15 +602,15 @@ def test_tags_plugin_never_sees_hidden_documents(tmp_path: Path) -> None:
 def _fixture_site(tmp_path: Path, audience: str) -> tuple[Site, list[PageSpec]]:
     import datetime as dt
 
-    from charter import config as charter_config
-    from charter import engine
-    from charter.site import pages
-    from charter.site.history import PageHistory
+    from clearance import config as clearance_config
+    from clearance import engine
+    from clearance.site import pages
+    from clearance.site.history import PageHistory
 
     root = tmp_path / "repo"
     if not root.is_dir():
         make_repo(tmp_path)
-    settings = charter_config.load(root)
+    settings = clearance_config.load(root)
     repo = engine.check(settings).repository
     history = PageHistory.load(root, repo.index.documents)
     site = pages.build_site(
@@ -627,7 +627,7 @@ fork_only = pytest.mark.skipif(
 
 @fork_only
 def test_pages_rendered_ahead_are_the_pages_rendered_in_process(tmp_path: Path) -> None:
-    from charter.site import pages, prerender
+    from clearance.site import pages, prerender
 
     for audience in ("public", "internal", "restricted"):
         site, plan = _fixture_site(tmp_path, audience)
@@ -645,7 +645,7 @@ def test_pages_rendered_ahead_are_the_pages_rendered_in_process(tmp_path: Path) 
 def test_pages_are_rendered_in_process_when_the_child_fails_or_dies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from charter.site import pages, prerender
+    from clearance.site import pages, prerender
 
     site, plan = _fixture_site(tmp_path, "internal")
     expected = [pages.markdown(site, spec) for spec in plan]
@@ -674,7 +674,7 @@ def test_pages_are_rendered_in_process_when_the_child_fails_or_dies(
 def test_a_page_that_cannot_be_rendered_fails_in_the_build_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from charter.site import pages, prerender
+    from clearance.site import pages, prerender
 
     site, plan = _fixture_site(tmp_path, "internal")
     broken = plan[3]

@@ -1,4 +1,4 @@
-"""charter verify: append-only incident logs, backdating, checkpoints and signatures,
+"""clearance verify: append-only incident logs, backdating, checkpoints and signatures,
 each tampering case in a real temporary git repository, detected with the right
 commit."""
 

@@ -24,8 +24,8 @@ def test_wheel_installs_and_validates_without_a_checkout(tmp_path: Path) -> None
     )
     wheel = next(dist.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "charter/schemas/role.schema.json" in names
-    assert "charter/schemas/common.schema.json" in names
+    assert "clearance/schemas/role.schema.json" in names
+    assert "clearance/schemas/common.schema.json" in names
     assert not any(name.startswith(("tests/", "policies/")) for name in names)
 
     env_dir = tmp_path / "venv"
@@ -43,13 +43,13 @@ def test_wheel_installs_and_validates_without_a_checkout(tmp_path: Path) -> None
         "review: {every: P1Y, last: 2026-02-30}\n"
     )
     done = subprocess.run(
-        [str(env_dir / "bin" / "charter"), "check"], cwd=repo, capture_output=True, text=True, check=False
+        [str(env_dir / "bin" / "clearance"), "check"], cwd=repo, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1, done.stderr
     assert 'policies/roles/scribe.yaml:9:28: SCH001 error: "2026-02-30" is not a valid date' in done.stdout
     assert "REF001" in done.stdout  # ada is not a known person: cross-references work too
     located = subprocess.run(
-        [str(python), "-c", "import charter.schemas as s; print(s.schema_dir())"],
+        [str(python), "-c", "import clearance.schemas as s; print(s.schema_dir())"],
         cwd=repo,
         capture_output=True,
         text=True,

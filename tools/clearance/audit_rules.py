@@ -1,0 +1,17 @@
+"""The rules 'clearance audit' and 'clearance verify' report over git history. Kept apart
+from the audit so the rule catalogue (which every check builds) does not import it."""
+
+from __future__ import annotations
+
+RULES = {
+    "AUD001": "separation of duties: the author approved or merged their own change",
+    "AUD002": "direct commit to the main branch touching governed documents",
+    "AUD003": "change without a reason or a ticket",
+    "SIG001": "unsigned commit while clearance.yaml requires signing",
+    "SIG002": "signature is bad or cannot be verified against the allowed signers",
+    "SIG003": "signature by a key that belongs to no known person",
+    "SIG004": "commit signed by someone other than its committer",
+    "VER001": "a landed incident log entry was modified, deleted or renamed",
+    "VER002": "commit dated earlier than its parent (backdated)",
+    "VER003": "recorded checkpoint is no longer an ancestor of HEAD (history rewritten)",
+}

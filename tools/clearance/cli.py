@@ -1,0 +1,171 @@
+"""Argument parsing and dispatch only. Each subcommand lives in clearance.commands.<name>
+with ``add_arguments(parser)`` and ``run(args) -> int``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from clearance import __version__
+from clearance.errors import FatalError
+
+# (name, module, one-line help, example)
+COMMANDS = (
+    (
+        "check",
+        "check",
+        "validate the repository and report findings",
+        "clearance check --format sarif > clearance.sarif",
+    ),
+    (
+        "rules",
+        "rules",
+        "list every rule with its id, severity and description",
+        "clearance rules --format json",
+    ),
+    (
+        "incident",
+        "incident",
+        "run an incident: log, draft, approve, publish, deadlines, status, review",
+        "clearance incident status 2026-03-14-leaked-memo",
+    ),
+    (
+        "scan",
+        "scan",
+        "scan statements for sensitive data: masked, located hits and the approvals they need",
+        "pbpaste | clearance scan -",
+    ),
+    (
+        "audit",
+        "audit",
+        "evidence export: changes, approvers, signatures, change-control findings",
+        "clearance audit --since 2026-01-01 --format csv -o audit.csv",
+    ),
+    (
+        "history",
+        "history",
+        "every change to one document, following renames",
+        "clearance history policies/disclosure.md",
+    ),
+    (
+        "show",
+        "show",
+        "a document's text as of a date, and the commit it came from",
+        "clearance show policies/disclosure.md --as-of 2026-03-02",
+    ),
+    (
+        "verify",
+        "verify",
+        "prove incident logs were never rewritten; check signatures and checkpoints",
+        "clearance verify --checkpoint 1a2b3c4d --allowed-signers ~/allowed_signers",
+    ),
+    (
+        "codeowners",
+        "codeowners",
+        "generate CODEOWNERS from owners and change chains (--check in CI)",
+        "clearance codeowners --check",
+    ),
+    (
+        "init",
+        "init",
+        "start a new governance repository from Clearance's reference content",
+        "clearance init handbook --org 'Acme Ltd' --domain acme.example --ci github",
+    ),
+    (
+        "hook",
+        "hook",
+        "pre-commit checks: append-only incident logs, whitespace, end of file, large files, YAML text",
+        "clearance hook append-only",
+    ),
+)
+
+EXIT_INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise FatalError(f"{self.prog}: {message}")
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``, skipping the global options."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--root":
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] = (), *, everything: bool = False) -> argparse.ArgumentParser:
+    """The parser. Only the subcommand named in ``argv`` has its module imported and
+    its options added (``everything`` imports all), so a quick command such as a
+    pre-commit hook does not pay for the others' imports."""
+    parser = _Parser(
+        prog="clearance",
+        description="Governance as code for crisis communication: validate policies, "
+        "protocols and incident logs, scan drafts, compute deadlines, audit history.",
+        epilog="example: clearance check\n\nexit codes: 0 clean, 1 findings, 2 usage or "
+        "configuration error, 3 internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"clearance {__version__}")
+    parser.add_argument("--root", help="repository root (default: nearest folder with clearance.yaml)")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    wanted = requested_command(argv)
+    for name, module_name, help_text, example in COMMANDS:
+        load = everything or name == wanted
+        module = importlib.import_module(f"clearance.commands.{module_name}") if load else None
+        command = sub.add_parser(
+            name,
+            help=help_text,
+            description=((module.__doc__ if module else None) or help_text).strip(),
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if module is not None:
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in arguments
+    try:
+        parser = build_parser(arguments)
+        args = parser.parse_args(arguments)
+        if not getattr(args, "run", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.run(args))
+    except FatalError as exc:
+        print(f"clearance: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("clearance: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except SystemExit as exc:  # argparse --help / --version
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(
+            f"clearance: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in Clearance; run again with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,583 @@
+"""Run an incident or an exercise from the command line: open it from a protocol, log
+what happens, draft statements, approve or reject them, publish (only with complete
+approvals), assess regulatory obligations and record notifications, see what is
+waiting and what is due, close it and create the review."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import zoneinfo
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from clearance.commands.common import repository_config
+from clearance.errors import UsageError
+from clearance.incidents import clocks, workflow
+from clearance.incidents import session as session_mod
+from clearance.incidents import status as status_mod
+
+# (name, help, example)
+SUBCOMMANDS = (
+    (
+        "new",
+        "open an incident (or --exercise) from a protocol",
+        'clearance incident new --protocol social-media-crisis --severity sev2 --title "Leaked memo rumour"',
+    ),
+    (
+        "log",
+        "log an observation, decision, talking points, role or status change, correction, override review",
+        'clearance incident log 2026-03-14-leaked-memo observation --text "Hashtag trending" --source x.com',
+    ),
+    (
+        "draft",
+        "draft a statement from a file, stdin or a template",
+        "clearance incident draft 2026-03-14-leaked-memo --channel x --template holding --set topic=memo",
+    ),
+    (
+        "approve",
+        "approve a draft for one approval step",
+        "clearance incident approve 2026-03-14-leaked-memo ab12cd --step legal "
+        "--sha256 <hash shown by draft>",
+    ),
+    (
+        "reject",
+        "reject a draft for one approval step",
+        'clearance incident reject 2026-03-14-leaked-memo ab12cd --step legal --reason "names a customer"',
+    ),
+    (
+        "publish",
+        "record the publication of an approved draft",
+        "clearance incident publish 2026-03-14-leaked-memo ab12cd --link https://x.com/example/status/1",
+    ),
+    (
+        "assess",
+        "record whether a regulatory obligation applies and when its clock started",
+        "clearance incident assess 2026-03-14-leaked-memo gdpr#art33 --applies yes "
+        '--clock-start 2026-03-14T09:00:00Z --rationale "personal data of EU customers"',
+    ),
+    (
+        "notify",
+        "record a notification that fulfils an obligation",
+        "clearance incident notify 2026-03-14-leaked-memo gdpr#art33 "
+        '--recipient "Data Protection Commission" --reference DPC-123',
+    ),
+    (
+        "status",
+        "what is waiting for whom, deadlines, next update due, metrics",
+        "clearance incident status 2026-03-14-leaked-memo --format json",
+    ),
+    (
+        "close",
+        "close the incident (refused while approvals or obligations are open)",
+        'clearance incident close 2026-03-14-leaked-memo --override-reason "obligations handled by counsel"',
+    ),
+    (
+        "review",
+        "create the post-incident review with computed metrics",
+        "clearance incident review 2026-03-14-leaked-memo",
+    ),
+)
+LOG_TYPES = (
+    "observation",
+    "decision",
+    "talking-points",
+    "role-change",
+    "status-change",
+    "correction",
+    "override-review",
+)
+
+
+def _time(text: str) -> dt.datetime:
+    try:
+        return session_mod.parse_moment(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common(parser: argparse.ArgumentParser, *, at: bool = True) -> None:
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="PERSON",
+        help="who is acting (default: clearance.yaml actor, then git user.email)",
+    )
+    parser.add_argument(
+        "--now", type=_time, metavar="TIME", help="treat TIME as the current time (RFC 3339 with offset)"
+    )
+    if at:
+        parser.add_argument("--at", type=_time, metavar="TIME", help="when it happened (default: now)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="incident_action", metavar="ACTION", parser_class=type(parser))
+    made: dict[str, argparse.ArgumentParser] = {}
+    for name, help_text, example in SUBCOMMANDS:
+        made[name] = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=f"example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    p = made["new"]
+    _common(p, at=False)
+    p.add_argument("--protocol", required=True, help="the protocol to run")
+    p.add_argument("--title", required=True)
+    p.add_argument("--severity", required=True, choices=("sev1", "sev2", "sev3", "sev4"))
+    p.add_argument("--slug", help="id suffix (default: from the title); the id is <UTC date>-<slug>")
+    p.add_argument("--exercise", action="store_true", help="mark it as a drill")
+    p.add_argument("--channel", help="coordination channel (default: the protocol's)")
+    p.add_argument("--detected", type=_time, help="when it was detected (default: now)")
+    p.add_argument("--started", type=_time, help="when it started, if known")
+    p.add_argument("--summary")
+    p.add_argument(
+        "--role", action="append", default=[], metavar="ROLE=PERSON", help="assign a person to a role"
+    )
+    p.add_argument("--data-class", action="append", default=[], dest="data_classes")
+    p.add_argument(
+        "--classification",
+        default="confidential",
+        choices=("public", "internal", "confidential", "restricted"),
+    )
+
+    p = made["log"]
+    p.add_argument("incident")
+    p.add_argument("type", choices=LOG_TYPES)
+    _common(p)
+    p.add_argument("--text")
+    p.add_argument("--source", help="where an observation came from")
+    p.add_argument("--rationale")
+    p.add_argument("--cite", action="append", default=[], dest="cites", metavar="POLICY#CLAUSE")
+    p.add_argument("--point", action="append", default=[], dest="points", help="a talking point (repeat)")
+    p.add_argument("--supersedes", help="talking points entry these replace")
+    p.add_argument("--role")
+    p.add_argument("--person")
+    p.add_argument("--action", choices=("assign", "release"))
+    p.add_argument("--to", choices=("triage", "active", "stable"))
+    p.add_argument("--severity", choices=("sev1", "sev2", "sev3", "sev4"))
+    p.add_argument("--corrects", metavar="ENTRY")
+    p.add_argument("--override", metavar="ENTRY", help="the override entry an override-review reviews")
+    p.add_argument(
+        "--inject", type=int, dest="exercise_inject", metavar="N", help="exercise inject this answers"
+    )
+
+    p = made["draft"]
+    p.add_argument("incident")
+    _common(p)
+    p.add_argument("--channel", required=True)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", help="file with the text, or - for stdin")
+    source.add_argument("--template")
+    p.add_argument("--set", action="append", default=[], dest="values", metavar="NAME=VALUE")
+    p.add_argument(
+        "--data-class",
+        action="append",
+        default=[],
+        dest="data_classes",
+        help="a data class the text touches (added to what the scanner finds)",
+    )
+
+    for name in ("approve", "reject"):
+        p = made[name]
+        p.add_argument("incident")
+        p.add_argument("draft", help="draft id (or its 6-character suffix)")
+        _common(p)
+        p.add_argument("--step", help="approval step (default: the one step you can act on)")
+        p.add_argument("--role", help="role you act in (default: the step's)")
+        p.add_argument("--sha256", help="hash of the text you reviewed (refused if the draft differs)")
+        p.add_argument("--reason", required=name == "reject", dest="rationale")
+
+    p = made["publish"]
+    p.add_argument("incident")
+    p.add_argument("draft")
+    _common(p)
+    p.add_argument("--link", help="URL of the published statement")
+    p.add_argument(
+        "--override-reason", help="emergency override: publish without the full chain (logged, reviewed)"
+    )
+    p.add_argument("--override-role", help="the role you override in (default: the first you hold)")
+
+    p = made["assess"]
+    p.add_argument("incident")
+    p.add_argument("obligation", metavar="REGULATION#OBLIGATION")
+    _common(p)
+    p.add_argument("--applies", required=True, choices=("yes", "no"))
+    p.add_argument("--clock-start", type=_time, help="when the clock started (awareness, determination ...)")
+    p.add_argument("--rationale", required=True)
+
+    p = made["notify"]
+    p.add_argument("incident")
+    p.add_argument("obligation", metavar="REGULATION#OBLIGATION")
+    _common(p)
+    p.add_argument("--recipient", required=True)
+    p.add_argument("--reference")
+
+    p = made["status"]
+    p.add_argument("incident")
+    _common(p, at=False)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--tz", help="time zone for times shown (IANA name; default: the acting person's timezone, else UTC)"
+    )
+
+    p = made["close"]
+    p.add_argument("incident")
+    _common(p, at=False)
+    p.add_argument("--override-reason", help="close although items are open (logged)")
+
+    p = made["review"]
+    p.add_argument("incident")
+    _common(p, at=False)
+
+
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"{flag} {item!r}: write NAME=VALUE")
+        out.append((name.strip(), value))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    if not getattr(args, "incident_action", None):
+        raise UsageError("which action? see 'clearance incident --help'")
+    config = repository_config(args)
+    session = session_mod.open_session(config, args.now)
+    handler: Callable[[session_mod.Session, argparse.Namespace], int] = globals()[
+        f"_run_{args.incident_action.replace('-', '_')}"
+    ]
+    return handler(session, args)
+
+
+def _actor(session: session_mod.Session, args: argparse.Namespace) -> str:
+    return session_mod.resolve_actor(session, args.actor)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _run_new(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    ident = workflow.new_incident(
+        session,
+        actor,
+        protocol=args.protocol,
+        title=args.title,
+        severity=args.severity,
+        slug=args.slug,
+        exercise=args.exercise,
+        channel=args.channel,
+        detected=args.detected,
+        started=args.started,
+        summary=args.summary,
+        roles=_pairs(args.role, "--role"),
+        data_classes=args.data_classes,
+        classification=args.classification,
+    )
+    _out(f"opened {'exercise' if args.exercise else 'incident'} {ident} (incidents/{ident}/incident.yaml)")
+    return 0
+
+
+def _run_log(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    fields: dict[str, Any] = {
+        "at": args.at,
+        "text": args.text,
+        "source": args.source,
+        "rationale": args.rationale,
+        "cites": args.cites,
+        "points": args.points,
+        "supersedes": args.supersedes,
+        "role": args.role,
+        "person": args.person,
+        "action": args.action,
+        "to": args.to,
+        "severity": args.severity,
+        "corrects": args.corrects,
+        "override": args.override,
+        "exercise_inject": args.exercise_inject,
+    }
+    entry = workflow.log(
+        session, actor, args.incident, args.type, {k: v for k, v in fields.items() if v is not None}
+    )
+    _out(f"logged {args.type} {entry}")
+    return 0
+
+
+def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    text = None
+    if args.file == "-":
+        text = sys.stdin.read()
+    elif args.file:
+        try:
+            text = Path(args.file).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{args.file}: cannot read: {exc}") from None
+    result = workflow.draft(
+        session,
+        actor,
+        args.incident,
+        channel=args.channel,
+        text=text,
+        template=args.template,
+        values=dict(_pairs(args.values, "--set")),
+        data_classes=args.data_classes,
+        at=args.at,
+    )
+    _out(f"drafted {result.entry_id}")
+    _out(f"  sha256 {result.sha256}")
+    if result.classes:
+        _out(f"  data classes: {', '.join(result.classes)}")
+    for name in result.verdict.forbidden:
+        _out(f"  warning: data class {name!r} may never be published; this draft cannot be published")
+    for step in result.verdict.steps:
+        req = step.requirement
+        _out(f"  needs {req.quorum} approval(s) for step {req.step!r} from role {req.role!r} ({req.because})")
+    return 0
+
+
+def _run_decide(session: session_mod.Session, args: argparse.Namespace, approve: bool) -> int:
+    actor = _actor(session, args)
+    entry, req = workflow.decide(
+        session,
+        actor,
+        args.incident,
+        args.draft,
+        approve=approve,
+        step=args.step,
+        role=args.role,
+        sha=args.sha256,
+        rationale=args.rationale,
+        at=args.at,
+    )
+    _out(f"{'approved' if approve else 'rejected'} for step {req.step!r} as {req.role!r}: {entry}")
+    return 0
+
+
+def _run_approve(session: session_mod.Session, args: argparse.Namespace) -> int:
+    return _run_decide(session, args, True)
+
+
+def _run_reject(session: session_mod.Session, args: argparse.Namespace) -> int:
+    return _run_decide(session, args, False)
+
+
+def _run_publish(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    entry, verdict = workflow.publish(
+        session,
+        actor,
+        args.incident,
+        args.draft,
+        link=args.link,
+        at=args.at,
+        override_reason=args.override_reason,
+        override_role=args.override_role,
+    )
+    _out(f"published {verdict.draft_id}: {entry}")
+    if verdict.override is not None:
+        _out(f"  under emergency override {verdict.override.path}; it must be reviewed (see status)")
+    return 0
+
+
+def _run_assess(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    entry = workflow.assess(
+        session,
+        actor,
+        args.incident,
+        args.obligation,
+        applies=args.applies == "yes",
+        rationale=args.rationale,
+        clock_start=args.clock_start,
+        at=args.at,
+    )
+    _out(f"assessed {args.obligation}: {entry}")
+    return 0
+
+
+def _run_notify(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    entry = workflow.notify(
+        session,
+        actor,
+        args.incident,
+        args.obligation,
+        recipient=args.recipient,
+        reference=args.reference,
+        at=args.at,
+    )
+    _out(f"notified for {args.obligation}: {entry}")
+    return 0
+
+
+def _run_close(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    items = workflow.close(session, actor, args.incident, override_reason=args.override_reason)
+    _out(f"closed {args.incident}" + (f" with {len(items)} open item(s) overridden" if items else ""))
+    return 0
+
+
+def _run_review(session: session_mod.Session, args: argparse.Namespace) -> int:
+    actor = _actor(session, args)
+    path = workflow.review(session, actor, args.incident)
+    _out(f"created {path.relative_to(session.root).as_posix()}")
+    return 0
+
+
+def _zone(session: session_mod.Session, args: argparse.Namespace) -> dt.tzinfo:
+    """--tz, else the acting person's ``timezone`` when someone is acting, else UTC."""
+    name = args.tz
+    if name is None:
+        try:
+            person = session.index.get("person", session_mod.resolve_actor(session, args.actor))
+        except UsageError:
+            person = None
+        name = str(person.data.get("timezone")) if person and person.data.get("timezone") else "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"time zone {name!r} is not known (e.g. Europe/Dublin, America/New_York)") from None
+
+
+def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
+    zone = _zone(session, args)
+    report = status_mod.status(session, args.incident)
+    if args.format == "json":
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(render_status(report, zone))
+    return 0
+
+
+def _local(text: str | None, zone: dt.tzinfo) -> str:
+    if not text:
+        return "-"
+    moment = dt.datetime.fromisoformat(text).astimezone(zone)
+    return moment.strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _left(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{clocks.humanise(seconds)} left" if seconds >= 0 else f"OVERDUE by {clocks.humanise(seconds)}"
+
+
+def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:
+    lines = [
+        f"{'EXERCISE ' if report['exercise'] else ''}{report['incident']}: {report['title']}",
+        f"  status {report['status']}, severity {report['severity']}, protocol {report['protocol']}",
+        f"  as of {_local(report['now'], zone)}"
+        + (f"; closed {_local(report['closed'], zone)}, figures stop there" if report["closed"] else ""),
+        "",
+        "Waiting for approval:",
+    ]
+    if not report["waiting"]:
+        lines.append("  nothing")
+    for row in report["waiting"]:
+        lines.append(f"  draft {row['draft']} ({row['channel']}, by {row['author']})")
+        for name in row["forbidden"]:
+            lines.append(f"    BLOCKED: data class {name!r} may never be published")
+        for problem in row["problems"]:
+            lines.append(f"    problem: {problem}")
+        for step in row["steps"]:
+            who = ", ".join(step["who_can_approve"]) or "nobody eligible"
+            state = (
+                f"rejected by {step['rejected_by']}"
+                if step["rejected_by"]
+                else f"needs {step['needed']} more"
+            )
+            late = (
+                f", OVERDUE by {clocks.humanise(step['overdue_seconds'])}" if step["overdue_seconds"] else ""
+            )
+            lines.append(
+                f"    step {step['step']} ({step['role']}): {state}; can approve: {who}; "
+                f"due {_local(step['due'], zone)}{late}"
+            )
+    if report["rejected"]:
+        lines.append("Rejected (not waiting; write a new draft):")
+        for row in report["rejected"]:
+            why = "; ".join(f"{r['step']} by {r['by']}: {r['reason']}" for r in row["rejections"])
+            lines.append(f"  draft {row['draft']} ({row['channel']}, by {row['author']}): {why}")
+    if report["ready_to_publish"]:
+        lines.append("Approved, not yet published:")
+        lines.extend(f"  draft {row['draft']} ({row['channel']})" for row in report["ready_to_publish"])
+    lines += ["", "Regulatory deadlines:"]
+    if not report["deadlines"]:
+        lines.append("  none assessed as applying")
+    for d in report["deadlines"]:
+        head = f"  {d['obligation']} ({d['title']}; notify {d['notify']}; {d['rule']}): "
+        if d["state"] == "waiting":
+            lines.append(head + f"clock starts when {d['after']} is notified")
+        elif d["state"] in ("met", "late"):
+            lines.append(
+                head
+                + f"{d['state'].upper()}, notified {_local(d['notified'], zone)} "
+                + f"(due {_local(d['due'], zone)})"
+            )
+        elif d["due"] is None:
+            lines.append(
+                head
+                + f"open, started {_local(d['start'], zone)}, "
+                + f"{clocks.humanise(d['seconds_elapsed'] or 0)} elapsed"
+            )
+        else:
+            lines.append(head + f"due {_local(d['due'], zone)}, {_left(d['seconds_left'])}")
+    lines += ["", "Next public update:"]
+    nxt = report["next_update"]
+    if nxt:
+        lines.append(f"  due {_local(nxt['due'], zone)} (every {nxt['every']}), {_left(nxt['seconds_left'])}")
+    elif report["status"] == "closed":
+        lines.append("  none: the incident is closed")
+    else:
+        lines.append("  no public statement yet")
+    if report["override_reviews"]:
+        lines += ["", "Emergency overrides awaiting review:"]
+        for o in report["override_reviews"]:
+            late = " OVERDUE" if o["overdue"] else ""
+            lines.append(
+                f"  {o['override']} by {o['by']} ({o['role']}) on draft {o['draft']}: "
+                f"review by {o['review_by']} "
+                f"before {_local(o['due'], zone)}{late}"
+            )
+    if report["injects"]:
+        lines += ["", "Exercise injects:"]
+        for item in report["injects"]:
+            mark = "delivered" if item["delivered"] else ("DUE" if item["pending"] else "upcoming")
+            lines.append(
+                f"  #{item['inject']} at +{item['at']} ({_local(item['due'], zone)}) [{mark}]: {item['text']}"
+            )
+    m = report["metrics"]
+
+    def span(seconds: float | None) -> str:
+        return "n/a" if seconds is None else clocks.humanise(seconds)
+
+    lines += [
+        "",
+        "Metrics:",
+        f"  time to detect {span(m['time_to_detect_seconds'])}, "
+        f"to declare {span(m['time_to_declare_seconds'])}, "
+        "to first public statement "
+        + (
+            span(m["time_to_first_public_statement_seconds"])
+            if m["time_to_first_public_statement_seconds"] is not None
+            else "n/a"
+        ),
+        f"  public statements {m['public_statements']}, "
+        f"updates kept {m['updates_kept']}, missed {m['updates_missed']}",
+        f"  deadlines met {m['deadlines_met']}, missed {m['deadlines_missed']}, open {m['deadlines_open']}",
+        f"  corrections {m['corrections']}, approval steps over target {len(m['approval_sla_missed'])}",
+    ]
+    for name, row in m["approval_latency_per_step"].items():
+        lines.append(f"  approval latency {name}: median {span(row['median_seconds'])} over {row['count']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,49 @@
+"""Append-only verification over all history: names every commit that modified,
+deleted or renamed a landed incident log entry (VER001), every commit dated earlier
+than its parent (VER002), a recorded checkpoint that is no longer an ancestor of HEAD
+(VER003), and with --allowed-signers (or when clearance.yaml requires signing) every
+unsigned or unverifiable signature on governed changes, each signer mapped to a known
+person (SIG001-SIG004). Exit 0 clean, 1 on any finding, 2 on a usage error or a
+shallow clone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from clearance import audit
+from clearance.commands import history as gitargs
+from clearance.commands.common import repository_config
+from clearance.errors import FatalError
+from clearance.history import UNSHALLOW_HINT
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", metavar="SHA", action="append", default=[],
+                        help="a previously recorded commit that must still be an ancestor of HEAD "
+                        "(repeatable)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    gitargs.add_signers(parser)
+    gitargs.add_rev(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = repository_config(args)
+    signers = gitargs.signers(args)
+    history, repo = audit.load(config, signatures=signers is not None or config.signing_required,
+                               allowed_signers=signers, rev=args.rev, merges=True)
+    history = gitargs.require_history(history, config.root)
+    if history.shallow:
+        raise FatalError(f"cannot verify: {UNSHALLOW_HINT}")
+    findings = audit.verify(history, repo, checkpoints=args.checkpoint, keys=signers is not None)
+    if args.format == "json":
+        json.dump({"head": history.head.sha if history.head else None, "commits": len(history.commits),
+                   "findings": [f.as_dict() for f in findings]}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for finding in findings:
+            sys.stdout.write(finding.render() + "\n")
+        checked = f"verified {len(history.commits)} commits: "
+        sys.stdout.write(f"{checked}{len(findings)} finding(s)\n" if findings else f"{checked}no findings\n")
+    return 1 if findings else 0

@@ -1,0 +1,93 @@
+"""``clearance.yaml``: strictly loaded, schema-validated, with sensible defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clearance import loading, schemas
+from clearance.errors import FatalError
+from clearance.model import Severity
+
+CONFIG_NAME = "clearance.yaml"
+DEFAULT_CONTENT = ("policies", "protocols", "incidents")
+# Which kinds may live under which top-level folder (rule LAY001).
+DEFAULT_FOLDERS: dict[str, tuple[str, ...]] = {
+    "policies": ("policy", "role", "person", "data-class", "regulation"),
+    "protocols": ("protocol", "approval-chain", "template", "channel"),
+    "incidents": ("incident", "log-entry", "review"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    organisation: str = "Example Organisation"
+    domain: str | None = None
+    content: tuple[str, ...] = DEFAULT_CONTENT
+    folders: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FOLDERS))
+    max_file_bytes: int = loading.DEFAULT_MAX_BYTES
+    rules: dict[str, Severity] = field(default_factory=dict)
+    due_soon_days: int = 30
+    today: dt.date | None = None
+    actor: str | None = None
+    signing_required: bool = False
+
+    def today_or_now(self) -> dt.date:
+        return self.today or dt.date.today()
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding clearance.yaml, else ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return start
+
+
+def load(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    if not path.exists():
+        return Config(root=root)
+    try:
+        doc = loading.load_file(path, CONFIG_NAME)
+    except loading.LoadFailed as exc:
+        problem = exc.problems[0]
+        raise FatalError(f"{problem.location}: {problem.rule} {problem.message}") from None
+    errors = schemas.validate(doc, "config")
+    if errors:
+        first = errors[0]
+        hint = f" ({first.hint})" if first.hint else ""
+        raise FatalError(f"{first.location}: invalid configuration: {first.message}{hint}")
+    data: dict[str, Any] = dict(doc.data)
+    org = data.get("organisation") or {}
+    folders = dict(DEFAULT_FOLDERS)
+    for folder, kinds in (data.get("folders") or {}).items():
+        folders[folder] = tuple(kinds)
+    unknown = [(f"rules.{rule}", rule) for rule in (data.get("rules") or {}) if not _rule_known(rule)]
+    if unknown:
+        where = doc.where(("rules", unknown[0][1]), key=True)
+        raise FatalError(f"{where}: unknown rule {unknown[0][1]!r} (see 'clearance rules')")
+    today = data.get("today")
+    return Config(
+        root=root,
+        organisation=org.get("name", "Example Organisation"),
+        domain=org.get("domain"),
+        content=tuple(data.get("content") or DEFAULT_CONTENT),
+        folders=folders,
+        max_file_bytes=(data.get("limits") or {}).get("max_file_bytes", loading.DEFAULT_MAX_BYTES),
+        rules={rule: Severity.parse(level) for rule, level in (data.get("rules") or {}).items()},
+        due_soon_days=(data.get("review") or {}).get("due_soon_days", 30),
+        today=dt.date.fromisoformat(today) if today else None,
+        actor=data.get("actor"),
+        signing_required=bool((data.get("signing") or {}).get("required", False)),
+    )
+
+
+def _rule_known(rule: str) -> bool:
+    from clearance.checks import catalogue
+
+    return rule in catalogue()

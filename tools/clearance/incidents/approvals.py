@@ -1,0 +1,560 @@
+"""Approval enforcement: the one implementation behind ``clearance incident publish`` and
+the APR rules of ``clearance check``.
+
+A publication of a draft at time T is valid only if:
+
+- no data class on the draft has the disclosure rule ``never``;
+- every applicable step was approved by ``quorum`` distinct people who are members of
+  the step's role, none of them the draft's author, each approving the SHA-256 of the
+  exact draft text that is published, at or before T, after the last rejection by that
+  step (a rejection cancels earlier approvals; later approvals count again);
+- or an emergency override, recorded before T by a member of a role the chain allows
+  to override, covers the chains whose steps are missing.
+
+The applicable steps are those of the protocol's chain for the incident's severity at
+T, of the template's chain when the draft came from a template, and of the disclosure
+chain of each data class on the draft, keeping only steps whose ``when`` conditions
+hold (data classes present, severity at least ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clearance import durations, loading
+from clearance.errors import FatalError
+from clearance.index import Index, parse_time
+from clearance.model import Document
+
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_id(doc: Document) -> str:
+    name = doc.path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def at_of(doc: Document) -> dt.datetime | None:
+    return parse_time(doc.data.get("at"))
+
+
+def scanned_classes(text: str, index: Index, context: Document | None = None) -> list[str] | None:
+    """Data classes the disclosure scanner finds in ``text``, after the allowances of
+    ``context`` (a draft entry or its incident); None while no scanner is installed.
+    The only place that talks to clearance.scan."""
+    try:
+        from clearance import scan
+    except ImportError:
+        return None
+    finder = getattr(scan, "classes_in", None)
+    if not callable(finder):
+        return None
+    allowances = getattr(scan, "allowances_for", None)
+    allowed = allowances(context, index) if context is not None and callable(allowances) else ()
+    return sorted(str(getattr(item, "id", item)) for item in finder(text, index, allowed))
+
+
+def draft_classes(index: Index, draft: Document) -> list[str]:
+    """Classes declared on the draft plus any the scanner finds in its text now."""
+    declared = [c for c in draft.data.get("data_classes") or () if isinstance(c, str)]
+    text = draft.data.get("text")
+    found = scanned_classes(text, index, draft) if isinstance(text, str) else None
+    return sorted(set(declared) | set(found or ()))
+
+
+def members(index: Index, role: str) -> set[str]:
+    doc = index.get("role", role)
+    return set(doc.data.get("members") or ()) if doc else set()
+
+
+class Membership:
+    """Whether someone held a role when they acted: a member in the role document as
+    it is now, or — only asked when they are not, so a check costs nothing extra
+    normally — a member in the role file as committed at that time. People who leave
+    a role later do not turn past approvals into errors."""
+
+    def __init__(self, index: Index, root: Path | None = None) -> None:
+        self.index = index
+        self.root = root
+        self._history: Any = None
+        self._loaded = False
+        self._cache: dict[tuple[str, str], set[str]] = {}
+
+    def held(self, person: object, role: str, when: dt.datetime) -> bool:
+        if person in members(self.index, role):
+            return True
+        return isinstance(person, str) and person in self._members_then(role, when)
+
+    def _members_then(self, role: str, when: dt.datetime) -> set[str]:
+        doc = self.index.get("role", role)
+        if doc is None or self.root is None:
+            return set()
+        self.index.depends(("history",))  # what was committed when may change with new commits
+        if not self._loaded:
+            from clearance import history
+
+            self._loaded = True
+            try:
+                self._history = history.History.load(self.root)
+            except FatalError:
+                self._history = None
+        found = self._history
+        commit = found.at(when) if found is not None else None
+        if commit is None:
+            return set()
+        key = (role, commit.sha)
+        if key not in self._cache:
+            self._cache[key] = set()
+            old_path = found.path_at(doc.path, commit.sha)
+            if old_path is not None:
+                try:
+                    then = loading.load_text(found.read(commit.sha, old_path).decode("utf-8"), old_path)
+                    self._cache[key] = {str(m) for m in then.data.get("members") or ()}
+                except (FatalError, loading.LoadFailed, UnicodeDecodeError):
+                    pass
+        return self._cache[key]
+
+
+def severity_at(index: Index, incident: Document, entries: Sequence[Document], when: dt.datetime) -> str:
+    """The incident's severity at ``when``: the last status change that set one, else
+    the severity in incident.yaml."""
+    severity = None
+    for moment, level in _log(entries).severities:
+        if moment <= when:
+            severity = level
+    return str(severity or incident.data.get("severity"))
+
+
+def _severity_holds(limit: str, severity: str) -> bool:
+    if limit not in SEVERITIES or severity not in SEVERITIES:
+        return False
+    return SEVERITIES.index(severity) <= SEVERITIES.index(limit)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One step to approve. Steps with the same id and role in several applicable
+    chains are one requirement: the largest quorum and the shortest time target."""
+
+    chain: str
+    step: str
+    role: str
+    quorum: int
+    sla: str | None
+    because: str  # why the chain applies
+    chains: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.step, self.role)
+
+
+def _merge(first: Requirement, other: Requirement) -> Requirement:
+    def seconds(sla: str | None) -> float:
+        parsed = durations.parse(sla) if sla else None
+        return parsed.fixed.total_seconds() + parsed.months * 31 * 86400 if parsed else float("inf")
+
+    sla = first.sla if seconds(first.sla) <= seconds(other.sla) else other.sla
+    return Requirement(
+        first.chain,
+        first.step,
+        first.role,
+        max(first.quorum, other.quorum),
+        sla,
+        f"{first.because}; {other.because}",
+        (*first.chains, *other.chains),
+    )
+
+
+@dataclass
+class StepResult:
+    requirement: Requirement
+    approvers: list[tuple[str, dt.datetime, str]] = field(default_factory=list)  # person, at, entry
+    ignored: list[str] = field(default_factory=list)  # approvals that do not count, and why
+    rejection: tuple[str, dt.datetime, str] | None = None  # standing rejection
+    completed_at: dt.datetime | None = None
+    due: dt.datetime | None = None  # draft time + SLA
+    overridden: bool = False
+
+    @property
+    def satisfied(self) -> bool:
+        return len(self.approvers) >= self.requirement.quorum
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.requirement.quorum - len(self.approvers))
+
+    def explain(self) -> str:
+        req = self.requirement
+        text = (
+            f"step {req.step!r} (role {req.role!r}, quorum {req.quorum}; {req.because}) "
+            f"has {len(self.approvers)} valid approval(s)"
+        )
+        if self.rejection:
+            text += f"; rejected by {self.rejection[0]!r} at {self.rejection[1].isoformat()}"
+        if self.ignored:
+            text += "; not counted: " + "; ".join(self.ignored)
+        return text
+
+
+@dataclass
+class Verdict:
+    draft: Document | None
+    draft_id: str
+    at: dt.datetime
+    severity: str = ""
+    classes: list[str] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    override: Document | None = None
+    override_chains: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.forbidden
+            and not self.problems
+            and all(step.satisfied or step.overridden for step in self.steps)
+        )
+
+    def reasons(self) -> list[str]:
+        out = list(self.problems)
+        out.extend(
+            f"data class {name!r} may never be disclosed (disclosure rule 'never')" for name in self.forbidden
+        )
+        out.extend(step.explain() for step in self.steps if not (step.satisfied or step.overridden))
+        return out
+
+
+def requirements(
+    index: Index, incident: Document, draft: Document, severity: str, classes: Sequence[str]
+) -> tuple[list[Requirement], list[str], list[str]]:
+    """(applicable steps, forbidden classes, problems)."""
+    chains: list[tuple[str, str]] = []  # (chain id, because)
+    problems: list[str] = []
+    forbidden: list[str] = []
+    protocol = index.get("protocol", str(incident.data.get("protocol")))
+    if protocol is None:
+        problems.append(f"protocol {incident.data.get('protocol')!r} does not exist")
+    else:
+        level = next(
+            (
+                s
+                for s in protocol.data.get("severities") or ()
+                if isinstance(s, dict) and s.get("level") == severity
+            ),
+            None,
+        )
+        if level is None:
+            problems.append(f"protocol {protocol.id!r} defines no approval chain for severity {severity!r}")
+        else:
+            chains.append((str(level.get("chain")), f"protocol {protocol.id} at {severity}"))
+    template_id = draft.data.get("template")
+    template = index.get("template", template_id) if isinstance(template_id, str) else None
+    if template is not None and template.data.get("chain"):
+        chains.append((str(template.data["chain"]), f"template {template.id}"))
+    for name in classes:
+        dc = index.get("data-class", name)
+        if dc is None:
+            problems.append(f"data class {name!r} does not exist")
+            continue
+        disclosure = dc.data.get("disclosure") or {}
+        if disclosure.get("rule") == "never":
+            forbidden.append(name)
+        elif disclosure.get("chain"):
+            chains.append((str(disclosure["chain"]), f"data class {name}"))
+    merged: dict[tuple[str, str], Requirement] = {}
+    for chain_id, because in chains:
+        chain = index.get("approval-chain", chain_id)
+        if chain is None:
+            problems.append(f"approval chain {chain_id!r} ({because}) does not exist")
+            continue
+        for step in chain.data.get("steps") or ():
+            if not isinstance(step, dict):
+                continue
+            when = step.get("when") or {}
+            if when.get("data_classes") and not set(when["data_classes"]) & set(classes):
+                continue
+            if when.get("severity_at_least") and not _severity_holds(when["severity_at_least"], severity):
+                continue
+            req = Requirement(
+                chain_id,
+                str(step.get("id")),
+                str(step.get("role")),
+                int(step.get("quorum", 1)),
+                step.get("sla"),
+                because,
+                (chain_id,),
+            )
+            merged[req.key] = _merge(merged[req.key], req) if req.key in merged else req
+    return list(merged.values()), forbidden, problems
+
+
+def _matches(entry: Document, req: Requirement) -> bool:
+    if entry.data.get("role") != req.role:
+        return False
+    step = entry.data.get("step")
+    return step is None or step == req.step
+
+
+class _Log:
+    """One pass over an incident log: drafts by id, the entries that decide on each
+    draft (with their position), and severity changes. Evaluating every draft of a
+    long log would otherwise rescan it once per draft."""
+
+    def __init__(self, entries: Sequence[Document]) -> None:
+        self.entries = entries
+        self.size = len(entries)
+        self.drafts: dict[str, Document] = {}
+        self.related: dict[str, list[tuple[int, Document]]] = {}
+        self.severities: list[tuple[dt.datetime, str]] = []
+        self.ids: set[str] = set()
+        for position, entry in enumerate(entries):
+            self.ids.add(entry_id(entry))
+            kind = entry.data.get("type")
+            if kind == "draft":
+                self.drafts.setdefault(entry_id(entry), entry)
+            elif kind in ("approval", "rejection", "override"):
+                self.related.setdefault(str(entry.data.get("draft")), []).append((position, entry))
+            elif kind == "status-change" and entry.data.get("severity"):
+                moment = at_of(entry)
+                if moment is not None:
+                    self.severities.append((moment, str(entry.data["severity"])))
+
+
+_LOGS: list[_Log] = []
+
+
+def _log(entries: Sequence[Document]) -> _Log:
+    for view in _LOGS:
+        if view.entries is entries and view.size == len(entries):
+            return view
+    view = _Log(entries)
+    _LOGS.insert(0, view)
+    del _LOGS[4:]
+    return view
+
+
+def has_entry(entries: Sequence[Document], ref: str) -> bool:
+    return ref in _log(entries).ids
+
+
+def find_draft(entries: Sequence[Document], ref: str) -> Document | None:
+    return _log(entries).drafts.get(ref)
+
+
+def evaluate(
+    index: Index,
+    incident: Document,
+    entries: Sequence[Document],
+    draft_ref: str,
+    at: dt.datetime,
+    sha: str | None = None,
+    membership: Membership | None = None,
+    channel: str | None = None,
+) -> Verdict:
+    """Whether publishing draft ``draft_ref`` (text hash ``sha``) at ``at`` is allowed.
+    ``entries`` is the incident log in event order."""
+    held = (membership or Membership(index)).held
+    draft = find_draft(entries, draft_ref)
+    verdict = Verdict(draft, draft_ref, at)
+    if draft is None:
+        verdict.problems.append(f"no draft {draft_ref!r} in this incident")
+        return verdict
+    text = str(draft.data.get("text", ""))
+    expected = sha256_text(text)
+    if sha is not None and sha != expected:
+        verdict.problems.append(
+            f"the published text (sha256 {sha[:12]}...) is not the draft's text (sha256 {expected[:12]}...)"
+        )
+    if channel is not None and channel != draft.data.get("channel"):
+        verdict.problems.append(
+            f"the draft was written and approved for channel {draft.data.get('channel')!r}, not {channel!r}"
+        )
+    author = draft.data.get("by")
+    drafted = at_of(draft)
+    if drafted is not None and drafted > at:
+        verdict.problems.append("the draft is dated after the publication")
+    verdict.severity = severity_at(index, incident, entries, at)
+    verdict.classes = draft_classes(index, draft)
+    reqs, verdict.forbidden, problems = requirements(
+        index, incident, draft, verdict.severity, verdict.classes
+    )
+    verdict.problems.extend(problems)
+    related = _log(entries).related.get(draft_ref, [])
+    for req in reqs:
+        result = StepResult(req)
+        if drafted is not None and req.sla:
+            sla = durations.parse(req.sla)
+            result.due = drafted + sla.fixed if sla else None
+        cut = -1
+        for position, entry in related:
+            moment = at_of(entry)
+            if entry.data.get("type") != "rejection" or not _matches(entry, req) or moment is None:
+                continue
+            if moment <= at and held(entry.data.get("by"), req.role, moment):
+                cut = position
+                result.rejection = (str(entry.data.get("by")), moment, str(entry.data.get("rationale", "")))
+        seen: set[str] = set()
+        for position, entry in related:
+            if entry.data.get("type") != "approval" or not _matches(entry, req):
+                continue
+            who = str(entry.data.get("by"))
+            moment = at_of(entry)
+            if moment is None or moment > at:
+                result.ignored.append(f"{who!r} approved after the publication time")
+                continue
+            if who == author:
+                result.ignored.append(f"{who!r} is the draft's author")
+                continue
+            if not held(who, req.role, moment):
+                result.ignored.append(f"{who!r} is not a member of role {req.role!r}")
+                continue
+            if entry.data.get("sha256") != expected:
+                result.ignored.append(
+                    f"{who!r} approved different text (sha256 {str(entry.data.get('sha256'))[:12]}...)"
+                )
+                continue
+            if position < cut:
+                result.ignored.append(f"{who!r} approved before the standing rejection")
+                continue
+            if who in seen:
+                continue
+            seen.add(who)
+            result.approvers.append((who, moment, entry_id(entry)))
+            if len(result.approvers) == req.quorum:
+                result.completed_at = moment
+        if result.satisfied:
+            result.rejection = None
+        verdict.steps.append(result)
+    _apply_override(index, verdict, [e for _, e in related if e.data.get("type") == "override"], held)
+    return verdict
+
+
+def override_allowed(index: Index, chain_id: str, role: str) -> bool:
+    chain = index.get("approval-chain", chain_id)
+    override = (chain.data.get("emergency_override") or {}) if chain else {}
+    return role in (override.get("roles") or ())
+
+
+def _apply_override(
+    index: Index,
+    verdict: Verdict,
+    overrides: Iterable[Document],
+    held: Callable[[object, str, dt.datetime], bool],
+) -> None:
+    for entry in overrides:
+        moment = at_of(entry)
+        role = str(entry.data.get("role"))
+        if moment is None or moment > verdict.at or not held(entry.data.get("by"), role, moment):
+            continue
+        covered = [
+            step
+            for step in verdict.steps
+            if all(override_allowed(index, chain, role) for chain in step.requirement.chains)
+        ]
+        if not covered:
+            continue
+        verdict.override = entry
+        for step in covered:
+            verdict.override_chains |= set(step.requirement.chains)
+            if not step.satisfied:
+                step.overridden = True
+
+
+def override_roles(index: Index, verdict: Verdict) -> set[str]:
+    """Roles that could override the chains of this draft's missing steps."""
+    roles: set[str] = set()
+    for step in verdict.steps:
+        if step.satisfied:
+            continue
+        allowed: set[str] | None = None
+        for chain_id in step.requirement.chains:
+            chain = index.get("approval-chain", chain_id)
+            spec = set(((chain.data.get("emergency_override") or {}).get("roles") or ()) if chain else ())
+            allowed = spec if allowed is None else allowed & spec
+        roles |= allowed or set()
+    return roles
+
+
+@dataclass(frozen=True)
+class OpenOverride:
+    entry: Document
+    review_by: str | None
+    due: dt.datetime | None
+    reviewed: Document | None
+
+
+def overrides(index: Index, incident: Document, entries: Sequence[Document]) -> list[OpenOverride]:
+    """Every override in the log, with its follow-up review (if any)."""
+    out = []
+    for entry in entries:
+        if entry.data.get("type") != "override":
+            continue
+        review_by: str | None = None
+        due: dt.datetime | None = None
+        draft = find_draft(entries, str(entry.data.get("draft")))
+        moment = at_of(entry)
+        for chain_id in _chains_of(index, incident, entries, draft, moment):
+            chain = index.get("approval-chain", chain_id)
+            spec = (chain.data.get("emergency_override") or {}) if chain else {}
+            if entry.data.get("role") in (spec.get("roles") or ()):
+                review_by = spec.get("review_by")
+                within = durations.parse(str(spec.get("review_within", "")))
+                moved = within.after(moment) if within and moment else None
+                due = moved if isinstance(moved, dt.datetime) else None
+                break
+        reviewed = next(
+            (
+                e
+                for e in entries
+                if e.data.get("type") == "override-review" and e.data.get("override") == entry_id(entry)
+            ),
+            None,
+        )
+        out.append(OpenOverride(entry, review_by, due, reviewed))
+    return out
+
+
+def _chains_of(
+    index: Index,
+    incident: Document,
+    entries: Sequence[Document],
+    draft: Document | None,
+    at: dt.datetime | None,
+) -> list[str]:
+    if draft is None or at is None:
+        return []
+    severity = severity_at(index, incident, entries, at)
+    reqs, _, _ = requirements(index, incident, draft, severity, draft_classes(index, draft))
+    return list(dict.fromkeys(chain for r in reqs for chain in r.chains))
+
+
+def describe_missing(verdict: Verdict) -> list[dict[str, Any]]:
+    """Per-step waiting list for status: who still has to approve."""
+    rows = []
+    for step in verdict.steps:
+        if step.satisfied or step.overridden:
+            continue
+        rows.append(
+            {
+                "chains": list(step.requirement.chains),
+                "step": step.requirement.step,
+                "role": step.requirement.role,
+                "needed": step.missing,
+                "approved_by": [a[0] for a in step.approvers],
+                "rejected_by": step.rejection[0] if step.rejection else None,
+                "due": step.due.isoformat() if step.due else None,
+            }
+        )
+    return rows

@@ -1,0 +1,605 @@
+"""The incident workflow: open an incident, log, draft, approve, publish, assess,
+notify, close, review.
+
+Every operation works in a :class:`~clearance.incidents.session.Session` (the repository
+loaded once through :func:`engine.load_repository`),
+checks its inputs against the index, and appends entries through the atomic
+:mod:`clearance.incidents.store`. Nothing here prints; commands render the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance.errors import UsageError
+from clearance.incidents import approvals, store
+from clearance.incidents.session import (
+    Refused,
+    Session,
+    current_status,
+    obligations_of,
+    reload,
+    resolve_entry,
+    suggest,
+)
+from clearance.incidents.status import open_items, render_review_body, status
+from clearance.incidents.templates import fill_template
+from clearance.model import Document
+
+TRANSITIONS = {
+    "triage": {"active", "stable"},
+    "active": {"stable"},
+    "stable": {"active", "closed"},
+    "closed": {"active"},
+}
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return store.format_time(moment)
+
+
+def _append(session: Session, incident: str, data: dict[str, Any]) -> str:
+    entry = {"kind": "log-entry", **{k: v for k, v in data.items() if v not in (None, [], {})}}
+    entry_id, _path = store.append_entry(session.root, incident, entry)
+    return entry_id
+
+
+def _rewrite_incident(session: Session, incident: Document, changes: Mapping[str, Any]) -> None:
+    data = dict(incident.data)
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            data[key] = {**dict(data.get(key) or {}), **value}
+        else:
+            data[key] = value
+    text = store.checked(session.root, incident.path, data)
+    store.replace_atomically(session.root / incident.path, text)
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].strip("-")
+
+
+def new_incident(
+    session: Session,
+    actor: str,
+    *,
+    protocol: str,
+    title: str,
+    severity: str,
+    slug: str | None = None,
+    exercise: bool = False,
+    channel: str | None = None,
+    detected: dt.datetime | None = None,
+    started: dt.datetime | None = None,
+    summary: str | None = None,
+    roles: Sequence[tuple[str, str]] = (),
+    data_classes: Sequence[str] = (),
+    classification: str = "confidential",
+) -> str:
+    proto = session.need("protocol", protocol)
+    levels = [s.get("level") for s in proto.data.get("severities") or () if isinstance(s, dict)]
+    if severity not in levels:
+        raise UsageError(
+            f"protocol {protocol!r} has no severity {severity!r}; it defines {', '.join(map(str, levels))}"
+        )
+    channel_id = channel or proto.data.get("coordination_channel")
+    if not channel_id:
+        raise UsageError(f"protocol {protocol!r} names no coordination channel; pass --channel")
+    chan = session.need("channel", str(channel_id))
+    missing = [
+        what
+        for what, ok in (
+            ("internal", chan.data.get("audience") == "internal"),
+            ("approved", chan.data.get("approved") is True),
+            ("end-to-end encrypted", chan.data.get("end_to_end_encrypted") is True),
+        )
+        if not ok
+    ]
+    if missing:
+        raise Refused(
+            f"coordination channel {channel_id!r} is not {' and '.join(missing)}; "
+            "incidents are coordinated only on approved, end-to-end encrypted internal channels"
+        )
+    for role, person in roles:
+        role_doc = session.need("role", role)
+        session.need("person", person)
+        if person not in (role_doc.data.get("members") or ()) and person not in (
+            role_doc.data.get("deputies") or ()
+        ):
+            raise Refused(f"{person!r} is neither a member nor a deputy of role {role!r}")
+    for name in data_classes:
+        session.need("data-class", name, "data class")
+    declared = session.now
+    detected = detected or declared
+    if detected > declared:
+        raise UsageError("the detection time is after now (the declaration)")
+    if started and started > detected:
+        raise UsageError("the start time is after the detection time")
+    ident = f"{declared.astimezone(dt.UTC):%Y-%m-%d}-{slugify(slug or title)}".strip("-")
+    if session.index.get("incident", ident) or (session.root / "incidents" / ident).exists():
+        raise Refused(f"incident {ident!r} already exists; choose another --slug")
+    stamps: dict[str, str] = {}
+    if started:
+        stamps["started"] = _timestamp(started)
+    stamps["detected"] = _timestamp(detected)
+    stamps["declared"] = _timestamp(declared)
+    data: dict[str, Any] = {
+        "kind": "incident",
+        "id": ident,
+        "title": title,
+        "owner": proto.data.get("owner"),
+        "classification": classification,
+        "status": "active",
+        "protocol": protocol,
+        "severity": severity,
+    }
+    if exercise:
+        data["exercise"] = True
+    data["coordination_channel"] = channel_id
+    if summary:
+        data["summary"] = summary
+    data["timestamps"] = stamps
+    if roles:
+        data["roles"] = [{"role": r, "person": p} for r, p in roles]
+    if data_classes:
+        data["data_classes"] = list(data_classes)
+    rel = f"incidents/{ident}/incident.yaml"
+    text = store.checked(session.root, rel, data)
+    try:
+        store.create_exclusive(session.root / rel, text)
+    except FileExistsError:
+        raise Refused(f"{rel} already exists") from None
+    _append(
+        session,
+        ident,
+        {
+            "type": "status-change",
+            "at": _timestamp(declared),
+            "by": actor,
+            "from": "triage",
+            "to": "active",
+            "severity": severity,
+            "text": ("Exercise declared: " if exercise else "Incident declared: ") + title,
+        },
+    )
+    return ident
+
+
+def log(session: Session, actor: str, incident_id: str, entry_type: str, fields: dict[str, Any]) -> str:
+    """observation, decision, talking-points, role-change, status-change, correction,
+    override-review."""
+    incident = session.incident(incident_id)
+    entries = session.entries(incident_id)
+    at = fields.pop("at", None) or session.now
+    data: dict[str, Any] = {"type": entry_type, "at": _timestamp(at), "by": actor}
+    if entry_type in ("observation", "decision"):
+        if not fields.get("text"):
+            raise UsageError(f"a {entry_type} needs --text")
+    elif entry_type == "talking-points":
+        if not fields.get("points"):
+            raise UsageError("talking points need at least one --point")
+        if fields.get("supersedes"):
+            fields["supersedes"] = approvals.entry_id(
+                resolve_entry(entries, fields["supersedes"], "talking-points")
+            )
+    elif entry_type == "role-change":
+        role = session.need("role", fields.get("role"))
+        person = fields.get("person")
+        session.need("person", person)
+        if (
+            fields.get("action") == "assign"
+            and person not in (role.data.get("members") or ())
+            and person not in (role.data.get("deputies") or ())
+        ):
+            raise Refused(f"{person!r} is neither a member nor a deputy of role {role.id!r}")
+    elif entry_type == "status-change":
+        current = current_status(session, incident)
+        target = fields.get("to")
+        if target not in TRANSITIONS.get(current, set()):
+            allowed = ", ".join(sorted(TRANSITIONS.get(current, set())))
+            raise Refused(
+                f"status cannot go from {current!r} to {target!r}; from {current!r} it may go to: {allowed}"
+            )
+        if target == "closed":
+            raise UsageError("use 'clearance incident close' to close an incident")
+        data["from"] = current
+        severity = fields.get("severity")
+        if severity:
+            proto = session.need("protocol", str(incident.data.get("protocol")))
+            levels = [s.get("level") for s in proto.data.get("severities") or () if isinstance(s, dict)]
+            if severity not in levels:
+                raise UsageError(f"protocol {proto.id!r} has no severity {severity!r}")
+    elif entry_type == "correction":
+        if not fields.get("text"):
+            raise UsageError("a correction needs --text saying what is right")
+        fields["corrects"] = approvals.entry_id(resolve_entry(entries, str(fields.get("corrects"))))
+    elif entry_type == "override-review":
+        target = resolve_entry(entries, str(fields.get("override")), "override")
+        fields["override"] = approvals.entry_id(target)
+        follow_up = next(
+            o for o in approvals.overrides(session.index, incident, entries) if o.entry is target
+        )
+        if follow_up.review_by and actor not in approvals.members(session.index, follow_up.review_by):
+            raise Refused(
+                f"{actor!r} is not a member of role {follow_up.review_by!r}, which reviews this override"
+            )
+        if not fields.get("rationale"):
+            raise UsageError("an override review needs --rationale")
+    else:
+        raise UsageError(f"cannot log entries of type {entry_type!r} with 'log'")
+    for cite in fields.get("cites") or ():
+        if session.index.part("clause", cite) is None:
+            raise UsageError(
+                f"--cite {cite!r}: no such clause (write policy-id#clause-id)"
+                + suggest(cite, session.index.ids("clause"))
+            )
+    data.update({k: v for k, v in fields.items() if v not in (None, [], "")})
+    entry_id = _append(session, incident_id, data)
+    if entry_type == "status-change":
+        changes: dict[str, Any] = {"status": data["to"]}
+        if data.get("severity"):
+            changes["severity"] = data["severity"]
+        _rewrite_incident(session, incident, changes)
+    return entry_id
+
+
+@dataclass
+class DraftResult:
+    entry_id: str
+    sha256: str
+    classes: list[str]
+    verdict: approvals.Verdict
+
+
+def draft(
+    session: Session,
+    actor: str,
+    incident_id: str,
+    *,
+    channel: str,
+    text: str | None = None,
+    template: str | None = None,
+    values: Mapping[str, str] | None = None,
+    data_classes: Sequence[str] = (),
+    at: dt.datetime | None = None,
+) -> DraftResult:
+    incident = session.incident(incident_id)
+    chan = session.need("channel", channel)
+    tpl = None
+    if template:
+        tpl = session.need("template", template)
+        if channel not in (tpl.data.get("channels") or ()):
+            raise UsageError(
+                f"template {template!r} is written for "
+                f"{', '.join(tpl.data.get('channels') or ())}, not {channel!r}"
+            )
+        text = fill_template(tpl, values or {})
+    elif values:
+        raise UsageError("--set needs --template")
+    if text is None or not text.strip():
+        raise UsageError("the draft has no text; give --file, --file - (stdin) or --template")
+    text = text.replace("\r\n", "\n").strip("\n")
+    limit = chan.data.get("max_length")
+    if isinstance(limit, int) and len(text) > limit:
+        raise Refused(f"the draft is {len(text)} characters; channel {channel!r} allows at most {limit}")
+    for name in data_classes:
+        session.need("data-class", name, "data class")
+    found = approvals.scanned_classes(text, session.index, incident) or []
+    classes = sorted(set(data_classes) | set(found))
+    digest = approvals.sha256_text(text)
+    at = at or session.now
+    entry_id = _append(
+        session,
+        incident_id,
+        {
+            "type": "draft",
+            "at": _timestamp(at),
+            "by": actor,
+            "text": text,
+            "channel": channel,
+            "template": template,
+            "values": dict(values) if values else None,
+            "data_classes": classes,
+            "sha256": digest,
+        },
+    )
+    session = reload(session)
+    verdict = approvals.evaluate(session.index, incident, session.entries(incident_id), entry_id, at)
+    return DraftResult(entry_id, digest, classes, verdict)
+
+
+def _pick_step(
+    session: Session, actor: str, verdict: approvals.Verdict, step: str | None, role: str | None
+) -> approvals.Requirement:
+    reqs = [s.requirement for s in verdict.steps]
+    if step or role:
+        matching = [r for r in reqs if (step is None or r.step == step) and (role is None or r.role == role)]
+        if not matching:
+            options = ", ".join(f"{r.step} ({r.role})" for r in reqs) or "none"
+            raise Refused(
+                f"no applicable step {step or ''}"
+                f"{' with role ' + repr(role) if role else ''} for this draft; "
+                f"applicable steps: {options}"
+            )
+        if len(matching) > 1:
+            matching = [r for r in matching if actor in approvals.members(session.index, r.role)] or matching
+        return matching[0]
+    mine = [
+        s.requirement
+        for s in verdict.steps
+        if actor in approvals.members(session.index, s.requirement.role) and not s.satisfied
+    ]
+    if len(mine) == 1:
+        return mine[0]
+    options = ", ".join(f"{r.step} ({r.role})" for r in (mine or reqs)) or "none"
+    raise UsageError(f"which step? pass --step; applicable steps: {options}")
+
+
+def decide(
+    session: Session,
+    actor: str,
+    incident_id: str,
+    draft_ref: str,
+    *,
+    approve: bool,
+    step: str | None = None,
+    role: str | None = None,
+    sha: str | None = None,
+    rationale: str | None = None,
+    at: dt.datetime | None = None,
+) -> tuple[str, approvals.Requirement]:
+    """Record an approval or a rejection of a draft by ``actor``."""
+    incident = session.incident(incident_id)
+    entries = session.entries(incident_id)
+    draft_doc = resolve_entry(entries, draft_ref, "draft")
+    draft_id = approvals.entry_id(draft_doc)
+    at = at or session.now
+    verdict = approvals.evaluate(session.index, incident, entries, draft_id, at)
+    req = _pick_step(session, actor, verdict, step, role)
+    word = "approve" if approve else "reject"
+    if approve and actor == draft_doc.data.get("by"):
+        raise Refused(f"separation of duties: {actor!r} wrote this draft and cannot approve it")
+    if actor not in approvals.members(session.index, req.role):
+        raise Refused(f"{actor!r} is not a member of role {req.role!r}, which step {req.step!r} needs")
+    expected = approvals.sha256_text(str(draft_doc.data.get("text", "")))
+    if sha is not None and sha != expected:
+        raise Refused(
+            f"the text you reviewed (sha256 {sha[:12]}...) is not the text of draft {draft_id} "
+            f"(sha256 {expected[:12]}...); {word} the current text or write a new draft"
+        )
+    if any(e.data.get("type") == "publication" and e.data.get("draft") == draft_id for e in entries):
+        raise Refused(f"draft {draft_id} is already published")
+    if not approve and not rationale:
+        raise UsageError("a rejection needs --reason")
+    entry_id = _append(
+        session,
+        incident_id,
+        {
+            "type": "approval" if approve else "rejection",
+            "at": _timestamp(at),
+            "by": actor,
+            "draft": draft_id,
+            "role": req.role,
+            "step": req.step,
+            "sha256": expected,
+            "rationale": rationale,
+        },
+    )
+    return entry_id, req
+
+
+def publish(
+    session: Session,
+    actor: str,
+    incident_id: str,
+    draft_ref: str,
+    *,
+    link: str | None = None,
+    at: dt.datetime | None = None,
+    override_reason: str | None = None,
+    override_role: str | None = None,
+) -> tuple[str, approvals.Verdict]:
+    incident = session.incident(incident_id)
+    entries = session.entries(incident_id)
+    draft_doc = resolve_entry(entries, draft_ref, "draft")
+    draft_id = approvals.entry_id(draft_doc)
+    at = at or session.now
+    if any(e.data.get("type") == "publication" and e.data.get("draft") == draft_id for e in entries):
+        raise Refused(f"draft {draft_id} is already published")
+    sha = approvals.sha256_text(str(draft_doc.data.get("text", "")))
+    membership = approvals.Membership(session.index, session.root)
+    verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha, membership)
+    if not verdict.ok and override_reason:
+        if verdict.forbidden or verdict.problems:
+            raise Refused("an emergency override cannot publish this:\n  " + "\n  ".join(verdict.reasons()))
+        allowed = approvals.override_roles(session.index, verdict)
+        mine = [r for r in sorted(allowed) if actor in approvals.members(session.index, r)]
+        if override_role:
+            mine = [r for r in mine if r == override_role]
+        if not mine:
+            raise Refused(
+                f"{actor!r} may not override: the chains allow only members of "
+                f"{', '.join(sorted(allowed)) or 'no role'} to override"
+            )
+        _append(
+            session,
+            incident_id,
+            {
+                "type": "override",
+                "at": _timestamp(at),
+                "by": actor,
+                "draft": draft_id,
+                "role": mine[0],
+                "rationale": override_reason,
+            },
+        )
+        session = reload(session)
+        entries = session.entries(incident_id)
+        membership = approvals.Membership(session.index, session.root)
+        verdict = approvals.evaluate(session.index, incident, entries, draft_id, at, sha, membership)
+    if not verdict.ok:
+        raise Refused(
+            f"publication of draft {draft_id} refused:\n  "
+            + "\n  ".join(verdict.reasons())
+            + "\n(an emergency override needs --override-reason and a role the chain allows)"
+        )
+    entry_id = _append(
+        session,
+        incident_id,
+        {
+            "type": "publication",
+            "at": _timestamp(at),
+            "by": actor,
+            "draft": draft_id,
+            "channel": draft_doc.data.get("channel"),
+            "sha256": sha,
+            "link": link,
+        },
+    )
+    return entry_id, verdict
+
+
+def assess(
+    session: Session,
+    actor: str,
+    incident_id: str,
+    obligation: str,
+    *,
+    applies: bool,
+    rationale: str,
+    clock_start: dt.datetime | None = None,
+    at: dt.datetime | None = None,
+) -> str:
+    session.incident(incident_id)
+    table = obligations_of(session.index)
+    if obligation not in table:
+        raise UsageError(
+            f"no obligation {obligation!r} (write regulation-id#obligation-id)" + suggest(obligation, table)
+        )
+    if applies and clock_start is None and not table[obligation].get("after"):
+        raise UsageError("an obligation that applies needs --clock-start (when the clock started)")
+    if applies and clock_start is None:
+        clock_start = at or session.now
+    return _append(
+        session,
+        incident_id,
+        {
+            "type": "assessment",
+            "at": _timestamp(at or session.now),
+            "by": actor,
+            "obligation": obligation,
+            "applies": applies,
+            "clock_start": _timestamp(clock_start) if applies and clock_start else None,
+            "rationale": rationale,
+        },
+    )
+
+
+def notify(
+    session: Session,
+    actor: str,
+    incident_id: str,
+    obligation: str,
+    *,
+    recipient: str,
+    reference: str | None = None,
+    at: dt.datetime | None = None,
+) -> str:
+    session.incident(incident_id)
+    table = obligations_of(session.index)
+    if obligation not in table:
+        raise UsageError(f"no obligation {obligation!r}" + suggest(obligation, table))
+    return _append(
+        session,
+        incident_id,
+        {
+            "type": "notification",
+            "at": _timestamp(at or session.now),
+            "by": actor,
+            "obligation": obligation,
+            "recipient": recipient,
+            "reference": reference,
+        },
+    )
+
+
+def close(session: Session, actor: str, incident_id: str, *, override_reason: str | None = None) -> list[str]:
+    """Close the incident; returns the open items that were overridden."""
+    incident = session.incident(incident_id)
+    current = current_status(session, incident)
+    if current == "closed":
+        raise Refused(f"incident {incident_id!r} is already closed")
+    items = open_items(session, incident_id)
+    if items and not override_reason:
+        raise Refused(
+            "cannot close while items are open:\n  "
+            + "\n  ".join(items)
+            + "\n(pass --override-reason to close anyway; it is logged)"
+        )
+    at = session.now
+    if current != "stable":
+        # Two transitions: stable first, closed one second later so event order is unambiguous.
+        _append(
+            session,
+            incident_id,
+            {"type": "status-change", "at": _timestamp(at), "by": actor, "from": current, "to": "stable"},
+        )
+        at += dt.timedelta(seconds=1)
+    rationale = None
+    if items:
+        rationale = f"closed with open items ({'; '.join(items)}): {override_reason}"
+    _append(
+        session,
+        incident_id,
+        {
+            "type": "status-change",
+            "at": _timestamp(at),
+            "by": actor,
+            "from": "stable",
+            "to": "closed",
+            "rationale": rationale,
+        },
+    )
+    stamps = dict(incident.data.get("timestamps") or {})
+    stamps["closed"] = _timestamp(at)
+    _rewrite_incident(session, incident, {"status": "closed", "timestamps": stamps})
+    return items
+
+
+def review(session: Session, actor: str, incident_id: str) -> Path:
+    incident = session.incident(incident_id)
+    rel = f"incidents/{incident_id}/review.md"
+    target = session.root / rel
+    if target.exists():
+        raise Refused(f"{rel} already exists; edit it instead (it is never overwritten)")
+    report = status(session, incident_id)
+    participants = sorted(
+        {str(e.data.get("by")) for e in session.entries(incident_id)}
+        | {str(r.get("person")) for r in incident.data.get("roles") or () if isinstance(r, dict)}
+    )
+    data = {
+        "kind": "review",
+        "id": f"{incident_id}-review",
+        "title": f"Review: {incident.data.get('title')}",
+        "owner": incident.data.get("owner"),
+        "status": "draft",
+        "classification": incident.data.get("classification"),
+        "incident": incident_id,
+        "held_on": session.now.date().isoformat(),
+        "participants": [p for p in participants if session.index.get("person", p)],
+        "findings": [],
+        "action_items": [],
+    }
+    body = render_review_body(report, actor)
+    text = store.checked(session.root, rel, data, body)
+    try:
+        store.create_exclusive(target, text)
+    except FileExistsError:
+        raise Refused(f"{rel} already exists") from None
+    return target

@@ -1,0 +1,80 @@
+"""The navigation: hand-written pages first, then one section per kind of document.
+
+mkdocs-material renders the navigation into every page, so its size multiplies with
+the page count. A section holding more documents than ``nav_limit`` therefore lists
+only its index pages (paginated); its documents stay reachable from the index, from
+links and from search, and every page's navigation stays the same small size."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from typing import Any
+
+from clearance.site.pages import DASHBOARD, SECTIONS, PageSpec, Section, index_uri
+
+NavItem = str | dict[str, Any]
+
+
+def _section_items(section: Section, pages: list[PageSpec]) -> list[NavItem]:
+    members = sorted(
+        (p for p in pages if p.section == section.key and p.in_nav and p.source is not None),
+        key=lambda p: (p.sort_key, p.src_uri),
+    )
+    items: list[NavItem] = [index_uri(section)]
+    items.extend(p.src_uri for p in members)
+    for child in SECTIONS:
+        if child.parent == section.key:
+            items.append({child.title: _section_items(child, pages)})
+    return items
+
+
+def generated(pages: list[PageSpec]) -> list[NavItem]:
+    out: list[NavItem] = []
+    for section in SECTIONS:
+        if section.parent is None:
+            out.append({section.title: _section_items(section, pages)})
+    out.append({"Dashboard": DASHBOARD})
+    return out
+
+
+def handwritten(uris: Iterable[str]) -> list[NavItem]:
+    """The docs_dir pages as MkDocs would list them: index first, one level of folders."""
+    top: list[str] = []
+    folders: dict[str, list[str]] = {}
+    for uri in sorted(uris, key=lambda u: (posixpath.basename(u) not in ("index.md", "README.md"), u)):
+        folder = uri.split("/", 1)[0] if "/" in uri else ""
+        if folder:
+            folders.setdefault(folder, []).append(uri)
+        else:
+            top.append(uri)
+    top.sort(key=lambda u: (u != "index.md", u))
+    out: list[NavItem] = list(top)
+    for folder, items in sorted(folders.items()):
+        items.sort(key=lambda u: (posixpath.basename(u) != "index.md", u))
+        out.append({folder.replace("-", " ").replace("_", " ").capitalize(): items})
+    return out
+
+
+def _mentions(nav: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(nav, str):
+        found.add(nav)
+    elif isinstance(nav, dict):
+        for value in nav.values():
+            found |= _mentions(value)
+    elif isinstance(nav, list):
+        for value in nav:
+            found |= _mentions(value)
+    return found
+
+
+def combine(user_nav: list[Any] | None, written: Iterable[str], pages: list[PageSpec]) -> list[Any]:
+    """The user's own nav (or the hand-written pages) followed by the generated
+    sections the user's nav does not already place."""
+    base: list[Any] = list(user_nav) if user_nav is not None else handwritten(written)
+    placed = _mentions(base)
+    for item in generated(pages):
+        if not (_mentions(item) & placed):
+            base.append(item)
+    return base
