@@ -153,6 +153,33 @@ def test_new_refuses_a_duplicate_and_unknown_protocol(desk: Desk) -> None:
     assert unknown.code == 2 and "did you mean 'social-media-crisis'?" in unknown.err
 
 
+def test_the_id_takes_the_utc_date_of_detection_not_of_today(desk: Desk) -> None:
+    base = ["new", "--protocol", "social-media-crisis", "--severity", "sev3"]
+    late = desk.ok(
+        *base, "--title", "Late night post", "--detected", "2026-03-14T23:30:00-05:00",
+        who="cleo", now="2026-03-17T09:00:00Z",
+    )  # fmt: skip
+    assert "opened incident 2026-03-15-late-night-post " in late
+    text = (desk.root / "incidents" / "2026-03-15-late-night-post" / "incident.yaml").read_text("utf-8")
+    assert "detected: '2026-03-14T23:30:00-05:00'" in text and "declared: '2026-03-17T09:00:00Z'" in text
+    # The same title detected the same day is the same incident: refused, with the way out.
+    again = desk(
+        *base, "--title", "Late night post", "--detected", "2026-03-15T02:00:00Z",
+        who="cleo", now="2026-03-17T09:05:00Z",
+    )  # fmt: skip
+    assert again.code == 1
+    assert "incident '2026-03-15-late-night-post' already exists ('Late night post', active)" in again.err
+    assert "--slug late-night-post-2" in again.err
+    second = desk.ok(
+        *base, "--title", "Late night post", "--detected", "2026-03-15T02:00:00Z",
+        "--slug", "late-night-post-2", who="cleo", now="2026-03-17T09:05:00Z",
+    )  # fmt: skip
+    assert "opened incident 2026-03-15-late-night-post-2 " in second
+    nameless = desk(*base, "--title", "!!!", who="cleo", now="2026-03-17T09:06:00Z")
+    assert nameless.code == 2 and "--title '!!!' has no letters or digits" in nameless.err
+    assert desk.check().code == 0
+
+
 def test_unknown_actor_is_a_clear_error(desk: Desk) -> None:
     result = desk(
         "new", "--protocol", "social-media-crisis", "--severity", "sev3", "--title", "T", who="cloe"

@@ -129,7 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", required=True, help="the protocol to run")
     p.add_argument("--title", required=True)
     p.add_argument("--severity", required=True, choices=("sev1", "sev2", "sev3", "sev4"))
-    p.add_argument("--slug", help="id suffix (default: from the title); the id is <UTC date>-<slug>")
+    p.add_argument(
+        "--slug", help="id suffix (default: from the title); the id is <UTC date of --detected>-<slug>"
+    )
     p.add_argument("--exercise", action="store_true", help="mark it as a drill")
     p.add_argument("--channel", help="coordination channel (default: the protocol's)")
     p.add_argument("--detected", type=_time, help="when it was detected (default: now)")

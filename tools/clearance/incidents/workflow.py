@@ -65,6 +65,12 @@ def slugify(text: str) -> str:
     return slug[:60].strip("-")
 
 
+def incident_id(detected: dt.datetime, name: str) -> str:
+    """``<UTC date of detection>-<slug>``: the date is when the incident was detected, not
+    when someone typed the command, so everyone who knows ``--detected`` knows the id."""
+    return f"{detected.astimezone(dt.UTC):%Y-%m-%d}-{slugify(name)}"
+
+
 def new_incident(
     session: Session,
     actor: str,
@@ -121,9 +127,18 @@ def new_incident(
         raise UsageError("the detection time is after now (the declaration)")
     if started and started > detected:
         raise UsageError("the start time is after the detection time")
-    ident = f"{declared.astimezone(dt.UTC):%Y-%m-%d}-{slugify(slug or title)}".strip("-")
-    if session.index.get("incident", ident) or (session.root / "incidents" / ident).exists():
-        raise Refused(f"incident {ident!r} already exists; choose another --slug")
+    name = slug or title
+    if not slugify(name):
+        flag = "--slug" if slug else "--title"
+        raise UsageError(f"{flag} {name!r} has no letters or digits to name the incident by")
+    ident = incident_id(detected, name)
+    existing = session.index.get("incident", ident)
+    if existing or (session.root / "incidents" / ident).exists():
+        what = f" ({existing.data.get('title')!r}, {existing.data.get('status')})" if existing else ""
+        raise Refused(
+            f"incident {ident!r} already exists{what}: log to it, or if this is another incident "
+            f"detected that day, name it with --slug, e.g. --slug {ident[11:]}-2"
+        )
     stamps: dict[str, str] = {}
     if started:
         stamps["started"] = _timestamp(started)
