@@ -102,7 +102,7 @@ def test_rules_lists_every_rule() -> None:
         (["check", "no/such/file.yaml"], "no/such/file.yaml: no such file or directory"),
         (["check", "--format", "xml"], "invalid choice: 'xml'"),
         (["check", "--nope"], "unrecognized arguments: --nope"),
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "unknown command 'frobnicate'; commands: check, rules,"),
         (["--root", "/definitely/not/here", "check"], "is not a directory"),
     ],
 )

@@ -335,6 +335,28 @@ def test_approval_of_different_text_is_refused(desk: Desk) -> None:
     )
 
 
+def test_a_hash_prefix_is_refused_with_where_to_copy_the_full_hash(desk: Desk) -> None:
+    desk.open()
+    draft, sha = desk.holding()
+    log = f"incidents/{INCIDENT}/log/{draft}.yaml"
+    before = log_entries(desk)
+    for given, what in (
+        (sha[:12], "is only the first 12 characters of the draft's hash"),
+        (sha[:63], "is only the first 63 characters of the draft's hash"),
+        ("not-a-hash", "is not a sha256 (64 hexadecimal digits)"),
+    ):
+        result = desk("approve", INCIDENT, draft, "--step", "pr", "--sha256", given, who="priya")
+        assert result.code == 2 and "Traceback" not in result.err
+        assert (
+            f"--sha256 {given!r} {what}; the full 64-character sha256 is required: copy it from the "
+            f"'sha256' line 'clearance incident draft' printed, or from 'sha256:' in {log}"
+        ) in result.err
+        assert f"sha256: {sha}" in (desk.root / log).read_text("utf-8")  # it is there to copy
+    assert log_entries(desk) == before
+    upper = desk("approve", INCIDENT, draft, "--step", "pr", "--sha256", sha.upper(), who="priya")
+    assert upper.code == 0, upper.err
+
+
 def test_publication_before_approval_is_refused_and_allowed_after(desk: Desk) -> None:
     desk.open()
     draft, sha = desk.holding()

@@ -576,6 +576,10 @@ def test_a_user_nav_keeps_its_order_and_gains_the_generated_sections() -> None:
     from clearance.site.pages import PageSpec
 
     plan = [PageSpec("policies/p/index.md", "P", "policy.md.j2", {}, "policies", sort_key="p")]
+    for key, uri in (("protocols", "protocols/index.md"), ("registers", "registers/index.md")):
+        plan.append(PageSpec(uri, key.title(), "index.md.j2", {}, key))
+    plan.append(PageSpec("incidents/index.md", "Incidents", "index.md.j2", {}, "incidents"))
+    plan.append(PageSpec("dashboard/index.md", "Dashboard", "dashboard.md.j2", {}, None))
     user = ["index.md", {"Guides": ["guide.md"]}, {"Policies": "policies/index.md"}]
     combined = nav.combine(user, ["index.md", "guide.md"], plan)
     assert combined[:3] == user  # the user's own placement of Policies wins

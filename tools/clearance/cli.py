@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from clearance import __version__
+from clearance import __version__, suggestions
 from clearance.errors import FatalError
 
 # (name, module, one-line help, example)
@@ -87,9 +87,63 @@ EXIT_INTERNAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
+    _given: Sequence[str] = ()
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("the following arguments are required"):
+            # argparse checks these before it reports unknown options: a mistyped
+            # required option ('--protcol') is reported as missing, so say what it was
+            said = self._option_hints(self._given)
+            message += f" ({said})" if said else ""
         self.print_usage(sys.stderr)
         raise FatalError(f"{self.prog}: {message}")
+
+    def _option_hints(self, words: Sequence[str]) -> str:
+        """'did you mean ...?' for each unknown --option in ``words``."""
+        options = [o for action in self._actions for o in action.option_strings]
+        hints = []
+        for word in words:
+            name = word.partition("=")[0]
+            if not name.startswith("--") or any(o.startswith(name) for o in options):
+                continue
+            match = suggestions.closest(name.lstrip("-"), [o.lstrip("-") for o in options], cutoff=0.7)
+            if match:
+                hints.append((name, f"did you mean {'--' + match!r}?"))
+        if len(hints) == 1:
+            return hints[0][1]
+        return "; ".join(f"{name!r}: {hint}" for name, hint in hints)
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        """An unknown subcommand or choice says what was probably meant, and lists the
+        valid values when they are few."""
+        if action.choices is None or value in action.choices:
+            return
+        names = [str(c) for c in action.choices]
+        if isinstance(action, argparse._SubParsersAction):
+            what = str(action.metavar or "command").lower()
+            raise argparse.ArgumentError(
+                None, f"unknown {what} {value!r}" + suggestions.hint(value, names, f"{what}s")
+            )
+        listing = suggestions.hint(value, names, "choose from")
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}" + listing)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._given = list(args) if args is not None else sys.argv[1:]
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and not hasattr(parsed, _EXTRAS_PARSER):
+            # the innermost (sub)command with arguments it does not know reports them,
+            # with its own usage: it finishes parsing before the commands around it
+            setattr(parsed, _EXTRAS_PARSER, self)
+        return parsed, extras
+
+    def unrecognized(self, extras: Sequence[str]) -> None:
+        said = self._option_hints(extras)
+        self.error(f"unrecognized arguments: {' '.join(extras)}" + (f" ({said})" if said else ""))
+
+
+_EXTRAS_PARSER = "_clearance_extras_parser"
 
 
 def requested_command(argv: Sequence[str]) -> str | None:
@@ -105,7 +159,7 @@ def requested_command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(argv: Sequence[str] = (), *, everything: bool = False) -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = (), *, everything: bool = False) -> _Parser:
     """The parser. Only the subcommand named in ``argv`` has its module imported and
     its options added (``everything`` imports all), so a quick command such as a
     pre-commit hook does not pay for the others' imports."""
@@ -143,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
     try:
         parser = build_parser(arguments)
-        args = parser.parse_args(arguments)
+        args, extras = parser.parse_known_args(arguments)
+        if extras:
+            owner: _Parser = getattr(args, _EXTRAS_PARSER, parser)
+            owner.unrecognized(extras)
         if not getattr(args, "run", None):
             parser.print_help(sys.stderr)
             return 2

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance import loading, schemas
-from clearance.errors import FatalError
+from clearance.errors import FatalError, UsageError
 from clearance.model import Severity
 
 CONFIG_NAME = "clearance.yaml"
@@ -46,6 +46,18 @@ def find_root(start: Path) -> Path:
         if (folder / CONFIG_NAME).is_file():
             return folder
     return start
+
+
+def require_content(config: Config) -> None:
+    """A folder holding none of the content folders is no governance repository:
+    ``clearance check`` and the site plugin both refuse it, with this one message,
+    rather than report nothing or publish a handbook of empty sections."""
+    root = config.root.resolve()
+    if not any((root / folder).is_dir() for folder in config.content):
+        raise UsageError(
+            f"{root}: none of the content folders ({', '.join(config.content)}) exists; "
+            "run clearance in a governance repository, pass --root, or start one with 'clearance init'"
+        )
 
 
 def load(root: Path) -> Config:

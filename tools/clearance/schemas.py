@@ -8,7 +8,6 @@ kind, so finding every reference is generic and needs no per-kind code.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
+from clearance import suggestions
 from clearance.errors import FatalError
 from clearance.model import Document, Finding, Location, Path, Severity
 
@@ -218,10 +218,7 @@ def _describe(value: Any) -> str:
 
 
 def _suggest(word: Any, options: Any) -> str | None:
-    if not isinstance(word, str):
-        return None
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.7)
-    return f"did you mean {close[0]!r}?" if close else None
+    return suggestions.did_you_mean(word, options, cutoff=0.7)
 
 
 def _explain(name: str, error: Any) -> Iterator[SchemaError]:

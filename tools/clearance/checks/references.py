@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
-from clearance import schemas
+from clearance import schemas, suggestions
 from clearance.checks import Context, register
 from clearance.model import Finding, Severity
 
@@ -30,8 +29,7 @@ def references(ctx: Context) -> Iterator[Finding]:
             if ref.kind == "log-entry" and "/" in ref.key:
                 scope = ref.key.rsplit("/", 1)[0] + "/"
                 candidates = [c.removeprefix(scope) for c in candidates if c.startswith(scope)]
-            close = difflib.get_close_matches(ref.value, candidates, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else _no_match_hint(ref.kind, candidates)
+            hint = suggestions.did_you_mean(ref.value, candidates) or _no_match_hint(ref.kind, candidates)
             yield ctx.finding(
                 "REF001",
                 ref.location,

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from clearance import checks, engine, report
+from clearance import config as config_mod
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
 
@@ -41,12 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = repository_config(args)
+    config_mod.require_content(config)
     root = config.root.resolve()
-    if not any((root / folder).is_dir() for folder in config.content):
-        raise UsageError(
-            f"{root}: none of the content folders ({', '.join(config.content)}) exists; "
-            "run clearance in a governance repository, pass --root, or start one with 'clearance init'"
-        )
     selected: list[str] = []
     extra: list[Path] = []
     for raw in args.paths:

@@ -259,7 +259,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _actor(session: session_mod.Session, args: argparse.Namespace) -> str:
-    return session_mod.resolve_actor(session, args.actor)
+    actor = session_mod.find_actor(session, args.actor)
+    explain = actor.source == "git user.email"
+    if explain and session_mod.first_time(session.root, session_mod.ACTOR_NOTE_MARKER):
+        # on stderr: stdout may be JSON or piped into another tool
+        print(
+            f"clearance: acting as {actor.person!r}, the person whose emails include your git user.email "
+            f"{actor.email!r}. Who acts is --as PERSON if given, else 'actor:' in clearance.yaml, else "
+            "git user.email matched to a person's emails. (This note is shown once per repository.)",
+            file=sys.stderr,
+        )
+    return actor.person
 
 
 def _out(text: str) -> None:

@@ -4,14 +4,13 @@ command works in, and how users name entries, people and moments."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance import engine, history
+from clearance import engine, history, suggestions
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
 from clearance.incidents import approvals, clocks
@@ -41,9 +40,27 @@ def parse_moment(text: str, what: str = "time") -> dt.datetime:
     return moment
 
 
-def suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+# How the words for kinds read in messages ("no data class 'x'; data classes: ...").
+_PLURALS = {
+    "person": "people",
+    "data class": "data classes",
+    "data-class": "data classes",
+    "policy": "policies",
+    "entry": "entries",
+    "talking-points": "talking-points entries",
+}
+# Kinds named as <parent>#<part>.
+_PARENTS = {"clause": "policy", "obligation": "regulation"}
+# Where a session keeps what it remembers between runs (only inside .git, never tracked).
+ACTOR_NOTE_MARKER = "actor-explained"
+WAYS_TO_ACT = (
+    "pass --as PERSON, set 'actor: PERSON' in clearance.yaml, "
+    "or set git user.email to an address in that person's 'emails'"
+)
+
+
+def plural(kind: str) -> str:
+    return _PLURALS.get(kind, kind + "s")
 
 
 @dataclass
@@ -59,8 +76,29 @@ class Session:
     def need(self, kind: str, key: str | None, what: str | None = None) -> Document:
         doc = self.index.get(kind, key) if key else None
         if doc is None:
-            raise UsageError(f"no {what or kind} {key!r}" + suggest(str(key), self.index.ids(kind)))
+            name = what or kind
+            known = sorted(self.index.ids(kind))
+            raise UsageError(f"no {name} {key!r}" + suggestions.hint(key, known, plural(name)))
         return doc
+
+    def part_hint(self, kind: str, ref: str) -> str:
+        """What to say after "no <kind> <ref>" for a clause or an obligation
+        (``<parent>#<part>``): the id most like it, else which parts its parent has,
+        or that the parent does not exist."""
+        parent_kind = _PARENTS[kind]
+        parent, sep, _ = ref.partition("#")
+        text = "" if sep else f": write {parent_kind}-id#{kind}-id"
+        parents = sorted(self.index.ids(parent_kind))
+        keys = sorted(self.index.ids(kind))
+        if parent in parents:
+            parts = [key for key in keys if key.startswith(f"{parent}#")]
+            return text + suggestions.hint(ref, parts, f"{plural(kind)} of {parent!r}")
+        close = suggestions.did_you_mean(ref, keys)
+        if close:
+            return text + f" ({close})"
+        return text + f"; there is no {parent_kind} {parent!r}" + suggestions.hint(
+            parent, parents, plural(parent_kind)
+        )
 
     def incident(self, key: str) -> Document:
         return self.need("incident", key)
@@ -82,29 +120,63 @@ def reload(session: Session) -> Session:
     return open_session(session.config, session.now)
 
 
-def resolve_actor(session: Session, given: str | None) -> str:
+@dataclass(frozen=True)
+class Actor:
+    person: str
+    source: str  # "--as", "clearance.yaml actor" or "git user.email"
+    email: str | None = None  # the git user.email it was found from
+
+
+def find_actor(session: Session, given: str | None) -> Actor:
     """--as, else clearance.yaml ``actor``, else git ``user.email`` matched against the
     people register. Must be a known person."""
     people = {str(doc.id): doc for doc in session.index.of_kind("person")}
     for source, value in (("--as", given), ("clearance.yaml actor", session.config.actor)):
         if value:
             if value in people:
-                return value
+                return Actor(value, source)
             by_email = _person_by_email(people, value)
             if by_email:
-                return by_email
-            raise UsageError(f"{source} {value!r} is not a known person" + suggest(value, people))
+                return Actor(by_email, source)
+            raise UsageError(
+                f"{source} {value!r} is not a known person"
+                + suggestions.hint(value, sorted(people), "people")
+            )
     result = history.run_git(session.root, "config", "user.email", check=False)
     email = result.stdout.decode("utf-8", "replace").strip() if result.returncode == 0 else ""
     if email:
         person = _person_by_email(people, email)
         if person:
-            return person
+            return Actor(person, "git user.email", email)
         raise UsageError(
-            f"git user.email {email!r} matches no person in the register; "
-            "add it to the person's emails, or pass --as PERSON"
+            f"who is acting? git user.email {email!r} matches no person in the register; {WAYS_TO_ACT}"
         )
-    raise UsageError("who is acting? pass --as PERSON, set 'actor' in clearance.yaml, or set git user.email")
+    raise UsageError(f"who is acting? git user.email is not set; {WAYS_TO_ACT}")
+
+
+def resolve_actor(session: Session, given: str | None) -> str:
+    return find_actor(session, given).person
+
+
+def first_time(root: Path, marker: str) -> bool:
+    """True the first time it is asked about ``marker`` in this git repository (it is
+    remembered in .git/clearance/, never in a tracked file); always True outside git,
+    where there is nowhere to remember it."""
+    git = root / ".git"
+    if not git.is_dir():
+        found = history.run_git(root, "rev-parse", "--git-common-dir", check=False)
+        if found.returncode != 0:
+            return True
+        git = root / found.stdout.decode("utf-8", "replace").strip()
+    path = git / "clearance" / marker
+    if path.exists():
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass  # a read-only repository: explain again next time
+    return True
 
 
 def _person_by_email(people: Mapping[str, Document], email: str) -> str | None:
@@ -128,7 +200,12 @@ def resolve_entry(entries: Sequence[Document], ref: str, kind: str | None = None
     if len(hits) == 1:
         return hits[0]
     if not hits:
-        raise UsageError(f"no {what} {ref!r} in this incident")
+        ids = [approvals.entry_id(e) for e in pool]
+        suffixes = [i.rpartition("-")[2] for i in ids]
+        raise UsageError(
+            f"no {what} {ref!r} in this incident"
+            + suggestions.hint(ref, ids, f"{plural(what)} in this incident", also=suffixes)
+        )
     raise UsageError(f"{ref!r} matches {len(hits)} {what} entries; give the full id")
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from clearance import suggestions
 from clearance.errors import UsageError
-from clearance.incidents.session import suggest
 from clearance.index import parse_time
 from clearance.model import Document
 
@@ -48,7 +48,8 @@ def fill_template(template: Document, values: Mapping[str, str]) -> str:
     for name in values:
         if name not in declared:
             problems.append(
-                f"{name!r} is not a placeholder of template {template.id!r}" + suggest(name, declared)
+                f"{name!r} is not a placeholder of template {template.id!r}"
+                + suggestions.hint(name, declared, "its placeholders")
             )
     for name in used:
         if name not in declared:

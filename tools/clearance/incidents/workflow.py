@@ -25,7 +25,6 @@ from clearance.incidents.session import (
     obligations_of,
     reload,
     resolve_entry,
-    suggest,
 )
 from clearance.incidents.status import open_items, render_review_body, status
 from clearance.incidents.templates import fill_template
@@ -251,8 +250,7 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
     for cite in fields.get("cites") or ():
         if session.index.part("clause", cite) is None:
             raise UsageError(
-                f"--cite {cite!r}: no such clause (write policy-id#clause-id)"
-                + suggest(cite, session.index.ids("clause"))
+                f"--cite {cite!r}: no such clause" + session.part_hint("clause", cite)
             )
     data.update({k: v for k, v in fields.items() if v not in (None, [], "")})
     entry_id = _append(session, incident_id, data)
@@ -356,6 +354,23 @@ def _pick_step(
     raise UsageError(f"which step? pass --step; applicable steps: {options}")
 
 
+def _full_sha256(draft_doc: Document, sha: str, expected: str) -> str:
+    """``sha`` when it is a whole sha256 (64 hex digits); a prefix is refused: the
+    approver vouches for exactly the text they read, which a prefix does not pin down."""
+    given = sha.strip().lower()
+    if re.fullmatch(r"[0-9a-f]{64}", given):
+        return given
+    what = (
+        f"only the first {len(given)} characters of the draft's hash"
+        if given and expected.startswith(given)
+        else "not a sha256 (64 hexadecimal digits)"
+    )
+    raise UsageError(
+        f"--sha256 {sha!r} is {what}; the full 64-character sha256 is required: copy it from "
+        f"the 'sha256' line 'clearance incident draft' printed, or from 'sha256:' in {draft_doc.path}"
+    )
+
+
 def decide(
     session: Session,
     actor: str,
@@ -374,6 +389,9 @@ def decide(
     entries = session.entries(incident_id)
     draft_doc = resolve_entry(entries, draft_ref, "draft")
     draft_id = approvals.entry_id(draft_doc)
+    expected = approvals.sha256_text(str(draft_doc.data.get("text", "")))
+    if sha is not None:
+        sha = _full_sha256(draft_doc, sha, expected)
     at = at or session.now
     verdict = approvals.evaluate(session.index, incident, entries, draft_id, at)
     req = _pick_step(session, actor, verdict, step, role)
@@ -382,7 +400,6 @@ def decide(
         raise Refused(f"separation of duties: {actor!r} wrote this draft and cannot approve it")
     if actor not in approvals.members(session.index, req.role):
         raise Refused(f"{actor!r} is not a member of role {req.role!r}, which step {req.step!r} needs")
-    expected = approvals.sha256_text(str(draft_doc.data.get("text", "")))
     if sha is not None and sha != expected:
         raise Refused(
             f"the text you reviewed (sha256 {sha[:12]}...) is not the text of draft {draft_id} "
@@ -494,9 +511,7 @@ def assess(
     session.incident(incident_id)
     table = obligations_of(session.index)
     if obligation not in table:
-        raise UsageError(
-            f"no obligation {obligation!r} (write regulation-id#obligation-id)" + suggest(obligation, table)
-        )
+        raise UsageError(f"no obligation {obligation!r}" + session.part_hint("obligation", obligation))
     if applies and clock_start is None and not table[obligation].get("after"):
         raise UsageError("an obligation that applies needs --clock-start (when the clock started)")
     if applies and clock_start is None:
@@ -529,7 +544,7 @@ def notify(
     session.incident(incident_id)
     table = obligations_of(session.index)
     if obligation not in table:
-        raise UsageError(f"no obligation {obligation!r}" + suggest(obligation, table))
+        raise UsageError(f"no obligation {obligation!r}" + session.part_hint("obligation", obligation))
     return _append(
         session,
         incident_id,

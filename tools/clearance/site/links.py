@@ -149,8 +149,9 @@ def rewrite_links(body: str, doc: Document, linker: Linker) -> str:
 
 def hide_links(markdown: str, here: str, site: Site) -> str:
     """In a hand-written page, a link to the page of a document the audience may not
-    see becomes "restricted" (its text may name the document)."""
-    if not site.hidden_uris:
+    see becomes "restricted" (its text may name the document); a link to the index of
+    a section left out for this audience keeps its text and links nowhere."""
+    if not site.hidden_uris and not site.omitted_uris:
         return markdown
     folder = posixpath.dirname(here)
 
@@ -162,6 +163,10 @@ def hide_links(markdown: str, here: str, site: Site) -> str:
         target = posixpath.normpath(posixpath.join(folder, path)) if path else here
         if not target.endswith(".md"):
             target = posixpath.join(target, "index.md")
-        return str(RESTRICTED) if target in site.hidden_uris else match.group(0)
+        if target in site.hidden_uris:
+            return str(RESTRICTED)
+        if target in site.omitted_uris:
+            return match.group(2) if not match.group(1) else ""
+        return match.group(0)
 
     return _INLINE_LINK.sub(inline, markdown)

@@ -3,7 +3,11 @@
 mkdocs-material renders the navigation into every page, so its size multiplies with
 the page count. A section holding more documents than ``nav_limit`` therefore lists
 only its index pages (paginated); its documents stay reachable from the index, from
-links and from search, and every page's navigation stays the same small size."""
+links and from search, and every page's navigation stays the same small size.
+
+A section whose index page is not planned (the audience sees nothing in it) has no
+place in the navigation, and an entry of the user's own nav pointing at a page that
+is not generated for this audience is dropped: its title could name the document."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from clearance.site.pages import DASHBOARD, SECTIONS, PageSpec, Section, index_u
 NavItem = str | dict[str, Any]
 
 
-def _section_items(section: Section, pages: list[PageSpec]) -> list[NavItem]:
+def _section_items(section: Section, pages: list[PageSpec], planned: set[str]) -> list[NavItem]:
     members = sorted(
         (p for p in pages if p.section == section.key and p.in_nav and p.source is not None),
         key=lambda p: (p.sort_key, p.src_uri),
@@ -24,17 +28,19 @@ def _section_items(section: Section, pages: list[PageSpec]) -> list[NavItem]:
     items: list[NavItem] = [index_uri(section)]
     items.extend(p.src_uri for p in members)
     for child in SECTIONS:
-        if child.parent == section.key:
-            items.append({child.title: _section_items(child, pages)})
+        if child.parent == section.key and index_uri(child) in planned:
+            items.append({child.title: _section_items(child, pages, planned)})
     return items
 
 
 def generated(pages: list[PageSpec]) -> list[NavItem]:
+    planned = {p.src_uri for p in pages}
     out: list[NavItem] = []
     for section in SECTIONS:
-        if section.parent is None:
-            out.append({section.title: _section_items(section, pages)})
-    out.append({"Dashboard": DASHBOARD})
+        if section.parent is None and index_uri(section) in planned:
+            out.append({section.title: _section_items(section, pages, planned)})
+    if DASHBOARD in planned:
+        out.append({"Dashboard": DASHBOARD})
     return out
 
 
@@ -69,10 +75,50 @@ def _mentions(nav: Any) -> set[str]:
     return found
 
 
-def combine(user_nav: list[Any] | None, written: Iterable[str], pages: list[PageSpec]) -> list[Any]:
+def _without(nav: list[Any], withheld: set[str]) -> list[Any]:
+    """``nav`` less the entries that point at a page in ``withheld``, and less the
+    sections left empty by that."""
+    out: list[Any] = []
+    for item in nav:
+        if isinstance(item, str):
+            if _page_of(item) not in withheld:
+                out.append(item)
+        elif isinstance(item, dict) and len(item) == 1:
+            title, value = next(iter(item.items()))
+            if isinstance(value, str):
+                if _page_of(value) not in withheld:
+                    out.append(item)
+            elif isinstance(value, list):
+                kept = _without(value, withheld)
+                if kept or not value:
+                    out.append({title: kept})
+            else:
+                out.append(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _page_of(target: str) -> str:
+    """A nav target as a docs-relative source path (``policies/x/`` -> ``policies/x/index.md``)."""
+    if "://" in target or target.startswith("#"):
+        return target
+    path = posixpath.normpath(target.split("#", 1)[0].lstrip("/"))
+    return path if path.endswith(".md") else posixpath.join(path, "index.md")
+
+
+def combine(
+    user_nav: list[Any] | None,
+    written: Iterable[str],
+    pages: list[PageSpec],
+    withheld: Iterable[str] = (),
+) -> list[Any]:
     """The user's own nav (or the hand-written pages) followed by the generated
-    sections the user's nav does not already place."""
-    base: list[Any] = list(user_nav) if user_nav is not None else handwritten(written)
+    sections the user's nav does not already place. User entries pointing at a page in
+    ``withheld`` (a hidden document's, an omitted section's index) are dropped."""
+    base: list[Any] = (
+        _without(list(user_nav), set(withheld)) if user_nav is not None else handwritten(written)
+    )
     placed = _mentions(base)
     for item in generated(pages):
         if not (_mentions(item) & placed):

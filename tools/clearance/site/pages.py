@@ -64,6 +64,12 @@ class Site:
     by_path: dict[str, Document] = field(default_factory=dict)
     hidden_paths: set[str] = field(default_factory=set)
     hidden_uris: set[str] = field(default_factory=set)
+    # Keys of the sections that get an index page and a place in the navigation: those
+    # holding a document the audience sees, and Incidents while some are withheld (its
+    # index says how many). The index pages of the others are never generated.
+    sections: set[str] = field(default_factory=set)
+    omitted_uris: set[str] = field(default_factory=set)
+    hidden_incidents: int = 0
     fixed_today: bool = False
     _references_to: dict[tuple[str, str], list[Reference]] | None = None
     _owned: dict[str, list[Document]] | None = None
@@ -143,7 +149,35 @@ def build_site(
             uri = document_uri(doc)
             if uri is not None:
                 site.hidden_uris.add(uri)
+            if doc.kind == "incident":
+                site.hidden_incidents += 1
+    _decide_sections(site)
     return site
+
+
+def _decide_sections(site: Site) -> None:
+    # A review has no section of its own: it is visible only with its incident.
+    held = {
+        SECTION_OF_KIND[doc.kind or ""].key
+        for doc in site.published
+        if doc.kind in SECTION_OF_KIND and id(doc) in site.uri_of
+    }
+    if site.hidden_incidents:
+        held.add("incidents")
+    for section in reversed(SECTIONS):  # a parent comes first: its children decide before it
+        if section.key in held:
+            site.sections.add(section.key)
+            if section.parent is not None:
+                held.add(section.parent)
+        else:
+            site.omitted_uris.add(index_uri(section))
+
+
+def withheld_incidents(count: int) -> str:
+    """How many incidents this audience cannot see, and nothing else about them."""
+    if count == 1:
+        return "1 incident is classified above this audience."
+    return f"{count} incidents are classified above this audience."
 
 
 # ---------------------------------------------------------------------------- planning
@@ -201,8 +235,11 @@ def _index_pages(site: Site, pages: list[PageSpec]) -> Iterator[PageSpec]:
         if page.section and page.source is not None and page.source.kind != "review":
             members[page.section].append(page)
     for section in SECTIONS:
+        if section.key not in site.sections:
+            continue
         entries = sorted(members.get(section.key, []), key=lambda p: (p.sort_key, p.src_uri))
-        children = [s for s in SECTIONS if s.parent == section.key]
+        children = [s for s in SECTIONS if s.parent == section.key and s.key in site.sections]
+        withheld = site.hidden_incidents if section.key == "incidents" else 0
         size = max(1, site.index_page_size)
         chunks = [entries[i : i + size] for i in range(0, len(entries), size)] or [[]]
         for number, chunk in enumerate(chunks, start=1):
@@ -217,6 +254,7 @@ def _index_pages(site: Site, pages: list[PageSpec]) -> Iterator[PageSpec]:
                     "number": number,
                     "pages": len(chunks),
                     "total": len(entries),
+                    "withheld": withheld_incidents(withheld) if withheld and number == 1 else "",
                 },
                 section.key,
                 in_nav=number == 1,

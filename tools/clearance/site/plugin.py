@@ -3,11 +3,13 @@
 on_config   load and check the repository once (the same code as ``clearance check``,
             with its document cache, so a build after a check does not redo it);
             errors fail the build with file and line, warnings go to the
-            ``mkdocs.plugins.clearance`` logger so ``--strict`` counts them.
+            ``mkdocs.plugins.clearance`` logger so ``--strict`` counts them; a site
+            with none of the content folders fails with ``clearance check``'s message.
 on_files    drop every file of the content folders, then add one generated page per
-            document the audience may see, the section indexes and the dashboard;
-            lay out the navigation. The pages' Markdown is rendered ahead, in a
-            forked process, while MkDocs converts the pages (see ``prerender``).
+            document the audience may see, the indexes of the sections that hold
+            any, and the dashboard; lay out the navigation. The pages' Markdown is
+            rendered ahead, in a forked process, while MkDocs converts the pages
+            (see ``prerender``).
 on_page_content  clean the HTML of generated pages with an allowlist.
 """
 
@@ -83,6 +85,12 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             raise PluginError(f"clearance: {exc}") from None
         if self.config.folders:
             settings = dataclasses.replace(settings, content=tuple(self.config.folders))
+        try:
+            # Without one content folder there is nothing to publish: a handbook of empty
+            # sections would hide the mistake (a wrong docs folder, a missing checkout).
+            clearance_config.require_content(settings)
+        except FatalError as exc:
+            raise PluginError(f"clearance: {exc}") from None
         _guard_snippets(config, self.root, settings.content)
         if "macros" in config.plugins:
             raise PluginError(
@@ -161,7 +169,7 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             source = functools.partial(rendered.markdown, spec.src_uri)
             files.append(prerender.RenderedFile.of(config, spec.src_uri, source, inclusion))
             self.generated[spec.src_uri] = spec
-        config.nav = nav.combine(config.nav, written, plan)
+        config.nav = nav.combine(config.nav, written, plan, site.hidden_uris | site.omitted_uris)
         withheld = len(site.hidden_paths)
         log.info(
             "clearance: %d pages for audience %r; %d documents withheld", len(plan), self.audience, withheld
