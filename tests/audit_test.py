@@ -145,6 +145,27 @@ def test_markdown_report_and_output_file(cli: CLI, story: dict[str, Any], tmp_pa
     assert "press@example.com" in text
 
 
+def test_output_file_says_how_many_changes_it_wrote(cli: CLI, story: dict[str, Any], tmp_path: Path) -> None:
+    target = tmp_path / "evidence.json"
+    run = _audit(cli, story, "--format", "json", "-o", str(target))
+    assert run.code == 0 and run.out == ""
+    changes = json.loads(target.read_text("utf-8"))["changes"]
+    assert len(changes) == 5
+    assert f"clearance: wrote {len(changes)} change(s) to {target}\n" in run.err
+
+    target = tmp_path / "evidence.csv"
+    run = _audit(cli, story, "--format", "csv", "-o", str(target))
+    rows = list(csv.DictReader(io.StringIO(target.read_text("utf-8"))))
+    commits = {row["commit"] for row in rows}
+    assert len(commits) == 5 and len(rows) > 5  # the bootstrap commit added several files
+    assert f"clearance: wrote {len(commits)} change(s) ({len(rows)} row(s), one per file changed) to {target}" in (
+        run.err
+    )
+    # on stdout the count would be noise for whoever reads the report
+    assert "wrote" not in _audit(cli, story, "--format", "csv").err
+    assert "wrote" not in _audit(cli, story, "--format", "csv", "-o", "-").err
+
+
 def test_history_follows_the_rename(cli: CLI, story: dict[str, Any]) -> None:
     root = str(story["repo"].path)
     run = cli("--root", root, "history", "policies/public-disclosure.md", "--format", "json")

@@ -10,12 +10,18 @@ every disclosure-scanner allowance in the documents. Exit 0 (1 with
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clearance import history
 from clearance.errors import FatalError
+
+if TYPE_CHECKING:
+    from clearance.audit import AuditReport
 
 # This module is imported before the command runs, so it imports only what starting
 # git needs: the configuration, the audit and the engine behind them take ~0.1 s to
@@ -72,11 +78,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if report.shallow:
         print(f"clearance: warning: {history.UNSHALLOW_HINT}", file=sys.stderr)
-    gitargs.write(args.output, audit.RENDERERS[args.format](report))
+    text = audit.RENDERERS[args.format](report)
+    gitargs.write(args.output, text)
+    if args.output and args.output != "-":
+        print(f"clearance: wrote {_written(report, args.format, text)} to {args.output}", file=sys.stderr)
     if report.findings:
         count = f"{len(report.findings)} finding(s) in {len(report.records)} change(s)"
         print(f"clearance: {count}", file=sys.stderr)
     return 1 if args.fail_on_findings and report.findings else 0
+
+
+def _written(report: AuditReport, fmt: str, text: str) -> str:
+    """How much went into the file: changes (commits), and for CSV its rows too, one
+    per file changed, so the figure matches what a spreadsheet shows."""
+    changes = f"{len(report.records)} change(s)"
+    if fmt != "csv":
+        return changes
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # less the header
+    return f"{changes} ({rows} row(s), one per file changed)"
 
 
 def start_early(args: argparse.Namespace) -> history.PendingLog | None:
