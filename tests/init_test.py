@@ -1,7 +1,9 @@
 """'clearance init' end to end: the new repository is a real git repository whose first
 commit passes 'clearance check' (only the deliberate placeholder findings), builds its
 handbook with 'mkdocs build --strict', passes 'pre-commit run --all-files', and whose
-CI workflow validates against the GitHub and GitLab schemas and runs green."""
+CI workflow validates against the GitHub and GitLab schemas and runs green: every
+command as written, its 'pip install' included, in a new virtual environment where
+this checkout's wheel stands in for the registry."""
 
 from __future__ import annotations
 
@@ -11,8 +13,13 @@ import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+import venv
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +27,9 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
-from clearance import starter
+from clearance import __version__, starter
 from conftest import run_cli
 
 BIN = Path(sys.executable).parent
@@ -42,6 +50,8 @@ GIT_ENV = {
 # (PPL004), and nobody has exercised its protocols yet (APR005). Its clearance.yaml
 # reports both as info until then, so the handbook builds with --strict.
 EXPECTED = {"PPL004", "APR005"}
+# what mkdocs-material prints on every run unless NO_MKDOCS_2_WARNING is set
+BANNER = "end of life"
 
 
 def tool_env(tmp: Path) -> dict[str, str]:
@@ -49,7 +59,7 @@ def tool_env(tmp: Path) -> dict[str, str]:
     env.update(GIT_ENV)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PRE_COMMIT_HOME"] = str(tmp / "pre-commit-home")
-    env["NO_MKDOCS_2_WARNING"] = "1"
+    env.pop("NO_MKDOCS_2_WARNING", None)  # the generated files must hide the theme's banner themselves
     return env
 
 
@@ -91,6 +101,65 @@ def run(repo: Path, command: str, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout's wheel, built once for the tests that install it."""
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    return next(dist.glob("clearance-*.whl"))
+
+
+def fresh_env(where: Path, wheel: Path) -> dict[str, str]:
+    """tool_env for a new, empty virtual environment (first on PATH, this checkout's
+    environment off it) in which pip finds 'clearance' in the wheel's folder, as it
+    would on the registry, and everything else on the index as usual."""
+    env_dir = where / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    env = tool_env(where)
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != BIN.resolve()]
+    env["PATH"] = os.pathsep.join([str(env_dir / "bin"), *path])
+    env["VIRTUAL_ENV"] = str(env_dir)
+    env["PIP_FIND_LINKS"] = " ".join([str(wheel.parent), *os.environ.get("PIP_FIND_LINKS", "").split()])
+    return env
+
+
+def assert_installed_from(wheel: Path, env: dict[str, str]) -> None:
+    """The environment's 'clearance' command and package are the wheel's files, byte
+    for byte, not another distribution that happens to satisfy the requirement."""
+    env_bin = Path(env["VIRTUAL_ENV"]) / "bin"
+    assert shutil.which("clearance", path=env["PATH"]) == str(env_bin / "clearance")
+    done = subprocess.run(
+        [str(env_bin / "python"), "-c",
+         "import importlib.metadata as m; d = m.distribution('clearance'); print(d.version); print(d.read_text('RECORD'))"],
+        capture_output=True, text=True, check=True,
+    )
+    version, *installed = done.stdout.splitlines()
+    assert version == __version__
+    with zipfile.ZipFile(wheel) as archive:
+        record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+        shipped = {line for line in archive.read(record).decode().splitlines() if line.startswith("clearance/")}
+    assert shipped and shipped <= set(installed)
+
+
+def pip_installs(command: str, env: dict[str, str]) -> list[Requirement] | None:
+    """The requirements a 'python -m pip install ...' command line names (its
+    variables expanded from ``env``), or None for any other command."""
+    words = shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command))
+    if words[:4] != ["python", "-m", "pip", "install"]:
+        assert "pip install" not in command, command
+        return None
+    return [Requirement(word) for word in words[4:] if not word.startswith("-")]
+
+
+def readme_steps(repo: Path) -> list[str]:
+    block = re.search(r"^## First steps\n\n```sh\n(.*?)\n```", (repo / "README.md").read_text("utf-8"), re.M | re.S)
+    assert block, "README.md has no First steps block"
+    return [line.split("  # ")[0].rstrip() for line in block.group(1).splitlines()]
+
+
 def check_json(repo: Path) -> dict[str, Any]:
     result = run_cli("--root", str(repo), "check", "--format", "json")
     assert result.code == 0, result.out
@@ -104,7 +173,7 @@ def check_json(repo: Path) -> dict[str, Any]:
 def test_result_is_one_clean_commit(repo: Path) -> None:
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     log = git(repo, "log", "--format=%an <%ae>|%s").splitlines()
-    assert log == ["Ada Example <ada@acme-rail.example>|Start the governance repository from Clearance 0.1.0"]
+    assert log == [f"Ada Example <ada@acme-rail.example>|Start the governance repository from Clearance {__version__}"]
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     tracked = set(git(repo, "ls-files").splitlines())
     for required in (
@@ -357,36 +426,80 @@ def schema_check(builtin: str, path: Path) -> None:
 
 
 def _commands(script: str | list[str]) -> Iterator[str]:
-    for line in [script] if isinstance(script, str) else script:
-        if "pip install" not in line:  # Clearance is already installed here, and offline
-            yield line
+    yield from [script] if isinstance(script, str) else script
+
+
+def test_requirement_is_this_release_or_a_compatible_later_one() -> None:
+    assert starter.requirement("0.2.0") == "clearance>=0.2.0,<0.3"
+    assert starter.requirement("1.4.2") == "clearance>=1.4.2,<2"
+    assert Requirement(starter.requirement()).specifier.contains(__version__)
+
+
+def test_generated_files_install_only_clearance(repo: Path, gitlab_repo: Path) -> None:
+    """Every install command a new repository shows or runs names this project with
+    a range this release satisfies, and nothing else but pre-commit; every registry
+    link is to this project."""
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "clearance.yml").read_text("utf-8"))
+    pipeline = yaml.safe_load((gitlab_repo / ".gitlab-ci.yml").read_text("utf-8"))
+    commands = [(c, workflow["env"]) for job in workflow["jobs"].values() for step in job["steps"]
+                for c in _commands(step.get("run", []))]
+    for job in pipeline.values():
+        if isinstance(job, dict):
+            for key in ("before_script", "script"):
+                commands += [(c, pipeline["variables"]) for c in _commands(job.get(key, []))]
+    commands += [(c, {}) for c in [*readme_steps(repo), *(c for c, _ in starter.first_steps())]]
+    hooks = re.search(r"\((python -m pip install .*?)\)", (repo / ".pre-commit-config.yaml").read_text("utf-8"))
+    assert hooks
+    commands.append((hooks.group(1), {}))
+    installs = [reqs for c, env in commands if (reqs := pip_installs(c, env)) is not None]
+    # GitHub: both jobs; GitLab: before_script, and the hooks job adds pre-commit; README,
+    # Next: and the pre-commit configuration's comment
+    assert len(installs) == 7
+    named = [r for requirements in installs for r in requirements if r.name == "clearance"]
+    assert len(named) == 6
+    assert {r.name for requirements in installs for r in requirements} == {"clearance", "pre-commit"}
+    for clearance in named:
+        assert clearance == Requirement(starter.requirement())
+        assert clearance.specifier.contains(__version__)
+    for generated in (repo, gitlab_repo):
+        for path in generated.rglob("*"):
+            if path.is_file() and ".git" not in path.parts:
+                for project in re.findall(r"pypi\.org/project/([\w.-]+)", path.read_text("utf-8")):
+                    assert project == "clearance", path
 
 
 @pytest.mark.slow
-def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path) -> None:
+def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path, wheel: Path) -> None:
     path = repo / ".github" / "workflows" / "clearance.yml"
     schema_check("vendor.github-workflows", path)
     workflow = yaml.safe_load(path.read_text("utf-8"))
-    assert workflow["env"]["CLEARANCE_VERSION"] == "0.1.0"
+    assert workflow["env"]["CLEARANCE_REQUIREMENT"] == starter.requirement()
+    assert workflow["env"]["NO_MKDOCS_2_WARNING"] == "1"
     uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
+    base = fresh_env(home / "github-ci", wheel)
     ran = []
     for name, job in workflow["jobs"].items():
         for step in job["steps"]:
             if "run" not in step:
                 continue
-            env = {**tool_env(home), **workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            env = {**base, **workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
             for command in _commands(step["run"]):
                 done = run(repo, command, env)
                 assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+                assert BANNER not in done.stderr, command
                 ran.append(command)
+                if "pip install" in command:
+                    assert_installed_from(wheel, base)
     assert ran == [
+        'python -m pip install "${CLEARANCE_REQUIREMENT}" pre-commit',
         "clearance check --format sarif > clearance.sarif",
         "clearance check --format github",
         "clearance codeowners --check",
         "clearance verify",
         "pre-commit run --all-files --show-diff-on-failure",
+        'python -m pip install "${CLEARANCE_REQUIREMENT}"',
         "mkdocs build --strict --site-dir _site",
     ]
     sarif = json.loads((repo / "clearance.sarif").read_text("utf-8"))
@@ -397,25 +510,33 @@ def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path) -> None
 
 
 @pytest.mark.slow
-def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path) -> None:
+def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path, wheel: Path) -> None:
     path = gitlab_repo / ".gitlab-ci.yml"
     schema_check("vendor.gitlab-ci", path)
     pipeline = yaml.safe_load(path.read_text("utf-8"))
+    assert pipeline["variables"]["CLEARANCE_REQUIREMENT"] == starter.requirement()
+    assert pipeline["variables"]["NO_MKDOCS_2_WARNING"] == "1"
+    base = fresh_env(home / "gitlab-ci", wheel)
     ran = []
     done_before: set[tuple[str, str]] = set()
     for name, job in pipeline.items():
         if not isinstance(job, dict) or "script" not in job:
             continue
-        env = {**tool_env(home), **pipeline["variables"], **job.get("variables", {})}
-        for command in [*_commands(pipeline["default"]["before_script"]), *_commands(job["script"])]:
-            key = (command, json.dumps(job.get("variables", {}), sort_keys=True))
-            if key in done_before:  # the pages job repeats the handbook job on main
+        env = {**base, **pipeline["variables"], **job.get("variables", {})}
+        before = [(c, "") for c in _commands(pipeline["default"]["before_script"])]  # the same in every job
+        for command, variables in [*before, *((c, json.dumps(job.get("variables", {}), sort_keys=True))
+                                              for c in _commands(job["script"]))]:
+            if (command, variables) in done_before:  # the pages job repeats the handbook job on main
                 continue
-            done_before.add(key)
+            done_before.add((command, variables))
             done = run(gitlab_repo, command, env)
             assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            assert BANNER not in done.stderr, command
             ran.append(shlex.split(command)[0])
+            if "pip install" in command:
+                assert_installed_from(wheel, base)
     assert ran.count("clearance") == 4 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
+    assert ran.count("python") == 2  # before_script's install, and the hooks job's pre-commit
     assert {job["script"][-1] for job in (pipeline["handbook"], pipeline["pages"])} == {
         "mkdocs build --strict --site-dir public"
     }
@@ -439,16 +560,11 @@ def test_local_hooks_mirror_the_published_ones(repo: Path) -> None:
 
 
 @pytest.mark.slow
-def test_init_from_the_built_wheel(tmp_path: Path, repo: Path) -> None:
+def test_init_from_the_built_wheel(tmp_path: Path, repo: Path, wheel: Path) -> None:
     """The wheel carries the reference content: with only the wheel's files on the
     path (no checkout to fall back on), init writes the same repository."""
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-        check=True, capture_output=True,
-    )
     unpacked = tmp_path / "wheel"
-    zipfile.ZipFile(next(dist.glob("*.whl"))).extractall(unpacked)
+    zipfile.ZipFile(wheel).extractall(unpacked)
     target = tmp_path / "from-wheel"
     script = (
         "import sys; from clearance import starter; print(starter.reference_root()); "
@@ -463,3 +579,49 @@ def test_init_from_the_built_wheel(tmp_path: Path, repo: Path) -> None:
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout
     assert git(target, "ls-files").splitlines() == git(repo, "ls-files").splitlines()
+
+
+@pytest.mark.slow
+def test_first_steps_run_as_written(tmp_path: Path, wheel: Path) -> None:
+    """The README's first steps are the 'Next:' lines 'clearance init' prints, and
+    they run as written in a new virtual environment with the wheel standing in for
+    the registry; 'mkdocs serve' gets a free port added, since 8000 may be taken."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in GIT_ENV.items():
+            patch.setenv(key, value)
+        patch.chdir(tmp_path)
+        result = run_cli("init", "fresh", "--ci", "none")
+    assert result.code == 0, result.err
+    steps = [line.removeprefix("  ") for line in result.out.split("\nNext:\n", 1)[1].splitlines()]
+    assert steps[0] == "cd fresh"
+    assert steps[1:] == readme_steps(tmp_path / "fresh")
+    *commands, serve = steps
+    assert serve == "NO_MKDOCS_2_WARNING=1 mkdocs serve"
+    env = fresh_env(tmp_path, wheel)
+    done = run(tmp_path, "\n".join(commands), env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert_installed_from(wheel, env)
+    assert (tmp_path / "fresh" / ".git" / "hooks" / "pre-commit").is_file()
+    assert "PPL004" in done.stdout
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    server = subprocess.Popen(
+        ["bash", "-c", f"{serve} --dev-addr {address}"], cwd=tmp_path / "fresh", env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        page = ""
+        deadline = time.monotonic() + 180
+        while not page and server.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://{address}/", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+            except OSError:
+                time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert "Example Organisation handbook" in page, err[-3000:]
+    assert BANNER not in err

@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+# The first release under this name: no "clearance 0.1.0" was ever published.
+__version__ = "0.2.0"

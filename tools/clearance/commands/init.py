@@ -92,16 +92,11 @@ def run(args: argparse.Namespace) -> int:
     )
     if identity_note:
         print(identity_note)
-    cd = "" if root == Path.cwd().resolve() else f"  cd {shlex.quote(str(target))}\n"
+    cd = [] if root == Path.cwd().resolve() else [f"cd {shlex.quote(str(target))}"]
+    steps = "".join(f"\n  {command}" for command in [*cd, *(c for c, _ in starter.first_steps())])
     print(
         f"{placeholders} placeholder people to fill in under policies/people/ "
-        "('clearance check' lists them as PPL004).\n"
-        "Next:\n"
-        f"{cd}"
-        f"  python -m pip install \"clearance=={starter.__version__}\" pre-commit\n"
-        "  pre-commit install\n"
-        "  clearance check\n"
-        "  mkdocs serve"
+        f"('clearance check' lists them as PPL004).\nNext:{steps}"
     )
     sys.stdout.flush()
     return 0

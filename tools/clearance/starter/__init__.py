@@ -44,6 +44,10 @@ _INCIDENT_GLOBS = {
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{4,253}}$)(?:{_LABEL}\.)+[a-z][a-z0-9-]{{0,61}}[a-z0-9]$")
 _TOKEN = re.compile(r"@@([A-Z_]+)@@")
+# mkdocs-material prints an end-of-life banner on every mkdocs run unless this variable
+# is set (to anything): new repositories set it wherever they run or document mkdocs,
+# as Clearance's own Makefile does.
+QUIET_THEME = "NO_MKDOCS_2_WARNING=1"
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,35 @@ def render(options: Options) -> dict[str, str]:
     files.update(_surroundings(options, _schema_globs(files, documents)))
     files["incidents/.gitkeep"] = ""
     return dict(sorted(files.items()))
+
+
+def requirement(version: str = __version__) -> str:
+    """The pip requirement a new repository installs Clearance with: this release or a
+    later compatible one (before 1.0 the same minor release, from 1.0 the same major),
+    so its documents keep validating against the schemas they were written for."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if match is None:
+        raise FatalError(f"Clearance's version {version!r} is not N.N... (a bug in Clearance)")
+    major, minor = int(match[1]), int(match[2])
+    upper = f"{major}.{minor + 1}" if major == 0 else str(major + 1)
+    return f"clearance>={version},<{upper}"
+
+
+def first_steps() -> list[tuple[str, str]]:
+    """(command, what it does) for a new repository's first minutes, in order: the
+    README shows them and ``clearance init`` prints them."""
+    return [
+        (f'python -m pip install "{requirement()}" pre-commit', "Clearance, and pre-commit for the hooks"),
+        ("pre-commit install", "check every commit before it lands"),
+        ("clearance check", "lists every placeholder person (PPL004) still to fill in"),
+        (f"{QUIET_THEME} mkdocs serve", "the handbook on http://127.0.0.1:8000"),
+    ]
+
+
+def _first_steps_block() -> str:
+    steps = first_steps()
+    width = max(len(command) for command, _ in steps)
+    return "\n".join(f"{command:<{width}}  # {comment}" for command, comment in steps)
 
 
 def with_modeline(text: str, rel: str, kind: str) -> str:
@@ -324,7 +357,9 @@ def _surroundings(options: Options, globs: dict[str, list[str]]) -> dict[str, st
         "SITE_DESCRIPTION_YAML": _yaml_string(
             f"Crisis-communication policies, protocols and approvals of {options.organisation}"
         ),
-        "VERSION": __version__,
+        "REQUIREMENT": requirement(),
+        "QUIET_THEME": QUIET_THEME,
+        "FIRST_STEPS": _first_steps_block(),
         "CODEOWNERS_PATH": CODEOWNERS_PATHS[options.syntax],
         "CODEOWNERS_ARGS": " --syntax gitlab" if options.syntax == "gitlab" else "",
     }
