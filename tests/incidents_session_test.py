@@ -106,6 +106,26 @@ def test_an_unknown_draft_suggests_its_short_id(desk: Desk) -> None:  # noqa: F8
     assert f"no draft {typo!r} in this incident (did you mean {suffix!r}?)" in close
 
 
+def test_a_missing_name_says_which_option_gives_it(desk: Desk) -> None:  # noqa: F811
+    desk.open()
+    for args, said in (
+        (("role-change", "--role", "pr-lead"), "a role-change needs --role ROLE and --person PERSON"),
+        (("correction", "--text", "x"), "a correction needs --corrects ENTRY"),
+        (("override-review", "--rationale", "x"), "an override review needs --override ENTRY"),
+    ):
+        err = refused(desk("log", INCIDENT, *args, who="cleo", now=NOW))
+        assert said in err and "None" not in err
+
+
+def test_an_unknown_entry_suggests_its_short_id(desk: Desk) -> None:  # noqa: F811
+    desk.open()
+    first = sorted(p.stem for p in (desk.root / "incidents" / INCIDENT / "log").glob("*.yaml"))[0]
+    suffix = first.rpartition("-")[2]
+    typo = suffix[:-1] + ("a" if suffix[-1] != "a" else "b")
+    err = refused(desk("log", INCIDENT, "correction", "--text", "x", "--corrects", typo, who="cleo", now=NOW))
+    assert f"no entry {typo!r} in this incident (did you mean {suffix!r}?); entries in this incident: {first}" in err
+
+
 def test_an_incident_with_no_drafts_says_so(desk: Desk) -> None:  # noqa: F811
     desk.open()
     err = refused(desk("publish", INCIDENT, "ab12cd", who="cleo", now=NOW))

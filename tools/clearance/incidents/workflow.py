@@ -203,6 +203,8 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
                 resolve_entry(entries, fields["supersedes"], "talking-points")
             )
     elif entry_type == "role-change":
+        if not fields.get("role") or not fields.get("person"):
+            raise UsageError("a role-change needs --role ROLE and --person PERSON")
         role = session.need("role", fields.get("role"))
         person = fields.get("person")
         session.need("person", person)
@@ -232,8 +234,12 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
     elif entry_type == "correction":
         if not fields.get("text"):
             raise UsageError("a correction needs --text saying what is right")
+        if not fields.get("corrects"):
+            raise UsageError("a correction needs --corrects ENTRY (the id of the entry it corrects)")
         fields["corrects"] = approvals.entry_id(resolve_entry(entries, str(fields.get("corrects"))))
     elif entry_type == "override-review":
+        if not fields.get("override"):
+            raise UsageError("an override review needs --override ENTRY (the id of the override it reviews)")
         target = resolve_entry(entries, str(fields.get("override")), "override")
         fields["override"] = approvals.entry_id(target)
         follow_up = next(
