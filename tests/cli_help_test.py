@@ -1,13 +1,40 @@
-"""Every command's help ends with an example, including nested actions."""
+"""Every command's help ends with an example, including nested actions, and every
+example runs as written against a copy of this repository.
+
+The examples run through bash, exactly as ``--help`` prints them, in a private copy of
+the repository (:func:`readme_test.reference_copy`: the tracked files in a git
+repository with two signed commits, ``pbpaste`` printing a statement, ``HOME`` holding
+``~/trusted/allowed_signers`` and ``~/q1.checkpoint``, the first commit, as an earlier
+audit recorded it). They run in the order of :data:`EXAMPLES`, which is a story: the
+``incident`` examples open ``2026-03-14-leaked-export-rumour`` (the id comes from
+``--detected``), log, draft a statement at a fixed time, approve, publish, assess,
+notify, show the status, close and review it. ``approve``, ``reject`` and ``publish``
+name the draft by the prefix of its id that ``--at`` fixes (the random suffix cannot
+be known) and ``approve`` gives the full sha256 ``draft`` prints for the template text;
+if either changed the example would be refused and this test would fail. The other
+way, a waiting draft added to the reference incidents for the examples to name, would
+put an invented open incident into the reference record.
+
+Each example runs as the person who would type it: their email is the copy's
+``git config user.email``, as on their own machine. Between ``approve`` (legal) and
+``publish`` the test approves the other steps the chain needs (:data:`ALSO_APPROVE`),
+because one example shows one approver. ``reject`` runs in a second copy, after the
+``new`` and ``draft`` examples there, because a rejected draft would block the story's
+``publish``. ``init`` runs in an empty folder: it starts a new repository. None is
+skipped; each must give the exit code and output listed here."""
 
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from clearance.cli import COMMANDS, build_parser
 from conftest import run_cli
+from readme_test import Copy, Result, reference_copy
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -44,3 +71,119 @@ def test_each_command_help_has_an_example(path: tuple[str, ...]) -> None:
     example = [line for line in result.out.splitlines() if line.startswith("example: ")]
     assert example, f"'clearance {' '.join(path)} --help' gives no example"
     assert f"clearance {path[0]}" in example[0]
+
+
+INCIDENT = "2026-03-14-leaked-export-rumour"
+DRAFT = "20260314T085000Z"  # the draft example's --at, and so the prefix of its id
+SHA = "ca7cda21c631d21d73ebd63b68b8d08e08862ebd62098881a98e5dc6117d71e8"
+
+# command -> (who runs it, the exit code it is documented to give, texts it prints), in the
+# order they run.
+EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
+    ("check",): (None, 0, ()),
+    ("rules",): (None, 0, ('"id": "APR001"',)),
+    ("scan",): (None, 1, ("<stdin>:3:6: payment-data", "2 hits in 1 file")),
+    ("audit",): (None, 0, ()),
+    ("history",): (None, 0, ("policies/sensitive-data-disclosure.md", "Karim Haddad")),
+    ("show",): (None, 0, ("id: sensitive-data-disclosure", "as of commit")),
+    ("verify",): (None, 0, ("verified 2 commits: no findings",)),
+    ("codeowners",): (None, 0, ("up to date",)),
+    ("hook",): (None, 0, ()),
+    ("hook", "append-only"): (None, 0, ()),
+    ("hook", "trailing-whitespace"): (None, 0, ()),
+    ("hook", "end-of-file"): (None, 0, ()),
+    ("hook", "large-files"): (None, 0, ()),
+    ("hook", "yaml-text"): (None, 0, ()),
+    ("incident",): (None, 0, ("EXERCISE 2026-10-14-viral-export-link-exercise: ",)),
+    ("incident", "new"): ("tomas-ferreira", 0, (f"opened incident {INCIDENT} ",)),
+    ("incident", "log"): ("felix-achterberg", 0, ("logged observation ",)),
+    ("incident", "draft"): ("felix-achterberg", 0, (f"drafted {DRAFT}-", f"sha256 {SHA}")),
+    ("incident", "approve"): ("rafael-quintero", 0, ("approved for step 'legal' as 'legal-counsel'",)),
+    ("incident", "publish"): ("felix-achterberg", 0, (f"published {DRAFT}-",)),
+    ("incident", "assess"): ("karim-haddad", 0, ("assessed gdpr#art-33",)),
+    ("incident", "notify"): ("karim-haddad", 0, ("notified for gdpr#art-33",)),
+    ("incident", "status"): ("tomas-ferreira", 0, (f'"incident": "{INCIDENT}"', '"waiting": []')),
+    ("incident", "close"): ("tomas-ferreira", 0, (f"closed {INCIDENT}\n",)),
+    ("incident", "review"): ("tomas-ferreira", 0, (f"created incidents/{INCIDENT}/review.md",)),
+    ("incident", "reject"): ("adaeze-nwankwo", 0, ("rejected for step 'legal' as 'legal-counsel'",)),
+    ("init",): (None, 0, ("cd handbook",)),
+}
+ALSO_APPROVE = (("pr", "delphine-arceneaux"), ("privacy", "karim-haddad"), ("lead", "tomas-ferreira"))
+
+
+def example(path: tuple[str, ...]) -> str:
+    found = [line for line in run_cli(*path, "--help").out.splitlines() if line.startswith("example: ")]
+    assert len(found) == 1, path
+    return found[0].removeprefix("example: ")
+
+
+def email(copy: Copy, person: str) -> str:
+    text = (copy.root / "policies" / "people" / f"{person}.yaml").read_text("utf-8")
+    found = re.search(r"^emails:\n\s*- (\S+)$", text, re.MULTILINE)
+    assert found, person
+    return found.group(1)
+
+
+def run_example(copy: Copy, path: tuple[str, ...], cwd: Path | None = None) -> Result:
+    person = EXAMPLES[path][0]
+    if person:
+        copy.git("config", "user.email", email(copy, person))
+    command = example(path)
+    done = subprocess.run(
+        ["bash", "-c", 'pbpaste() { printf %s "$STATEMENT"; }\n' + command],
+        cwd=cwd or copy.root, env=copy.env(), capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    return Result(command, done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Result]:
+    """Every example's result, run in the documented order (see the module docstring)."""
+    copy = reference_copy(tmp_path_factory.mktemp("examples"))
+    (copy.home / "q1.checkpoint").write_text(copy.commits[0] + "\n")
+    results: dict[tuple[str, ...], Result] = {}
+    for path in EXAMPLES:
+        if path == ("incident", "reject"):
+            second = reference_copy(tmp_path_factory.mktemp("reject"))
+            for step in (("incident", "new"), ("incident", "draft")):
+                assert run_example(second, step).code == 0
+            results[path] = run_example(second, path)
+        elif path == ("init",):
+            empty = tmp_path_factory.mktemp("init")
+            results[path] = run_example(copy, path, cwd=empty)
+        else:
+            results[path] = run_example(copy, path)
+        if path == ("incident", "approve"):
+            for step, person in ALSO_APPROVE:
+                copy.git("config", "user.email", email(copy, person))
+                approved = run_cli(
+                    "--root", str(copy.root), "incident", "approve", INCIDENT, DRAFT, "--step", step
+                )
+                assert approved.code == 0, approved.err
+    return results
+
+
+def test_every_command_has_an_example_that_runs() -> None:
+    assert set(EXAMPLES) == set(ALL)
+
+
+@pytest.mark.parametrize("path", list(EXAMPLES), ids=" ".join)
+def test_each_example_runs_as_written(ran: dict[tuple[str, ...], Result], path: tuple[str, ...]) -> None:
+    result = ran[path]
+    _person, code, texts = EXAMPLES[path]
+    assert result.code == code, f"{result.command}\nexit {result.code}\n{result.out}\n{result.err}"
+    assert "Traceback" not in result.err, result.err
+    for text in texts:
+        assert text in result.out + result.err, f"{result.command}\nprints no {text!r}:\n{result.out}"
+
+
+def test_hook_examples_name_files_that_exist() -> None:
+    """The file hooks skip a missing file (pre-commit may pass one), so exit 0 alone
+    would not show that an example's files exist."""
+    root = Path(__file__).resolve().parent.parent
+    for path in ALL:
+        if path[0] == "hook" and len(path) == 2:
+            words = example(path).split()[3:]
+            files = [w for n, w in enumerate(words) if not w.startswith("-") and words[n - 1] != "--max-kb"]
+            assert all((root / name).is_file() for name in files), (path, files)
+            assert files or path == ("hook", "append-only"), path

@@ -31,7 +31,7 @@ COMMANDS = (
         "incident",
         "incident",
         "run an incident: log, draft, approve, publish, deadlines, status, review",
-        "clearance incident status 2026-03-14-leaked-memo",
+        "clearance incident status 2026-10-14-viral-export-link-exercise",
     ),
     (
         "scan",
@@ -49,19 +49,19 @@ COMMANDS = (
         "history",
         "history",
         "every change to one document, following renames",
-        "clearance history policies/disclosure.md",
+        "clearance history policies/sensitive-data-disclosure.md",
     ),
     (
         "show",
         "show",
         "a document's text as of a date, and the commit it came from",
-        "clearance show policies/disclosure.md --as-of 2026-03-02",
+        "clearance show policies/sensitive-data-disclosure.md --as-of 2026-03-02",
     ),
     (
         "verify",
         "verify",
         "prove incident logs were never rewritten; check signatures and checkpoints",
-        "clearance verify --checkpoint 1a2b3c4d --allowed-signers ~/allowed_signers",
+        'clearance verify --checkpoint "$(cat ~/q1.checkpoint)" --allowed-signers ~/trusted/allowed_signers',
     ),
     (
         "codeowners",

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     large = action(
         "large-files",
         "refuse new files over a size limit (only files staged as added, unless --enforce-all)",
-        "clearance hook large-files --max-kb 500 docs/diagram.png",
+        "clearance hook large-files --max-kb 500 --enforce-all README.md docs/index.md",
     )
     large.add_argument(
         "--max-kb", type=int, default=hooks.DEFAULT_MAX_KB, help=f"limit (default {hooks.DEFAULT_MAX_KB})"

@@ -25,60 +25,66 @@ SUBCOMMANDS = (
     (
         "new",
         "open an incident (or --exercise) from a protocol",
-        'clearance incident new --protocol social-media-crisis --severity sev2 --title "Leaked memo rumour"',
+        "clearance incident new --protocol viral-data-exposure-allegation --severity sev2 "
+        '--title "Leaked export rumour" --detected 2026-03-14T08:40:00Z',
     ),
     (
         "log",
         "log an observation, decision, talking points, role or status change, correction, override review",
-        'clearance incident log 2026-03-14-leaked-memo observation --text "Hashtag trending" --source x.com',
+        "clearance incident log 2026-03-14-leaked-export-rumour observation "
+        '--text "Hashtag trending" --source x.com',
     ),
     (
         "draft",
         "draft a statement from a file, stdin or a template",
-        "clearance incident draft 2026-03-14-leaked-memo --channel x --template holding --set topic=memo",
+        "clearance incident draft 2026-03-14-leaked-export-rumour --channel x --template scoping-message "
+        '--set scope="one support export" --set unknown="what the export holds" '
+        '--set next_update="11:00 UTC" --at 2026-03-14T08:50:00Z',
     ),
     (
         "approve",
         "approve a draft for one approval step",
-        "clearance incident approve 2026-03-14-leaked-memo ab12cd --step legal "
-        "--sha256 <hash shown by draft>",
+        "clearance incident approve 2026-03-14-leaked-export-rumour 20260314T085000Z --step legal "
+        "--sha256 ca7cda21c631d21d73ebd63b68b8d08e08862ebd62098881a98e5dc6117d71e8",
     ),
     (
         "reject",
         "reject a draft for one approval step",
-        'clearance incident reject 2026-03-14-leaked-memo ab12cd --step legal --reason "names a customer"',
+        "clearance incident reject 2026-03-14-leaked-export-rumour 20260314T085000Z --step legal "
+        '--reason "say what we have already checked"',
     ),
     (
         "publish",
         "record the publication of an approved draft",
-        "clearance incident publish 2026-03-14-leaked-memo ab12cd --link https://x.com/example/status/1",
+        "clearance incident publish 2026-03-14-leaked-export-rumour 20260314T085000Z "
+        "--link https://x.com/example/status/1",
     ),
     (
         "assess",
         "record whether a regulatory obligation applies and when its clock started",
-        "clearance incident assess 2026-03-14-leaked-memo gdpr#art33 --applies yes "
+        'clearance incident assess 2026-03-14-leaked-export-rumour "gdpr#art-33" --applies yes '
         '--clock-start 2026-03-14T09:00:00Z --rationale "personal data of EU customers"',
     ),
     (
         "notify",
         "record a notification that fulfils an obligation",
-        "clearance incident notify 2026-03-14-leaked-memo gdpr#art33 "
+        'clearance incident notify 2026-03-14-leaked-export-rumour "gdpr#art-33" '
         '--recipient "Data Protection Commission" --reference DPC-123',
     ),
     (
         "status",
         "what is waiting for whom, deadlines, next update due, metrics",
-        "clearance incident status 2026-03-14-leaked-memo --format json",
+        "clearance incident status 2026-03-14-leaked-export-rumour --format json",
     ),
     (
         "close",
         "close the incident (refused while approvals or obligations are open)",
-        'clearance incident close 2026-03-14-leaked-memo --override-reason "obligations handled by counsel"',
+        "clearance incident close 2026-03-14-leaked-export-rumour",
     ),
     (
         "review",
         "create the post-incident review with computed metrics",
-        "clearance incident review 2026-03-14-leaked-memo",
+        "clearance incident review 2026-03-14-leaked-export-rumour",
     ),
 )
 LOG_TYPES = (
