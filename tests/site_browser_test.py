@@ -21,7 +21,8 @@ from site_test import build, make_repo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("CLEARANCE_CHROMIUM", "/usr/bin/chromium")
+# the same browser 'make browser' looks for: CLEARANCE_CHROMIUM, else chromium on PATH
+CHROMIUM = os.environ.get("CLEARANCE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
