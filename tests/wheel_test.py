@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from clearance import __version__
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,6 +36,11 @@ def test_wheel_installs_and_validates_without_a_checkout(tmp_path: Path) -> None
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True
     )
+
+    version = subprocess.run(
+        [str(env_dir / "bin" / "clearance"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout == f"clearance {__version__}\n"
 
     repo = tmp_path / "governance"
     (repo / "policies" / "roles").mkdir(parents=True)
