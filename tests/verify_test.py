@@ -212,3 +212,20 @@ def test_without_signing_required_unsigned_commits_pass(cli: CLI, tmp_path: Path
     assert run.code == 0, run.out
     # no allowed-signers file and no requirement: signatures are not read at all
     assert _verify(cli, repo).code == 0
+
+
+def test_this_repository_never_rewrote_a_landed_entry(cli: CLI) -> None:
+    """The project keeps the promise it makes: its own exercises' logs are append-only.
+    A sweeping edit (a rename, a search-and-replace) that touches a landed entry fails
+    here before it lands."""
+    root = Path(__file__).resolve().parents[1]
+    shallow = subprocess.run(
+        ["git", "rev-parse", "--is-shallow-repository"], cwd=root, capture_output=True, text=True, check=False
+    )
+    if shallow.returncode != 0:
+        pytest.fail(f"this test needs the project's git checkout: {shallow.stderr.strip()}")
+    if shallow.stdout.strip() == "true":
+        pytest.skip("a shallow clone has no history to verify (git fetch --unshallow)")
+    run = cli("--root", str(root), "verify")
+    assert run.code == 0, run.out + run.err
+    assert "no findings" in run.out
