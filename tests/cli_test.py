@@ -52,7 +52,8 @@ def test_an_option_mistyped_before_the_command_gets_the_top_level_usage() -> Non
 
 def test_an_unknown_command_suggests_the_closest_and_lists_them() -> None:
     result = refused("chek")
-    assert "unknown command 'chek' (did you mean 'check'?)" in result.err
+    # said once, by the program: not 'clearance: error: clearance: ...'
+    assert "clearance: error: unknown command 'chek' (did you mean 'check'?)" in result.err
     assert "; commands: check, rules, incident, scan, audit, history, show, verify, codeowners, init, hook" in (
         result.err
     )

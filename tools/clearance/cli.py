@@ -96,7 +96,9 @@ class _Parser(argparse.ArgumentParser):
             said = self._option_hints(self._given)
             message += f" ({said})" if said else ""
         self.print_usage(sys.stderr)
-        raise FatalError(f"{self.prog}: {message}")
+        # main() prefixes 'clearance: error:'; a subcommand's parser names itself too
+        where = self.prog.partition(" ")[2]
+        raise FatalError(f"{where}: {message}" if where else message)
 
     def _option_hints(self, words: Sequence[str]) -> str:
         """'did you mean ...?' for each unknown --option in ``words``."""
