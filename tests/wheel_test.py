@@ -41,6 +41,10 @@ def test_wheel_installs_and_validates_without_a_checkout(tmp_path: Path) -> None
         [str(env_dir / "bin" / "clearance"), "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout == f"clearance {__version__}\n"
+    as_module = subprocess.run(
+        [str(python), "-m", "clearance", "--version"], capture_output=True, text=True, check=True
+    )
+    assert as_module.stdout == version.stdout
 
     repo = tmp_path / "governance"
     (repo / "policies" / "roles").mkdir(parents=True)
