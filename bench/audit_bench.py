@@ -181,11 +181,12 @@ def measure(repo: Path, repeat: int) -> dict[str, object]:
     def in_process(fmt: str) -> Callable[[], None]:
         def run() -> None:
             from clearance import audit, config
+            from clearance.report import audit as reporter
 
             # as `clearance audit --format FMT` does: rows rendered while git streams
-            report = audit.audit(config.load(repo), render=fmt)
+            report = audit.audit(config.load(repo), render=fmt, row=reporter.ROWS[fmt])
             assert report is not None
-            audit.RENDERERS[fmt](report)
+            reporter.RENDERERS[fmt](report)
         return run
 
     def load_only() -> None:

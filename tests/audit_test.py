@@ -318,21 +318,22 @@ def _same_reports(root: Path) -> dict[str, Any]:
     renders exactly as the one built from the loaded history; the JSON rows written
     directly are what json.dumps makes of as_dict()."""
     from clearance import audit, config
+    from clearance.report import audit as reporter
 
     cfg = config.load(root)
     streamed = audit.audit(cfg)
     history, repo = audit.load(cfg)
     assert streamed is not None and history is not None
     loaded = audit.build_report(history, repo)
-    for fmt, render in audit.RENDERERS.items():
-        prerendered = audit.audit(cfg, render=fmt)
+    for fmt, render in reporter.RENDERERS.items():
+        prerendered = audit.audit(cfg, render=fmt, row=reporter.ROWS[fmt])
         assert prerendered is not None
         assert render(prerendered) == render(loaded) == render(streamed), fmt
     for record in loaded.records:
-        assert audit._json_change(record) == json.dumps(record.as_dict(), ensure_ascii=False)
+        assert reporter._json_change(record) == json.dumps(record.as_dict(), ensure_ascii=False)
     for finding in loaded.findings:
-        assert audit._json_finding(finding) == json.dumps(finding.as_dict(), ensure_ascii=False)
-    assert json.loads(audit.render_json(loaded))["summary"]["changes"] == len(loaded.records)
+        assert reporter._json_finding(finding) == json.dumps(finding.as_dict(), ensure_ascii=False)
+    assert json.loads(reporter.render_json(loaded))["summary"]["changes"] == len(loaded.records)
     return {"history": history, "report": streamed}
 
 
@@ -344,7 +345,7 @@ def test_streamed_audit_equals_the_loaded_one(story: dict[str, Any], tmp_path: P
     history = result["history"]
     assert len(history.commits) == 240
     # the on-the-fly introducers agree with the graph walk for every commit
-    from clearance.audit import _Introducers
+    from clearance.audit.trail import _Introducers
 
     streaming = _Introducers()
     for commit in history.commits:
@@ -402,7 +403,7 @@ _OLD_TICKET = re.compile(r"(?<![\w/.-])(?:[A-Z][A-Z0-9]+-\d+|GH-\d+|#\d+|![0-9]+
 
 
 def test_ticket_pattern_finds_what_the_plain_pattern_finds() -> None:
-    from clearance.audit import _TICKET
+    from clearance.audit.records import _TICKET
 
     rng = random.Random(3)
     alphabet = "AGHZa1-9#!/._ \n(é٣"
@@ -415,11 +416,11 @@ def test_ticket_pattern_finds_what_the_plain_pattern_finds() -> None:
 def test_audit_options_are_the_shared_ones() -> None:
     """commands/audit.py spells out --allowed-signers and --rev (importing the shared
     helpers would load the configuration before git starts): they must not drift."""
-    from clearance import audit
     from clearance.commands import audit as command
     from clearance.commands import history as gitargs
+    from clearance.report import audit as reporter
 
-    assert tuple(audit.RENDERERS) == command.FORMATS
+    assert tuple(reporter.RENDERERS) == command.FORMATS
     ours, shared = argparse.ArgumentParser(), argparse.ArgumentParser()
     command.add_arguments(ours)
     gitargs.add_signers(shared)
@@ -436,17 +437,18 @@ def test_an_early_log_is_used_only_when_it_matches(story: dict[str, Any]) -> Non
     import gc
 
     from clearance import audit, config, history
+    from clearance.report.audit import render_json
 
     root = story["repo"].path
     cfg = config.load(root)
     plain = audit.audit(cfg)
     assert plain is not None
-    expected = audit.render_json(plain)
+    expected = render_json(plain)
     for rev, signatures in (("HEAD", False), ("tighten", False), ("HEAD", True)):
         started = history.start(root, rev=rev, signatures=signatures)
         assert started is not None
         report = audit.audit(cfg, started=started)
-        assert report is not None and audit.render_json(report) == expected
+        assert report is not None and render_json(report) == expected
         assert started.proc.returncode is not None and gc.isenabled()
 
 
@@ -478,11 +480,12 @@ def test_a_failing_record_stops_git_and_restores_collection(
     import gc
 
     from clearance import audit, config
+    from clearance.audit import trail
 
     def broken(self: Any, commit: Any, merge: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(audit._Builder, "add", broken)
+    monkeypatch.setattr(trail._Builder, "add", broken)
     with pytest.raises(RuntimeError, match="boom"):
         audit.audit(config.load(story["repo"].path))
     assert gc.isenabled()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # This module is imported before the command runs, so it imports only what starting
 # git needs: the configuration, the audit and the engine behind them take ~0.1 s to
 # import, which run() spends while git already reads the history.
-FORMATS = ("md", "json", "csv")  # the keys of clearance.audit.RENDERERS
+FORMATS = ("md", "json", "csv")  # the keys of clearance.report.audit.RENDERERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         if started is not None:
             started.cancel()
         raise
+    from clearance.report import audit as reporter
+
     report = audit.audit(
         config,
         since=since,
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         allowed_signers=signers,
         signatures=signers is not None or config.signing_required,
         render=args.format,
+        row=reporter.ROWS[args.format],
         started=started,
     )
     if report is None:
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if report.shallow:
         print(f"clearance: warning: {history.UNSHALLOW_HINT}", file=sys.stderr)
-    text = audit.RENDERERS[args.format](report)
+    text = reporter.RENDERERS[args.format](report)
     gitargs.write(args.output, text)
     if args.output and args.output != "-":
         print(f"clearance: wrote {_written(report, args.format, text)} to {args.output}", file=sys.stderr)
