@@ -51,7 +51,7 @@ ALL = _commands(build_parser(everything=True))
 
 
 def test_every_registered_command_is_reachable() -> None:
-    assert {path[0] for path in ALL} == {name for name, *_ in COMMANDS}
+    assert {path[0] for path in ALL} == {command.name for command in COMMANDS}
     assert ("hook", "append-only") in ALL
     assert ("init",) in ALL
 
@@ -60,7 +60,7 @@ def test_top_level_help_has_an_example() -> None:
     result = run_cli("--help")
     assert result.code == 0
     assert "example: clearance check" in result.out
-    for name, *_ in COMMANDS:
+    for name in [command.name for command in COMMANDS]:
         assert name in result.out
 
 

@@ -1,83 +1,173 @@
 """Argument parsing and dispatch only. Each subcommand lives in clearance.commands.<name>
-with ``add_arguments(parser)`` and ``run(args) -> int``."""
+with ``add_arguments(parser)`` and ``run(args) -> int``, and is listed once in
+:data:`COMMANDS` with the function that imports it."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from clearance import __version__, suggestions
 from clearance.errors import FatalError
 
-# (name, module, one-line help, example)
+
+class CommandModule(Protocol):
+    """What each module under clearance.commands provides."""
+
+    __doc__: str | None
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand. ``load`` imports its module only when the command is used, so a
+    quick command such as a pre-commit hook does not pay for the others' imports."""
+
+    name: str
+    load: Callable[[], CommandModule]
+    help: str
+    example: str
+
+
+def _check() -> CommandModule:
+    from clearance.commands import check
+
+    return check
+
+
+def _rules() -> CommandModule:
+    from clearance.commands import rules
+
+    return rules
+
+
+def _incident() -> CommandModule:
+    from clearance.commands import incident
+
+    return incident
+
+
+def _scan() -> CommandModule:
+    from clearance.commands import scan
+
+    return scan
+
+
+def _audit() -> CommandModule:
+    from clearance.commands import audit
+
+    return audit
+
+
+def _history() -> CommandModule:
+    from clearance.commands import history
+
+    return history
+
+
+def _show() -> CommandModule:
+    from clearance.commands import show
+
+    return show
+
+
+def _verify() -> CommandModule:
+    from clearance.commands import verify
+
+    return verify
+
+
+def _codeowners() -> CommandModule:
+    from clearance.commands import codeowners
+
+    return codeowners
+
+
+def _init() -> CommandModule:
+    from clearance.commands import init
+
+    return init
+
+
+def _hook() -> CommandModule:
+    from clearance.commands import hook
+
+    return hook
+
+
+# Every subcommand, in the order --help lists them.
 COMMANDS = (
-    (
+    Command(
         "check",
-        "check",
+        _check,
         "validate the repository and report findings",
         "clearance check --format sarif > clearance.sarif",
     ),
-    (
+    Command(
         "rules",
-        "rules",
+        _rules,
         "list every rule with its id, severity and description",
         "clearance rules --format json",
     ),
-    (
+    Command(
         "incident",
-        "incident",
+        _incident,
         "run an incident: log, draft, approve, publish, deadlines, status, review",
         "clearance incident status 2026-10-14-viral-export-link-exercise",
     ),
-    (
+    Command(
         "scan",
-        "scan",
+        _scan,
         "scan statements for sensitive data: masked, located hits and the approvals they need",
         "pbpaste | clearance scan -",
     ),
-    (
+    Command(
         "audit",
-        "audit",
+        _audit,
         "evidence export: changes, approvers, signatures, change-control findings",
         "clearance audit --since 2026-01-01 --format csv -o audit.csv",
     ),
-    (
+    Command(
         "history",
-        "history",
+        _history,
         "every change to one document, following renames",
         "clearance history policies/sensitive-data-disclosure.md",
     ),
-    (
+    Command(
         "show",
-        "show",
+        _show,
         "a document's text as of a date, and the commit it came from",
         "clearance show policies/sensitive-data-disclosure.md --as-of 2026-03-02",
     ),
-    (
+    Command(
         "verify",
-        "verify",
+        _verify,
         "prove incident logs were never rewritten; check signatures and checkpoints",
         'clearance verify --checkpoint "$(cat ~/q1.checkpoint)" --allowed-signers ~/trusted/allowed_signers',
     ),
-    (
+    Command(
         "codeowners",
-        "codeowners",
+        _codeowners,
         "generate CODEOWNERS from owners and change chains (--check in CI)",
         "clearance codeowners --check",
     ),
-    (
+    Command(
         "init",
-        "init",
+        _init,
         "start a new governance repository from Clearance's reference content",
         "clearance init handbook --org 'Acme Ltd' --domain acme.example --ci github",
     ),
-    (
+    Command(
         "hook",
-        "hook",
+        _hook,
         "pre-commit checks: append-only incident logs, whitespace, end of file, large files, YAML text",
         "clearance hook append-only",
     ),
@@ -178,14 +268,13 @@ def build_parser(argv: Sequence[str] = (), *, everything: bool = False) -> _Pars
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     wanted = requested_command(argv)
-    for name, module_name, help_text, example in COMMANDS:
-        load = everything or name == wanted
-        module = importlib.import_module(f"clearance.commands.{module_name}") if load else None
+    for entry in COMMANDS:
+        module = entry.load() if everything or entry.name == wanted else None
         command = sub.add_parser(
-            name,
-            help=help_text,
-            description=((module.__doc__ if module else None) or help_text).strip(),
-            epilog=f"example: {example}",
+            entry.name,
+            help=entry.help,
+            description=((module.__doc__ if module else None) or entry.help).strip(),
+            epilog=f"example: {entry.example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if module is not None:
