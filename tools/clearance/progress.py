@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
@@ -99,12 +99,3 @@ def progress(
         yield bar.tick
     finally:
         bar.clear()
-
-
-def track(items: Iterable[T], label: str, *, stream: TextIO | None = None) -> Iterator[T]:
-    """Iterate over ``items``, ticking once per item (with a total when it has one)."""
-    total = len(items) if isinstance(items, Sized) else None
-    with progress(label, total, stream=stream) as tick:
-        for item in items:
-            yield item
-            tick()
