@@ -1,4 +1,4 @@
-"""Incident records: valid status transitions, ordered timestamps, safe coordination,
+"""Incident records: a log the state machine accepts, ordered timestamps, safe coordination,
 assignments to real role members."""
 
 from __future__ import annotations
@@ -7,55 +7,71 @@ from collections.abc import Iterator
 
 from clearance.checks import Context, register
 from clearance.checks.protocols import unsafe_channel
+from clearance.incidents import state
 from clearance.index import parse_time
 from clearance.model import Finding, Severity
 
-TRANSITIONS = {
-    "triage": {"active", "stable"},
-    "active": {"stable"},
-    "stable": {"active", "closed"},
-    "closed": {"active"},
-}
 TIMESTAMP_ORDER = ("started", "detected", "declared", "mitigated", "resolved", "closed")
 
 
 @register(
-    ("INC001", Severity.ERROR, "status change that skips a stage or does not start from the current status"),
-    ("INC002", Severity.ERROR, "incident status differs from the status its log arrives at"),
+    (
+        "INC001",
+        Severity.ERROR,
+        "log entry the incident state machine does not allow (void it with a correction)",
+    ),
+    ("INC002", Severity.ERROR, "incident.yaml states a status other than the one its log arrives at"),
     ("INC003", Severity.ERROR, "incident timestamps out of order"),
     ("INC004", Severity.ERROR, "incident coordinated on a channel that is not approved and encrypted"),
     ("INC005", Severity.ERROR, "person assigned to an incident role is not a member of that role"),
+    ("INC006", Severity.WARNING, "concurrent status or severity changes: the later entry wins"),
+    ("INC007", Severity.WARNING, "entry logged after the incident was closed, without a reopen"),
 )
 def incidents(ctx: Context) -> Iterator[Finding]:
     for incident in ctx.subjects("incident"):
-        status = "triage"
-        for entry in ctx.index.incident_entries(str(incident.id)):
-            if entry.data.get("type") != "status-change":
-                continue
-            target = entry.data.get("to")
-            source = entry.data.get("from", status)
-            if source != status:
-                yield ctx.finding(
-                    "INC001",
-                    entry.where(("from",)),
-                    f"status change from {source!r}, but the incident was {status!r}",
-                )
-            elif target not in TRANSITIONS.get(status, set()):
-                allowed = ", ".join(sorted(TRANSITIONS.get(status, set())))
-                yield ctx.finding(
-                    "INC001",
-                    entry.where(("to",)),
-                    f"status cannot go from {status!r} to {target!r}",
-                    f"from {status!r} it may go to: {allowed}",
-                )
-            if isinstance(target, str):
-                status = target
-        if incident.data.get("status") != status:
+        protocol = ctx.get("protocol", incident.data.get("protocol"))
+        levels = [
+            str(s.get("level"))
+            for s in (protocol.data.get("severities") or () if protocol else ())
+            if isinstance(s, dict)
+        ]
+        derived = state.derive(incident, ctx.index.incident_entries(str(incident.id)), levels)
+        for problem in derived.problems:
+            yield ctx.finding(
+                "INC001",
+                problem.entry.where(problem.path),
+                problem.message,
+                problem.fix.replace("INCIDENT", str(incident.id)),
+            )
+        for conflict in derived.conflicts:
+            related = (conflict.earlier.where(()),) if conflict.earlier is not None else ()
+            yield ctx.finding(
+                "INC006",
+                conflict.entry.where(("to",) if conflict.what == "status" else ("severity",)),
+                conflict.message,
+                f"if {conflict.value!r} is wrong, append the {conflict.what} change that is right "
+                "(the latest entry wins)",
+                related,
+            )
+        for entry, closing in derived.after_close:
+            ident = state.entry_id(entry)
+            yield ctx.finding(
+                "INC007",
+                entry.where(("type",)),
+                f"{entry.data.get('type')} {ident} is after the close {state.entry_id(closing)}",
+                f"reopen: clearance incident log {incident.id} reopen --rationale '...' --at "
+                f"<a time before {entry.data.get('at')}>, or void it: clearance incident log {incident.id} "
+                f"correction --corrects {ident} --text '...'",
+            )
+        stated = incident.data.get("status")
+        if stated is not None and stated != derived.status:
+            last = derived.status_entry
             yield ctx.finding(
                 "INC002",
                 incident.where(("status",)),
-                f"incident says status {incident.data.get('status')!r}, its log arrives at {status!r}",
-                "record status changes with 'clearance incident log status-change'",
+                f"incident.yaml says status {stated!r}, its log arrives at {derived.status!r}"
+                + (f" (entry {state.entry_id(last)})" if last is not None else ""),
+                "the status is derived from the log: delete the 'status:' line from incident.yaml",
             )
         stamps = incident.data.get("timestamps")
         if isinstance(stamps, dict):
