@@ -76,18 +76,52 @@ def members(index: Index, role: str) -> set[str]:
     return set(doc.data.get("members") or ()) if doc else set()
 
 
-class Membership(provenance.Provenance):
-    """Whether someone held a role when they acted, and whether their decision is
-    proven: see :mod:`clearance.incidents.provenance` (committed registers only, just
-    before the decision's commit and at its time; bound to the committer; signed)."""
+class Membership:
+    """Whether someone held a role when they acted: a member in the role document as
+    it is now, or — only asked when they are not, so a check costs nothing extra
+    normally — a member in the role file as committed at that time. People who leave
+    a role later do not turn past approvals into errors."""
 
-    def __init__(self, index: Index, root: Path | None = None, *, required: bool = False) -> None:
-        super().__init__(index, root, required=required)
+    def __init__(self, index: Index, root: Path | None = None) -> None:
+        self.index = index
+        self.root = root
+        self._history: Any = None
+        self._loaded = False
+        self._cache: dict[tuple[str, str], set[str]] = {}
 
-    def refusal(self, entry: Document, incident: str) -> str | None:
-        """Why a decision entry cannot count (scribe record, bad or missing signature,
-        committed by someone else), or None."""
-        return self.proof(entry, incident).refusal(self.required())
+    def held(self, person: object, role: str, when: dt.datetime) -> bool:
+        if person in members(self.index, role):
+            return True
+        return isinstance(person, str) and person in self._members_then(role, when)
+
+    def _members_then(self, role: str, when: dt.datetime) -> set[str]:
+        doc = self.index.get("role", role)
+        if doc is None or self.root is None:
+            return set()
+        self.index.depends(("history",))  # what was committed when may change with new commits
+        if not self._loaded:
+            from clearance import history
+
+            self._loaded = True
+            try:
+                self._history = history.History.load(self.root)
+            except FatalError:
+                self._history = None
+        found = self._history
+        commit = found.at(when) if found is not None else None
+        if commit is None:
+            return set()
+        key = (role, commit.sha)
+        if key not in self._cache:
+            self._cache[key] = set()
+            old_path = found.path_at(doc.path, commit.sha)
+            if old_path is not None:
+                try:
+                    then = loading.load_text(found.read(commit.sha, old_path).decode("utf-8"), old_path)
+                    self._cache[key] = {str(m) for m in then.data.get("members") or ()}
+                except (FatalError, loading.LoadFailed, UnicodeDecodeError):
+                    pass
+        return self._cache[key]
 
 
 def severity_at(index: Index, incident: Document, entries: Sequence[Document], when: dt.datetime) -> str:
