@@ -9,7 +9,7 @@ from typing import Any
 
 from clearance import loading, schemas
 from clearance.errors import FatalError, UsageError
-from clearance.model import Severity
+from clearance.model import Document, Severity
 
 CONFIG_NAME = "clearance.yaml"
 DEFAULT_CONTENT = ("policies", "protocols", "incidents")
@@ -34,6 +34,8 @@ class Config:
     today: dt.date | None = None
     actor: str | None = None
     signing_required: bool = False
+    signing_decisions: bool = False  # signing: {decisions: required}
+    clock_skew: str | None = None  # signing: {clock_skew: ...}
 
     def today_or_now(self) -> dt.date:
         return self.today or dt.date.today()
@@ -83,6 +85,7 @@ def load(root: Path) -> Config:
     if unknown:
         where = doc.where(("rules", unknown[0][1]), key=True)
         raise FatalError(f"{where}: unknown rule {unknown[0][1]!r} (see 'clearance rules')")
+    _refuse_waivers(doc, data.get("rules") or {})
     today = data.get("today")
     return Config(
         root=root,
@@ -96,6 +99,8 @@ def load(root: Path) -> Config:
         today=dt.date.fromisoformat(today) if today else None,
         actor=data.get("actor"),
         signing_required=bool((data.get("signing") or {}).get("required", False)),
+        signing_decisions=(data.get("signing") or {}).get("decisions") == "required",
+        clock_skew=(data.get("signing") or {}).get("clock_skew"),
     )
 
 
@@ -103,3 +108,18 @@ def _rule_known(rule: str) -> bool:
     from clearance.checks import catalogue
 
     return rule in catalogue()
+
+
+def _refuse_waivers(doc: Document, rules: dict[str, Any]) -> None:
+    """Enforcement rules (approvals, 'never' disclosure, append-only, signatures) cannot
+    be lowered or switched off here: the people they constrain can edit this file."""
+    from clearance.checks import ENFORCED
+
+    for rule, level in rules.items():
+        if rule in ENFORCED and level != "error":
+            where = doc.where(("rules", rule))
+            raise FatalError(
+                f"{where}: rule {rule!r} cannot be set to {level!r}: it enforces approvals, "
+                "'never' disclosure, the append-only record or signatures, which the people it "
+                "constrains may not waive; remove the line"
+            )

@@ -30,6 +30,29 @@ FAMILIES = (
     "disclosure",
 )
 
+# Enforcement rules: approvals, disclosure 'never', append-only history and signatures.
+# They constrain the very people who could edit the configuration or a document, so they
+# are never suppressed inline and never set below error; trying is itself an error.
+ENFORCED = frozenset(
+    {
+        "APR001",  # publication without its approvals
+        "APR007",  # entry not made by the person it names
+        "APR008",  # decision unsigned (where required) or signature does not verify
+        "APR009",  # scribe's record used as a decision
+        "APR010",  # entry time outside the incident or after its commit, or file name disagrees
+        "APR011",  # signed decisions switched off after they were required
+        "DSC005",  # published text touches a 'never' class
+        "VER001",  # landed entry modified, deleted or renamed
+        "VER002",  # backdated commit
+        "VER003",  # checkpoint no longer an ancestor
+        "VER004",  # merge that drops a landed entry
+        "SIG001",
+        "SIG002",
+        "SIG003",
+        "SIG004",
+    }
+)
+
 Check = Callable[["Context"], Iterable[Finding]]
 _RULES: dict[str, Rule] = {}
 _CHECKS: list[Check] = []
@@ -65,6 +88,7 @@ def _core_rules() -> None:
         ("SCH002", "missing or unknown 'kind'"),
         ("IDX001", "duplicate id within a kind"),
         ("SUP001", "suppression without a reason, or for a rule that does not exist"),
+        ("SUP002", "suppression of an enforcement rule (approvals, 'never', append-only, signatures)"),
     ):
         _RULES.setdefault(rule_id, Rule(rule_id, Severity.ERROR, description))
 

@@ -15,7 +15,7 @@ from clearance.checks import Context, register
 if TYPE_CHECKING:
     from clearance.incidents import approvals
 from clearance.index import parse_time
-from clearance.model import Document, Finding, Severity
+from clearance.model import Document, Finding, Location, Severity
 
 
 @register(
@@ -217,3 +217,169 @@ def training(ctx: Context) -> Iterator[Finding]:
                 f"taken part in an exercise of it in the last {every}: {listing}",
                 f"run 'clearance incident new --exercise --protocol {protocol.id} ...' with them",
             )
+
+
+_FIX = "append a correction naming it: clearance incident log {incident} correction --corrects {entry} --text .."
+
+
+@register(
+    ("APR007", Severity.ERROR, "log entry added by a commit whose author is not the person the entry names"),
+    (
+        "APR008",
+        Severity.ERROR,
+        "decision unsigned where signing is required, or its signature does not verify",
+    ),
+    ("APR009", Severity.ERROR, "a scribe's record (recorded_by / on_behalf_of) written as a decision"),
+    (
+        "APR010",
+        Severity.ERROR,
+        "entry time before the incident's detection, after its commit, or unlike its file name",
+    ),
+    ("APR011", Severity.ERROR, "signed decisions switched off after clearance.yaml required them"),
+    ("APR012", Severity.WARNING, "decisions recorded before signing was required: what they lack"),
+    ("APR013", Severity.WARNING, "unsigned decision (clearance.yaml does not require signed decisions)"),
+)
+def proofs(ctx: Context) -> Iterator[Finding]:
+    """Every log entry against the commit that added it; every decision against its
+    signature and the keys its person held (see clearance.incidents.provenance)."""
+    from clearance import signing
+    from clearance.incidents import approvals, provenance
+
+    incidents = ctx.subjects("incident")
+    if not incidents and not any(d.kind == "config" for d in ctx.subjects()):
+        return
+    judge = approvals.Membership(ctx.index, ctx.config.root, required=ctx.config.signing_decisions)
+    required = judge.required()
+    since = judge.required_since()
+    if since is not None and not ctx.config.signing_decisions and ctx.units is None:
+        yield ctx.finding(
+            "APR011",
+            Location("clearance.yaml", 1, 1),
+            f"signed decisions were required from commit {since.sha[:12]} ({since.subject!r}); "
+            "clearance.yaml no longer says so, and they stay required",
+            "put back 'signing: {decisions: required}'",
+        )
+    skew = provenance.skew(ctx.config.clock_skew)
+    for incident in incidents:
+        ident = str(incident.id)
+        entries = ctx.index.incident_entries(ident)
+        corrected = {str(e.data.get("corrects")) for e in entries if e.data.get("type") == "correction"}
+        stamps = incident.data.get("timestamps") or {}
+        detected = parse_time(stamps.get("detected")) or parse_time(stamps.get("declared"))
+        legacy: dict[str, set[str]] = {}
+        for entry in entries:
+            eid = approvals.entry_id(entry)
+            fix = _FIX.format(incident=ident, entry=eid)
+            if eid in corrected:
+                continue  # voided by a correction: it counts for nothing
+            proof = judge.proof(entry, ident)
+            kind = str(entry.data.get("type"))
+            who = entry.data.get("by")
+            decision = kind in signing.DECISIONS
+            yield from _times(ctx, entry, proof, detected, skew, fix)
+            if proof.legacy:
+                lacks = legacy.setdefault(str(who), set())
+                if proof.binding:
+                    lacks.add(f"committed by {proof.commit.author_email if proof.commit else '?'}")
+                if decision and not proof.signed:
+                    lacks.add("unsigned")
+                if proof.signed and not proof.verified:
+                    lacks.add("signature that does not verify")
+                if not lacks:
+                    del legacy[str(who)]
+                continue
+            if proof.scribe and decision:
+                yield ctx.finding(
+                    "APR009",
+                    entry.where(("type",)),
+                    f"{kind} by {who!r} is a scribe's record (recorded_by {entry.data.get('recorded_by')!r}) "
+                    f"in {proof.where}; a scribe may record what others said, never decide for them",
+                    f"{who} must record it themselves; {fix}",
+                )
+            if proof.binding:
+                yield ctx.finding(
+                    "APR007", entry.where(("by",)), proof.binding, f"{who} must record it themselves; {fix}"
+                )
+            if decision and proof.signed and not proof.verified:
+                yield ctx.finding(
+                    "APR008",
+                    entry.where(("signature",)),
+                    f"the signature on this {kind} by {who!r} does not verify against the signing_keys "
+                    f"{who!r} held in the committed people register ({proof.where})",
+                    f"the entry was changed after signing or signed with another key; {fix}",
+                )
+            elif decision and not proof.signed and required:
+                yield ctx.finding(
+                    "APR008",
+                    entry.where(("by",)),
+                    f"this {kind} by {who!r} is not signed ({proof.where}), and clearance.yaml requires "
+                    "signed decisions",
+                    f"record decisions with the CLI and a registered key (clearance keys add); {fix}",
+                )
+            elif decision and not proof.signed:
+                yield ctx.finding(
+                    "APR013",
+                    entry.where(("by",)),
+                    f"this {kind} by {who!r} is not signed: nothing but the commit shows who made it",
+                    "set 'signing: {decisions: required}' in clearance.yaml; register keys: clearance keys add",
+                )
+        if legacy:
+            listing = "; ".join(f"{who}: {', '.join(sorted(lacks))}" for who, lacks in sorted(legacy.items()))
+            yield ctx.finding(
+                "APR012",
+                incident.where(("id",)),
+                "entries recorded before signed decisions were required"
+                + (f" (commit {since.sha[:12]})" if since else "")
+                + f" do not prove who made them: {listing}",
+                "they still count, as the record of their time; new decisions must be signed by their "
+                "person (an exercise can append signed re-confirmations)",
+            )
+
+
+def _times(
+    ctx: Context,
+    entry: Document,
+    proof: object,
+    detected: dt.datetime | None,
+    skew: dt.timedelta,
+    fix: str,
+) -> Iterator[Finding]:
+    from clearance.incidents import approvals
+
+    at = parse_time(entry.data.get("at"))
+    if at is None:
+        return
+    commit = getattr(proof, "commit", None)
+    name = approvals.entry_id(entry)
+    stamp = at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    if name[:16] != stamp and len(name) >= 16 and name[8:9] == "T":
+        yield ctx.finding(
+            "APR010",
+            entry.where(("at",)),
+            f"the file name says {name[:16]} but 'at' is {entry.data.get('at')} ({stamp})",
+            f"an entry's name is its time; {fix}",
+        )
+    if detected is not None and at < detected - skew:
+        yield ctx.finding(
+            "APR010",
+            entry.where(("at",)),
+            f"entry dated {entry.data.get('at')}, before the incident was detected ({detected.isoformat()}, "
+            f"allowing {skew})",
+            f"entries record what happened during the incident; {fix}",
+        )
+    if commit is not None and at > commit.committed + skew:
+        yield ctx.finding(
+            "APR010",
+            entry.where(("at",)),
+            f"entry dated {entry.data.get('at')}, after commit {commit.sha[:12]} that added it "
+            f"({commit.committed.isoformat()}, allowing {skew})",
+            f"an entry cannot record the future; {fix}",
+        )
+    elif commit is None and at > ctx.now + skew and ctx.config.today is None:
+        ctx.until(at - skew)
+        yield ctx.finding(
+            "APR010",
+            entry.where(("at",)),
+            f"entry dated {entry.data.get('at')}, in the future",
+            "give the time it happened (--at), never a time to come",
+        )

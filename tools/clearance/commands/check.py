@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
-        "--show-suppressed", action="store_true", help="also list suppressed findings and their reasons"
+        "--show-suppressed", action="store_true", help="list suppressed findings (always done now)"
     )
     parser.add_argument(
         "--no-cache",
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         args.format,
         result.findings,
         rules=checks.catalogue() if args.format == "sarif" else {},  # only SARIF lists them
-        suppressed=result.suppressed if args.show_suppressed or args.format == "sarif" else (),
+        suppressed=result.suppressed,  # every remaining suppression is shown, in every format
         checked=len(result.repository.documents),
     )
     return result.exit_code()

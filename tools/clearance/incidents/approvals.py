@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance import durations, loading
-from clearance.errors import FatalError
+from clearance import durations
+from clearance.incidents import provenance
 from clearance.index import Index, parse_time
 from clearance.model import Document
 
@@ -48,19 +48,33 @@ def at_of(doc: Document) -> dt.datetime | None:
 
 
 def scanned_classes(text: str, index: Index, context: Document | None = None) -> list[str] | None:
-    """Data classes the disclosure scanner finds in ``text``, after the allowances of
-    ``context`` (a draft entry or its incident); None while no scanner is installed.
-    The only place that talks to clearance.scan."""
+    """Data classes the disclosure scanner finds in ``text``; None while no scanner is
+    installed. The only place that talks to clearance.scan.
+
+    Allowances never lower what a text needs: an ``allow:`` written into an incident or
+    a draft (``context``) silences the scanner's report only, so a class it covers still
+    needs its disclosure chain to approve the draft (signed, like every approval); a
+    data class's own allowances, set by the class's owners, apply except to classes
+    whose disclosure rule is ``never``, which take no allowance at all."""
+    del context  # allowances of the incident or draft never remove a class here
     try:
         from clearance import scan
     except ImportError:
         return None
-    finder = getattr(scan, "classes_in", None)
-    if not callable(finder):
+    scanner_for = getattr(scan, "scanner_for", None)
+    if not callable(scanner_for):
         return None
-    allowances = getattr(scan, "allowances_for", None)
-    allowed = allowances(context, index) if context is not None and callable(allowances) else ()
-    return sorted(str(getattr(item, "id", item)) for item in finder(text, index, allowed))
+    scanner = scanner_for(index)
+    counted, allowed = scanner.split(scanner.scan(text), ())
+    found = {c for hit in counted for c in hit.classes}
+    found |= {c for hit, _ in allowed for c in hit.classes if _never(index, c)}
+    return sorted(c for c in found if c != getattr(scan, "UNCLASSIFIED", None))
+
+
+def _never(index: Index, name: str) -> bool:
+    doc = index.get("data-class", name)
+    disclosure = doc.data.get("disclosure") if doc is not None else None
+    return isinstance(disclosure, dict) and disclosure.get("rule") == "never"
 
 
 def draft_classes(index: Index, draft: Document) -> list[str]:
@@ -76,52 +90,18 @@ def members(index: Index, role: str) -> set[str]:
     return set(doc.data.get("members") or ()) if doc else set()
 
 
-class Membership:
-    """Whether someone held a role when they acted: a member in the role document as
-    it is now, or — only asked when they are not, so a check costs nothing extra
-    normally — a member in the role file as committed at that time. People who leave
-    a role later do not turn past approvals into errors."""
+class Membership(provenance.Provenance):
+    """Whether someone held a role when they acted, and whether their decision is
+    proven: see :mod:`clearance.incidents.provenance` (committed registers only, just
+    before the decision's commit and at its time; bound to the committer; signed)."""
 
-    def __init__(self, index: Index, root: Path | None = None) -> None:
-        self.index = index
-        self.root = root
-        self._history: Any = None
-        self._loaded = False
-        self._cache: dict[tuple[str, str], set[str]] = {}
+    def __init__(self, index: Index, root: Path | None = None, *, required: bool = False) -> None:
+        super().__init__(index, root, required=required)
 
-    def held(self, person: object, role: str, when: dt.datetime) -> bool:
-        if person in members(self.index, role):
-            return True
-        return isinstance(person, str) and person in self._members_then(role, when)
-
-    def _members_then(self, role: str, when: dt.datetime) -> set[str]:
-        doc = self.index.get("role", role)
-        if doc is None or self.root is None:
-            return set()
-        self.index.depends(("history",))  # what was committed when may change with new commits
-        if not self._loaded:
-            from clearance import history
-
-            self._loaded = True
-            try:
-                self._history = history.History.load(self.root)
-            except FatalError:
-                self._history = None
-        found = self._history
-        commit = found.at(when) if found is not None else None
-        if commit is None:
-            return set()
-        key = (role, commit.sha)
-        if key not in self._cache:
-            self._cache[key] = set()
-            old_path = found.path_at(doc.path, commit.sha)
-            if old_path is not None:
-                try:
-                    then = loading.load_text(found.read(commit.sha, old_path).decode("utf-8"), old_path)
-                    self._cache[key] = {str(m) for m in then.data.get("members") or ()}
-                except (FatalError, loading.LoadFailed, UnicodeDecodeError):
-                    pass
-        return self._cache[key]
+    def refusal(self, entry: Document, incident: str) -> str | None:
+        """Why a decision entry cannot count (scribe record, bad or missing signature,
+        committed by someone else), or None."""
+        return self.proof(entry, incident).refusal(self.required())
 
 
 def severity_at(index: Index, incident: Document, entries: Sequence[Document], when: dt.datetime) -> str:
@@ -364,7 +344,12 @@ def evaluate(
 ) -> Verdict:
     """Whether publishing draft ``draft_ref`` (text hash ``sha``) at ``at`` is allowed.
     ``entries`` is the incident log in event order."""
-    held = (membership or Membership(index)).held
+    judge = membership or Membership(index)
+    incident_id = str(incident.id)
+
+    def held(person: object, role: str, moment: dt.datetime, entry: Document) -> bool:
+        return judge.held(person, role, moment, entry) and judge.refusal(entry, incident_id) is None
+
     draft = find_draft(entries, draft_ref)
     verdict = Verdict(draft, draft_ref, at)
     if draft is None:
@@ -401,7 +386,7 @@ def evaluate(
             moment = at_of(entry)
             if entry.data.get("type") != "rejection" or not _matches(entry, req) or moment is None:
                 continue
-            if moment <= at and held(entry.data.get("by"), req.role, moment):
+            if moment <= at and held(entry.data.get("by"), req.role, moment, entry):
                 cut = position
                 result.rejection = (str(entry.data.get("by")), moment, str(entry.data.get("rationale", "")))
         seen: set[str] = set()
@@ -416,8 +401,20 @@ def evaluate(
             if who == author:
                 result.ignored.append(f"{who!r} is the draft's author")
                 continue
-            if not held(who, req.role, moment):
-                result.ignored.append(f"{who!r} is not a member of role {req.role!r}")
+            if drafted is not None and moment < drafted:
+                result.ignored.append(f"{who!r} approved at {moment.isoformat()}, before the draft existed")
+                continue
+            refused = judge.refusal(entry, incident_id)
+            if refused is not None:
+                result.ignored.append(refused)
+                continue
+            if not judge.held(who, req.role, moment, entry):
+                commit = judge.added_by(entry.path)
+                where = f" (commit {commit.sha[:12]})" if commit else ""
+                result.ignored.append(
+                    f"{who!r} was not a member of role {req.role!r} in the committed register "
+                    f"at {moment.isoformat()} and when the approval was recorded{where}"
+                )
                 continue
             if entry.data.get("sha256") != expected:
                 result.ignored.append(
@@ -450,12 +447,12 @@ def _apply_override(
     index: Index,
     verdict: Verdict,
     overrides: Iterable[Document],
-    held: Callable[[object, str, dt.datetime], bool],
+    held: Callable[[object, str, dt.datetime, Document], bool],
 ) -> None:
     for entry in overrides:
         moment = at_of(entry)
         role = str(entry.data.get("role"))
-        if moment is None or moment > verdict.at or not held(entry.data.get("by"), role, moment):
+        if moment is None or moment > verdict.at or not held(entry.data.get("by"), role, moment, entry):
             continue
         covered = [
             step

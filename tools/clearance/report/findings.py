@@ -193,27 +193,37 @@ def _escape_github(value: str, *, prop: bool = False) -> str:
     return value
 
 
-def github(findings: Sequence[Finding], stream: TextIO) -> None:
+def github(
+    findings: Sequence[Finding], stream: TextIO, suppressed: Sequence[tuple[Finding, str]] = ()
+) -> None:
     levels = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-    for f in findings:
+    shown = [(f, None) for f in findings] + [(f, reason) for f, reason in suppressed]
+    for f, reason in shown:
         message = f.message + (f" (hint: {f.hint})" if f.hint else "")
+        if reason is not None:  # every suppression stays visible, in every format
+            message = f"suppressed: {message} (reason: {reason})"
         props = (
             f"file={_escape_github(f.location.path, prop=True)},line={f.location.line},"
             f"col={f.location.col},title={_escape_github(f.rule, prop=True)}"
         )
-        stream.write(f"::{levels.get(f.severity, 'notice')} {props}::{_escape_github(message)}\n")
+        level = "notice" if reason is not None else levels.get(f.severity, "notice")
+        stream.write(f"::{level} {props}::{_escape_github(message)}\n")
     stream.write(f"{summary(findings) if findings else 'no findings'}\n")
 
 
 _GITLAB_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
 
-def gitlab(findings: Sequence[Finding], stream: TextIO) -> None:
+def gitlab(
+    findings: Sequence[Finding], stream: TextIO, suppressed: Sequence[tuple[Finding, str]] = ()
+) -> None:
     """GitLab Code Quality (a subset of the Code Climate issue format). Fingerprints
-    leave out the line, so a finding keeps its identity when lines above it move."""
+    leave out the line, so a finding keeps its identity when lines above it move.
+    Suppressed findings are listed as 'info' issues saying so, with their reason."""
     seen: Counter[str] = Counter()
     issues = []
-    for f in findings:
+    shown = [(f, None) for f in findings] + [(f, reason) for f, reason in suppressed]
+    for f, reason in shown:
         key = f"{f.rule}\0{f.location.path}\0{f.message}"
         seen[key] += 1
         digest = hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()
@@ -221,9 +231,12 @@ def gitlab(findings: Sequence[Finding], stream: TextIO) -> None:
             {
                 "type": "issue",
                 "check_name": f.rule,
-                "description": f"{f.rule} {f.message}" + (f" (hint: {f.hint})" if f.hint else ""),
+                "description": ("suppressed: " if reason is not None else "")
+                + f"{f.rule} {f.message}"
+                + (f" (hint: {f.hint})" if f.hint else "")
+                + (f" (reason: {reason})" if reason is not None else ""),
                 "categories": ["Bug Risk" if f.severity >= Severity.ERROR else "Style"],
-                "severity": _GITLAB_SEVERITY.get(f.severity, "info"),
+                "severity": "info" if reason is not None else _GITLAB_SEVERITY.get(f.severity, "info"),
                 "fingerprint": digest,
                 "location": {"path": f.location.path, "lines": {"begin": f.location.line}},
             }
@@ -247,8 +260,8 @@ def emit(
     elif fmt == "sarif":
         sarif(findings, out, rules=rules, suppressed=suppressed)
     elif fmt == "github":
-        github(findings, out)
+        github(findings, out, suppressed)
     elif fmt == "gitlab":
-        gitlab(findings, out)
+        gitlab(findings, out, suppressed)
     else:
         text(findings, out, suppressed=suppressed, checked=checked)

@@ -1,0 +1,292 @@
+"""Who really made a log entry, and what the committed registers said then.
+
+One ``git log`` pass (through :mod:`clearance.history`) maps every log entry file to
+the commit that added it. From there:
+
+- the commit's author email must be one of the ``emails`` of the entry's ``by:`` person
+  (or of ``recorded_by:`` for a scribe's record), as the people register held it just
+  before that commit;
+- a decision's signature must verify against the ``signing_keys`` that person held just
+  before that commit (for an entry not yet committed: at HEAD). Uncommitted edits to the
+  registers never count, and neither does a key or an email added in the same commit;
+- role membership is read from the committed role register just before the decision's
+  commit (HEAD while uncommitted) and at the decision's ``at:``.
+
+Repositories that recorded decisions before signing existed are migrated honestly:
+entries added by the commit that first set ``signing: {decisions: required}`` or by its
+ancestors are *legacy*. They still count, and ``clearance check`` reports what each
+incident's legacy entries lack, as a warning; every later entry must be bound and signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance import history, loading, signing
+from clearance.errors import FatalError
+from clearance.index import Index, parse_time
+from clearance.model import Document
+
+CONFIG = "clearance.yaml"
+
+
+@dataclass(frozen=True)
+class Person:
+    emails: frozenset[str]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the record shows about one entry."""
+
+    entry: Document
+    commit: history.Commit | None  # the commit that added it (None: not committed yet)
+    legacy: bool  # added before decisions had to be signed
+    signed: bool
+    verified: bool  # the signature verifies against the person's committed keys
+    binding: str | None  # why the commit does not belong to the entry's person
+    scribe: bool  # a scribe's record of someone else's words
+
+    @property
+    def where(self) -> str:
+        return f"commit {self.commit.sha[:12]}" if self.commit else "the working tree (not committed yet)"
+
+    def refusal(self, required: bool) -> str | None:
+        """Why this decision cannot count, or None. Legacy entries count (their lacks are
+        reported as warnings); a bad signature never counts."""
+        who = self.entry.data.get("by")
+        kind = self.entry.data.get("type")
+        if self.scribe:
+            return (
+                f"the {kind} by {who!r} is a scribe's record (recorded_by "
+                f"{self.entry.data.get('recorded_by')!r}), which is never a decision"
+            )
+        if self.signed and not self.verified:
+            return (
+                f"the signature on the {kind} by {who!r} does not verify against the keys {who!r} "
+                f"held ({self.where})"
+            )
+        if self.legacy:
+            return None
+        if self.binding:
+            return self.binding
+        if required and not self.signed:
+            return f"the {kind} by {who!r} is not signed ({self.where})"
+        return None
+
+
+class Provenance:
+    """History-backed facts for one run; everything read from git is cached."""
+
+    def __init__(self, index: Index, root: Path | None, *, required: bool = False) -> None:
+        self.index = index
+        self.root = root
+        self.configured = required or _configured(root)
+        self._loaded = False
+        self._history: history.History | None = None
+        self._added: dict[str, history.Commit] = {}
+        self._files: dict[tuple[str, str], Any] = {}
+        self._legacy: set[str] | None = None
+        self._since: history.Commit | None = None
+        self._proofs: dict[str, Proof] = {}
+
+    # -- history --------------------------------------------------------------------
+
+    @property
+    def history(self) -> history.History | None:
+        if not self._loaded:
+            self._loaded = True
+            if self.root is not None:
+                try:
+                    self._history = history.History.load(self.root)
+                except FatalError:
+                    self._history = None
+            if self._history is not None:
+                for commit in reversed(self._history.commits):  # oldest first: the newest add wins
+                    for status, path, _ in commit.files:
+                        if status[:1] in ("A", "R", "C") and "/log/" in path:
+                            self._added[path] = commit
+        self.index.depends(("history",))
+        return self._history
+
+    def added_by(self, path: str) -> history.Commit | None:
+        return self._added.get(path) if self.history is not None else None
+
+    def base(self, commit: history.Commit | None) -> str | None:
+        """The commit whose registers judge an entry: the parent of the commit that added
+        it (so nothing granted in that same commit counts), else HEAD."""
+        found = self.history
+        if found is None:
+            return None
+        if commit is None:
+            return found.head.sha if found.head else None
+        return commit.parents[0] if commit.parents else None
+
+    def at(self, when: dt.datetime, path: str | None = None) -> str | None:
+        """The mainline commit current at ``when``; when ``when`` is older than the whole
+        history, the commit that first added ``path`` (the register as first committed)."""
+        found = self.history
+        if found is None or not found.commits:
+            return None
+        commit = found.at(when)
+        if commit is not None:
+            return commit.sha
+        changes = found.changes(path) if path else []
+        return changes[-1].sha if changes else found.mainline()[-1].sha
+
+    def _read(self, path: str, sha: str) -> Any:
+        key = (path, sha)
+        if key not in self._files:
+            found = self.history
+            value = None
+            old = found.path_at(path, sha) if found is not None else None
+            if found is not None and old is not None:
+                try:
+                    value = loading.load_text(found.read(sha, old).decode("utf-8"), old).data
+                except (FatalError, loading.LoadFailed, UnicodeDecodeError):
+                    value = None
+            self._files[key] = value
+        return self._files[key]
+
+    def person(self, person: object, sha: str | None) -> Person | None:
+        """The person as the register held them at ``sha`` (the working tree when there
+        is no git history at all)."""
+        if not isinstance(person, str):
+            return None
+        doc = self.index.get("person", person)
+        if doc is None:
+            return None
+        data: Mapping[str, Any] | None = doc.data
+        if self.history is not None:
+            data = self._read(doc.path, sha) if sha else None
+        if not isinstance(data, Mapping):
+            return None
+        emails = frozenset(str(e).lower() for e in data.get("emails") or () if isinstance(e, str))
+        keys = tuple(str(k) for k in data.get("signing_keys") or () if isinstance(k, str))
+        return Person(emails, keys)
+
+    def members(self, role: str, sha: str | None) -> set[str]:
+        doc = self.index.get("role", role)
+        if doc is None:
+            return set()
+        data: Any = doc.data
+        if self.history is not None:
+            data = self._read(doc.path, sha) if sha else None
+        if not isinstance(data, Mapping):
+            return set()
+        return {str(m) for m in data.get("members") or ()}
+
+    def held(self, person: object, role: str, when: dt.datetime, entry: Document | None = None) -> bool:
+        """Whether ``person`` held ``role`` in the committed register both when the entry
+        was committed (just before its commit; HEAD while uncommitted) and at ``when``."""
+        if not isinstance(person, str):
+            return False
+        if self.history is None:
+            return person in self.members(role, None)
+        commit = self.added_by(entry.path) if entry is not None else None
+        if entry is not None and commit is not None and self.is_legacy(commit):
+            # recorded before the registers were read from history: as before, a member
+            # then or now
+            doc = self.index.get("role", role)
+            return person in self.members(
+                role, self.at(when, doc.path if doc else None)
+            ) or person in self.members(role, self.history.head.sha if self.history.head else None)
+        doc = self.index.get("role", role)
+        then = self.at(when, doc.path if doc is not None else None)
+        return person in self.members(role, self.base(commit)) and person in self.members(role, then)
+
+    # -- migration ------------------------------------------------------------------
+
+    def required_since(self) -> history.Commit | None:
+        """The oldest mainline commit whose clearance.yaml requires signed decisions."""
+        self._legacy_set()
+        return self._since
+
+    def required(self) -> bool:
+        return self.configured or self.required_since() is not None
+
+    def _legacy_set(self) -> set[str]:
+        if self._legacy is None:
+            self._legacy = set()
+            found = self.history
+            if found is None:
+                return self._legacy
+            for change in reversed(found.changes(CONFIG)):  # oldest first
+                if change.status == "D":
+                    continue
+                data = self._read(CONFIG, change.sha)
+                signing_spec = data.get("signing") if isinstance(data, Mapping) else None
+                if isinstance(signing_spec, Mapping) and signing_spec.get("decisions") == "required":
+                    self._since = found.by_sha[change.sha]
+                    self._legacy = found.ancestors(change.sha)
+                    break
+            if self._since is None and self.configured:
+                # required in the working tree, not committed yet: what is committed
+                # so far predates it
+                self._legacy = {c.sha for c in found.commits}
+        return self._legacy
+
+    def is_legacy(self, commit: history.Commit | None) -> bool:
+        return commit is not None and commit.sha in self._legacy_set()
+
+    # -- entries --------------------------------------------------------------------
+
+    def proof(self, entry: Document, incident: str) -> Proof:
+        cached = self._proofs.get(entry.path)
+        if cached is not None:
+            return cached
+        data = entry.data
+        commit = self.added_by(entry.path)
+        legacy = self.is_legacy(commit)
+        base = self.base(commit)
+        scribe = bool(data.get("recorded_by")) or bool(data.get("on_behalf_of"))
+        acting = data.get("recorded_by") if scribe else data.get("by")
+        binding = None
+        if commit is not None:
+            person = self.person(acting, base)
+            if person is None or commit.author_email.lower() not in person.emails:
+                binding = (
+                    f"{data.get('type')} entry by {acting!r} was added by commit {commit.sha[:12]} "
+                    f"whose author {commit.author_email!r} is not one of {acting!r}'s emails "
+                    f"in the committed people register"
+                )
+        signature = data.get("signature")
+        signed = isinstance(signature, str) and bool(signature.strip())
+        verified = False
+        if signed:
+            person = self.person(data.get("by"), base)
+            keys = person.keys if person else ()
+            verified = signing.verify(
+                signing.payload(incident, data), str(signature), str(data.get("by")), tuple(keys)
+            )
+        proof = Proof(entry, commit, legacy, signed, verified, binding, scribe)
+        self._proofs[entry.path] = proof
+        return proof
+
+
+def skew(config_value: object) -> dt.timedelta:
+    from clearance import durations
+
+    parsed = durations.parse(str(config_value)) if config_value else None
+    return parsed.fixed if parsed is not None else dt.timedelta(minutes=15)
+
+
+def entry_time(entry: Document) -> dt.datetime | None:
+    return parse_time(entry.data.get("at"))
+
+
+def _configured(root: Path | None) -> bool:
+    """Whether clearance.yaml at ``root`` requires signed decisions."""
+    if root is None:
+        return False
+    from clearance import config
+
+    try:
+        return config.load(root).signing_decisions
+    except FatalError:
+        return False
