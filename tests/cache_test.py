@@ -11,11 +11,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from clearance import cache, config, engine
+from clearance import config, engine
+from clearance.incremental import store as cache
 from conftest import DATA, edit
 
 BROKEN = DATA / "broken"
@@ -90,23 +92,30 @@ def test_a_changed_file_is_reloaded_even_inside_the_racy_window(repo: Path) -> N
     same(run(repo), run(repo, use_cache=False))
 
 
-def test_same_size_and_mtime_inside_the_racy_window_is_rehashed(repo: Path) -> None:
+def test_a_same_size_edit_with_its_mtime_put_back_is_noticed(repo: Path) -> None:
+    """touch -d can put a modification time back; the change time and git's other
+    fields cannot be, so the edit is seen (it was missed when only size and mtime
+    were compared)."""
     target = repo / "policies/roles/crisis-lead.yaml"
     rel = "policies/roles/crisis-lead.yaml"
     age_all(repo)
-    run(repo)
-    stat = target.stat()
-    text = target.read_text().replace("status: active", "status: retire")
-    assert len(text.encode()) == stat.st_size
-    target.write_text(text)
-    # forge the old mtime: only the racy rule or the hash can notice now
-    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    time.sleep(0.01)
+    first = run(repo)
     store = cache.Store.open(repo, key(repo))
-    assert (
-        store.unchanged(rel, stat.st_size, stat.st_mtime_ns, str(target)) is not None
-    )  # trusted: old enough
-    store.written_ns = stat.st_mtime_ns - 10  # pretend the cache was written before the edit
-    assert store.unchanged(rel, stat.st_size, stat.st_mtime_ns, str(target)) is None
+    before = target.stat()
+    store.written_ns = before.st_ctime_ns + cache.RACY_NS + 1  # recorded long after the file was written
+    assert store.unchanged(rel, before, str(target)) is store.table[rel]  # untouched: trusted as it is
+    text = target.read_text().replace("status: active", "status: retire")
+    assert len(text.encode()) == before.st_size
+    target.write_text(text)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # forge the old mtime
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    store.written_ns = after.st_ctime_ns + cache.RACY_NS + 1  # even long after the edit
+    assert store.unchanged(rel, after, str(target)) is None  # the bytes differ: reloaded
+    edited = run(repo)
+    same(edited, run(repo, use_cache=False))
+    assert edited.findings != first.findings
 
 
 def test_corrupt_or_foreign_cache_is_ignored(repo: Path) -> None:
@@ -150,7 +159,11 @@ def test_cli_uses_the_cache_only_in_git_work_trees(
     plain = tmp_path / "plain"
     shutil.copytree(BROKEN, plain)
     assert cli("--root", str(plain), "check").code == 1
-    assert not cache.location(plain).exists() and not (tmp_path / "xdg").exists()
+    # outside a git work tree nothing is cached; the only thing in the user's cache
+    # folder is the sealing key the git run made
+    assert not cache.location(plain).exists()
+    assert sorted(p.name for p in (tmp_path / "xdg").rglob("*") if p.is_file()) == ["cache.key"]
+    assert ((tmp_path / "xdg" / "clearance" / "cache.key").stat().st_mode & 0o077) == 0
 
 
 def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
@@ -159,11 +172,11 @@ def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
     run(repo)
     folder = cache.location(repo).parent
     paths = cache.load_memo(repo, "reference-paths", key(repo))
-    assert paths["protocol"] == schemas.reference_paths("protocol")
+    assert [(tuple(p), kind) for p, kind in paths["protocol"]] == list(schemas.reference_paths("protocol"))
     verdicts = cache.load_memo(repo, "regex-verdicts", "10000:1.0")
     assert verdicts == {r"CUST-\d{6}": False}
     assert cache.load_memo(repo, "reference-paths", "another key") == {}
-    (folder / "regex-verdicts.pickle").write_bytes(b"garbage")
+    (folder / "regex-verdicts.json").write_bytes(b"garbage")
     assert cache.load_memo(repo, "regex-verdicts", "10000:1.0") == {}
     same(run(repo), run(repo, use_cache=False))
 

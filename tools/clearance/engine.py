@@ -15,24 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearance import checks, loading, progress, schemas
-from clearance.cache import (
-    DIGEST,
-    FINDINGS,
-    MTIME,
+from clearance.config import Config
+from clearance.errors import FatalError
+from clearance.incremental.codec import Row, UnitRecord
+from clearance.incremental.store import (
     RACY_NS,
-    SIZE,
-    SUMMARY,
-    VALID,
     Loaded,
-    Row,
     Store,
-    UnitRecord,
     fingerprint,
     load_memo,
     save_memo,
+    unchanged_stat,
 )
-from clearance.config import Config
-from clearance.errors import FatalError
 from clearance.index import Index, Reads, Summary, Token, summarize, tokens_of, unit_of
 from clearance.model import Document, Finding, Location, Severity
 
@@ -70,7 +64,9 @@ def discover(config: Config) -> Iterator[tuple[Path, str] | Finding]:
         yield item if isinstance(item, Finding) else (Path(item[0]), item[1])
 
 
-Found = tuple[str, str, int, int]  # file name, repository path, size, modification time (ns)
+# file name, repository path, and what git's index compares: size, modification and
+# change times (ns), inode (-1 each when not asked for or unreadable)
+Found = tuple[str, str, int, int, int, int]
 
 
 def _scan(config: Config, *, stat: bool = True) -> list[Found | Finding]:
@@ -120,12 +116,12 @@ _name = operator.attrgetter("name")
 
 def _found(entry: os.DirEntry[str], rel: str, stat: bool, follow: bool = False) -> Found:
     if not stat:
-        return entry.path, rel, -1, -1
+        return entry.path, rel, -1, -1, -1, -1
     try:
-        info = entry.stat(follow_symlinks=follow)
+        info = os.stat(entry.path) if follow else os.lstat(entry.path)
     except OSError:
-        return entry.path, rel, -1, -1
-    return entry.path, rel, info.st_size, info.st_mtime_ns
+        return entry.path, rel, -1, -1, -1, -1
+    return entry.path, rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
 def _leaves(root: Path, link: Path) -> Finding | None:
@@ -231,7 +227,7 @@ class _Files:
         doc = self.new.get(rel) or self.held.get(rel)
         if doc is not None:
             return doc
-        digest = self.rows[rel][DIGEST]
+        digest = self.rows[rel].digest
         doc = self.store.fetch(rel, digest) if self.store is not None else None
         if doc is None:  # not in the cache after all: read it again, as it must still be
             loaded = _load_one(self.config.root.resolve() / rel, rel, self.config)[0]
@@ -244,14 +240,14 @@ class _Files:
 
     def index(self) -> Index:
         rows = self.rows
-        summaries = [(rel, rows[rel][SUMMARY]) for rel in self.order]
+        summaries = [(rel, rows[rel].summary) for rel in self.order]
         return Index(summaries=[(rel, s) for rel, s in summaries if s is not None], fetch=self.fetch)
 
     def load_findings(self) -> list[Finding]:
         rows = self.rows
         return [
             *self.findings,
-            *(f for rel in self.order if rows[rel][FINDINGS] for f in rows[rel][FINDINGS]),
+            *(f for rel in self.order if rows[rel].findings for f in rows[rel].findings),
         ]
 
 
@@ -271,7 +267,7 @@ def _gather(config: Config, extra: Sequence[Path], jobs: int, store: Store | Non
         rel = _rel(root, path.resolve())
         if rel not in seen and path.is_file():
             info = path.stat()
-            found.append((str(path), rel, info.st_size, info.st_mtime_ns))
+            found.append((str(path), rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
             seen.add(rel)
     rows: dict[str, Row] = {}
     todo: list[Found] = []
@@ -279,25 +275,32 @@ def _gather(config: Config, extra: Sequence[Path], jobs: int, store: Store | Non
         table = store.table if store is not None else {}
         trusted = store.written_ns - RACY_NS if store is not None else 0
         for item in found:
-            filename, rel, size, mtime_ns = item
+            filename, rel, size, mtime_ns, ctime_ns, inode = item
             row = table.get(rel)
-            # the common case inline: same size and time, recorded long enough after it
-            if row is not None and size == row[SIZE] and mtime_ns == row[MTIME] and mtime_ns < trusted:
+            # the common case inline: same size, times and inode, recorded long enough after
+            if row is not None and unchanged_stat(row, size, mtime_ns, ctime_ns, inode, trusted):
                 rows[rel] = row
                 continue
-            row = store.unchanged(rel, size, mtime_ns, filename) if store is not None and size >= 0 else None
+            row = None
+            if store is not None and size >= 0:
+                try:
+                    row = store.unchanged(rel, os.stat(filename), filename)
+                except OSError:
+                    row = None
             if row is None:
                 todo.append(item)
             else:
                 rows[rel] = row
         tick(len(rows))
-        loaded = _load_many([(f, rel) for f, rel, _, _ in todo], config, jobs, tick)
+        loaded = _load_many([(item[0], item[1]) for item in todo], config, jobs, tick)
     fresh: dict[str, Document] = {}
-    for (_, rel, size, mtime_ns), (doc, problems, ok, summary, notes) in zip(todo, loaded, strict=True):
+    for (_, rel, size, mtime_ns, ctime_ns, inode), (doc, problems, ok, summary, notes) in zip(
+        todo, loaded, strict=True
+    ):
         if doc is None:
             findings.extend(problems)
             continue
-        rows[rel] = (size, mtime_ns, doc.digest, summary, (*problems, *notes), ok)
+        rows[rel] = Row(size, mtime_ns, ctime_ns, inode, doc.digest, summary, (*problems, *notes), ok)
         fresh[rel] = doc
     order = [item[1] for item in found if item[1] in rows]
     return _Files(order, rows, fresh, findings, store, config)
@@ -327,15 +330,25 @@ def _open_store(config: Config) -> Store:
 def _reference_paths(root: Path, store: Store) -> None:
     # The schema walk behind reference detection costs more than loading a small
     # repository; keep its result beside the cache, under the same fingerprint.
-    paths = load_memo(root, "reference-paths", store.key)
-    if set(paths) >= set(schemas.KINDS):
+    stored = load_memo(root, "reference-paths", store.key)
+    if set(stored) >= set(schemas.KINDS):
+        try:  # kept as JSON lists: tuples again, as reference_paths gives them
+            paths = {
+                kind: tuple((tuple(path), str(target)) for path, target in table)
+                for kind, table in stored.items()
+            }
+        except (TypeError, ValueError):
+            paths = {}
+    else:
+        paths = {}
+    if paths:
         schemas.preload_reference_paths(paths)
     else:
         save_memo(root, "reference-paths", store.key, schemas.all_reference_paths())
 
 
 def _repository(files: _Files, index: Index) -> Repository:
-    valid = {rel for rel in files.order if files.rows[rel][VALID]}
+    valid = {rel for rel in files.order if files.rows[rel].valid}
     findings = [f for f in files.load_findings() if f.rule != "SUP001"]
     findings.extend(index.findings)
     documents: Sequence[Document] = _Documents(files) if files.store is not None else list(files.new.values())
@@ -418,9 +431,12 @@ def _head(root: Path) -> str:
         loose = git / ref
         if loose.is_file():
             return loose.read_text("utf-8").strip()
-        for line in (git / "packed-refs").read_text("utf-8").splitlines():
+        packed = git / "packed-refs"
+        lines = packed.read_text("utf-8").splitlines() if packed.is_file() else []
+        for line in lines:
             if line.endswith(" " + ref):
                 return line.split(" ", 1)[0]
+        return f"unborn:{ref}"  # no commit yet: an empty history, the same every run
     except OSError:
         pass
     return f"unknown:{time.time_ns()}"
@@ -451,7 +467,7 @@ class _Units:
         for rel in [*self.files.new, *gone]:
             units.add(unit_of(rel))
             for row in (old.get(rel), rows.get(rel)):
-                summary = row[SUMMARY] if row is not None else None
+                summary = row.summary if row is not None else None
                 if summary is not None:
                     tokens |= tokens_of(summary)
         if any(("history",) in record.tokens for record in store.units.values()):
@@ -562,7 +578,8 @@ def check(
                 return _check(config, paths, strict, extra, jobs, store)
             except _Stale:
                 store.close()
-                store = Store(store.path, store.key)  # as if empty: everything is redone and rewritten
+                # as if empty: everything is redone and rewritten
+                store = Store(store.path, store.key, store.secret)
                 return _check(config, paths, strict, extra, jobs, store)
         finally:
             store.close()

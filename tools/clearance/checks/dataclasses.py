@@ -85,7 +85,7 @@ def _slow_patterns(cache_root: Path | None, index: Index) -> set[str]:
     patterns = _patterns(index)
     if cache_root is None or not patterns:
         return too_slow(patterns)
-    from clearance.cache import load_memo, save_memo
+    from clearance.incremental.store import load_memo, save_memo
 
     # A verdict depends only on the pattern and on this probe; keep verdicts between runs.
     key = f"{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
