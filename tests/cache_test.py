@@ -372,3 +372,81 @@ def test_a_rule_cannot_read_the_whole_index_behind_the_cache(repo: Path) -> None
     reads.of_kind("role")
     reads.get("person", "nobody")
     assert reads.tokens == {("kind", "role"), ("doc", "person", "nobody")}
+
+
+# -- an adversary with write access to .git/ -------------------------------------------
+
+
+def _erase_findings(path: Path) -> int:
+    """Rewrite every unit record in the state with no findings, as someone who can
+    write .git/ but not the user's key would: returns how many findings were erased."""
+    import json
+
+    erased = 0
+    with sqlite3.connect(path) as db:
+        for name, value in list(db.execute("SELECT name, value FROM chunks WHERE name LIKE 'units:%'")):
+            chunk = json.loads(value)
+            for record in chunk.values():
+                erased += len(record[2])
+                record[2] = []
+            db.execute("UPDATE chunks SET value = ? WHERE name = ?", (json.dumps(chunk).encode(), name))
+    return erased
+
+
+def test_erasing_findings_in_the_cache_does_not_hide_them(repo: Path) -> None:
+    age_all(repo)
+    expected = run(repo, use_cache=False)
+    assert expected.findings
+    run(repo)
+    assert _erase_findings(cache.location(repo)) > 0
+    result = run(repo)
+    same(result, expected)
+    assert result.evaluated > 0  # the forged state was not used
+
+
+def test_a_state_pieced_together_from_an_older_one_is_not_used(repo: Path) -> None:
+    """Chunks from an earlier state put back beside a newer table: the seal covers
+    the whole table, so the replay is refused."""
+    age_all(repo)
+    run(repo)
+    path = cache.location(repo)
+    with sqlite3.connect(path) as db:
+        old = dict(db.execute("SELECT name, value FROM chunks"))
+    target = repo / "policies/roles/crisis-lead.yaml"
+    edit(target, "status: active", "status: retired")
+    age(target)
+    after_edit = run(repo)
+    with sqlite3.connect(path) as db:
+        db.executemany("UPDATE chunks SET value = ? WHERE name = ?", [(v, n) for n, v in old.items()])
+    assert not cache.Store.open(repo, key(repo)).table
+    same(run(repo), after_edit)
+
+
+def test_the_cache_never_runs_code_it_finds(repo: Path, tmp_path: Path) -> None:
+    """A pickle that would create a file when loaded, planted everywhere the state
+    keeps blobs: nothing loads it, and the package does not import pickle at all."""
+    import ast
+
+    age_all(repo)
+    expected = run(repo, use_cache=False)
+    run(repo)
+    canary = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (open, (str(canary), "w"))
+
+    blob = pickle.dumps(Payload())
+    with sqlite3.connect(cache.location(repo)) as db:
+        db.execute("UPDATE chunks SET value = ?", (blob,))
+        db.execute("UPDATE docs SET loaded = ?", (blob,))
+    for memo in cache.location(repo).parent.glob("*.json"):
+        memo.write_bytes(blob)
+    same(run(repo), expected)
+    assert not canary.exists()
+    package = Path(cache.__file__).resolve().parent.parent
+    for module in package.rglob("*.py"):
+        tree = ast.parse(module.read_text("utf-8"))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not names & {"pickle", "marshal", "shelve", "dill"}, module
