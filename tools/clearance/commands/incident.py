@@ -16,7 +16,7 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import clocks, workflow
+from clearance.incidents import clocks, decisions, logbook, store, workflow
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
 
@@ -30,7 +30,8 @@ SUBCOMMANDS = (
     ),
     (
         "log",
-        "log an observation, decision, talking points, role or status change, correction, override review",
+        "log an observation, decision, talking points, role or status change, escalation or "
+        "de-escalation, withdrawal of a draft, reopening, correction, override review",
         "clearance incident log 2026-03-14-leaked-export-rumour observation "
         '--text "Hashtag trending" --source x.com',
     ),
@@ -46,6 +47,11 @@ SUBCOMMANDS = (
         "approve a draft for one approval step",
         "clearance incident approve 2026-03-14-leaked-export-rumour 20260314T085000Z --step legal "
         "--sha256 ca7cda21c631d21d73ebd63b68b8d08e08862ebd62098881a98e5dc6117d71e8",
+    ),
+    (
+        "show",
+        "show a draft's text, its sha256, its approval steps and who may still approve",
+        "clearance incident show 2026-03-14-leaked-export-rumour 20260314T085000Z",
     ),
     (
         "reject",
@@ -78,7 +84,7 @@ SUBCOMMANDS = (
     ),
     (
         "close",
-        "close the incident (refused while approvals or obligations are open)",
+        "close the incident (refused until it is stable and every gate is met)",
         "clearance incident close 2026-03-14-leaked-export-rumour",
     ),
     (
@@ -87,15 +93,7 @@ SUBCOMMANDS = (
         "clearance incident review 2026-03-14-leaked-export-rumour",
     ),
 )
-LOG_TYPES = (
-    "observation",
-    "decision",
-    "talking-points",
-    "role-change",
-    "status-change",
-    "correction",
-    "override-review",
-)
+LOG_TYPES = logbook.LOG_TYPES
 
 
 def _time(text: str) -> dt.datetime:
@@ -170,6 +168,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--severity", choices=("sev1", "sev2", "sev3", "sev4"))
     p.add_argument("--corrects", metavar="ENTRY")
     p.add_argument("--override", metavar="ENTRY", help="the override entry an override-review reviews")
+    p.add_argument("--draft", metavar="DRAFT", help="the draft a withdraw ends")
+    p.add_argument(
+        "--obligation", metavar="REGULATION#OBLIGATION", help="the obligation an obligation-override covers"
+    )
     p.add_argument(
         "--inject", type=int, dest="exercise_inject", metavar="N", help="exercise inject this answers"
     )
@@ -190,20 +192,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a data class the text touches (added to what the scanner finds)",
     )
 
+    p = made["show"]
+    p.add_argument("incident")
+    p.add_argument("draft", help="draft id (or its 6-character suffix)")
+    _common(p, at=False)
+
     for name in ("approve", "reject"):
         p = made[name]
         p.add_argument("incident")
         p.add_argument("draft", help="draft id (or its 6-character suffix)")
         _common(p)
+        _key(p)
         p.add_argument("--step", help="approval step (default: the one step you can act on)")
         p.add_argument("--role", help="role you act in (default: the step's)")
-        p.add_argument("--sha256", help="hash of the text you reviewed (refused if the draft differs)")
+        p.add_argument(
+            "--sha256",
+            help="the full hash of the text you reviewed, from 'clearance incident show' (refused if the "
+            "draft differs); approve without it asks you to confirm the text shown, on a terminal",
+        )
         p.add_argument("--reason", required=name == "reject", dest="rationale")
 
     p = made["publish"]
     p.add_argument("incident")
     p.add_argument("draft")
     _common(p)
+    _key(p)
     p.add_argument("--link", help="URL of the published statement")
     p.add_argument(
         "--override-reason", help="emergency override: publish without the full chain (logged, reviewed)"
@@ -222,8 +235,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("incident")
     p.add_argument("obligation", metavar="REGULATION#OBLIGATION")
     _common(p)
+    _key(p)
     p.add_argument("--recipient", required=True)
     p.add_argument("--reference")
+    p.add_argument(
+        "--draft", help="the approved draft of what was sent (required where the regulation names a chain)"
+    )
 
     p = made["status"]
     p.add_argument("incident")
@@ -236,7 +253,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = made["close"]
     p.add_argument("incident")
     _common(p, at=False)
-    p.add_argument("--override-reason", help="close although items are open (logged)")
 
     p = made["review"]
     p.add_argument("incident")
@@ -253,18 +269,41 @@ def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
     return out
 
 
+Handler = Callable[[session_mod.Session, argparse.Namespace], int]
+
+
+def _key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key",
+        metavar="PATH",
+        help="SSH key to sign this decision with (default: git user.signingkey); see 'clearance keys'",
+    )
+
+
+# Decisions: recorded only by the person taking them, signed with their key.
+DECISIONS = {"approve": "approve", "reject": "reject", "publish": "publish", "notify": "notify"}
+
+
 def run(args: argparse.Namespace) -> int:
-    if not getattr(args, "incident_action", None):
+    action = getattr(args, "incident_action", None)
+    if not action:
         raise UsageError("which action? see 'clearance incident --help'")
+    handler, writes = HANDLERS[action]
     config = repository_config(args)
-    session = session_mod.open_session(config, args.now)
-    handler: Callable[[session_mod.Session, argparse.Namespace], int] = globals()[
-        f"_run_{args.incident_action.replace('-', '_')}"
-    ]
-    return handler(session, args)
+    if not writes:
+        return handler(session_mod.open_session(config, args.now), args)
+    # Writers run one at a time on this machine and read the log inside the lock, so
+    # each decides on what the others wrote (20 identical status changes: one entry).
+    with store.writer_lock(config.root):
+        return handler(session_mod.open_session(config, args.now), args)
 
 
 def _actor(session: session_mod.Session, args: argparse.Namespace) -> str:
+    action = DECISIONS.get(args.incident_action)
+    if action is not None:
+        session.signing_key = getattr(args, "key", None)
+        return decisions.decider(session, args.actor, action)
+    session.scribe = decisions.scribe_for(session, args.actor)
     actor = session_mod.find_actor(session, args.actor)
     explain = actor.source == "git user.email"
     if explain and session_mod.first_time(session.root, session_mod.ACTOR_NOTE_MARKER):
@@ -323,10 +362,12 @@ def _run_log(session: session_mod.Session, args: argparse.Namespace) -> int:
         "override": args.override,
         "exercise_inject": args.exercise_inject,
     }
-    entry = workflow.log(
+    fields["draft"] = args.draft
+    fields["obligation"] = args.obligation
+    done = workflow.log(
         session, actor, args.incident, args.type, {k: v for k, v in fields.items() if v is not None}
     )
-    _out(f"logged {args.type} {entry}")
+    _out(f"logged {args.type} {done.entry_id}" if done.written else str(done.note))
     return 0
 
 
@@ -351,7 +392,7 @@ def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
         data_classes=args.data_classes,
         at=args.at,
     )
-    _out(f"drafted {result.entry_id}")
+    _out(f"drafted {result.entry_id}" if result.written else f"already drafted as {result.entry_id}")
     _out(f"  sha256 {result.sha256}")
     if result.classes:
         _out(f"  data classes: {', '.join(result.classes)}")
@@ -363,8 +404,46 @@ def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_show(session: session_mod.Session, args: argparse.Namespace) -> int:
+    view = decisions.draft_view(session, args.incident, args.draft)
+    _out(f"draft {view.draft_id} by {view.author} for channel {view.channel}")
+    _out(f"sha256 {view.sha256}")
+    _out("-" * 72)
+    _out(view.text)
+    _out("-" * 72)
+    if view.published:
+        _out("published")
+    for reason in view.blocked:
+        _out(f"BLOCKED: {reason}")
+    for step in view.steps:
+        done = ", ".join(step.approved_by) or "nobody yet"
+        state = "done" if step.satisfied else f"may still approve: {', '.join(step.may_approve) or 'nobody eligible'}"
+        _out(f"step {step.step} ({step.role}, quorum {step.quorum}): approved by {done}; {state}")
+    return 0
+
+
+def _confirm(session: session_mod.Session, args: argparse.Namespace) -> str:
+    """Without --sha256: on a terminal, show the text and its hash and ask the approver
+    to type the hash's first 8 characters; anywhere else, refuse."""
+    view = decisions.draft_view(session, args.incident, args.draft)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            f"approve needs --sha256, the full hash of the text you reviewed: see it with "
+            f"'clearance incident show {args.incident} {args.draft}'"
+        )
+    _out(view.text)
+    _out(f"sha256 {view.sha256}")
+    answer = input("type the first 8 characters of the sha256 above to approve exactly this text: ")
+    if answer.strip().lower() != view.sha256[:8]:
+        raise session_mod.Refused("not confirmed: nothing was recorded")
+    return view.sha256
+
+
 def _run_decide(session: session_mod.Session, args: argparse.Namespace, approve: bool) -> int:
     actor = _actor(session, args)
+    if approve and args.sha256 is None:
+        args.sha256 = _confirm(session, args)
+        session.confirmed = "shown on a terminal: text and sha256, confirmed by typing the hash"
     entry, req = workflow.decide(
         session,
         actor,
@@ -432,6 +511,7 @@ def _run_notify(session: session_mod.Session, args: argparse.Namespace) -> int:
         args.obligation,
         recipient=args.recipient,
         reference=args.reference,
+        draft_ref=args.draft,
         at=args.at,
     )
     _out(f"notified for {args.obligation}: {entry}")
@@ -440,8 +520,8 @@ def _run_notify(session: session_mod.Session, args: argparse.Namespace) -> int:
 
 def _run_close(session: session_mod.Session, args: argparse.Namespace) -> int:
     actor = _actor(session, args)
-    items = workflow.close(session, actor, args.incident, override_reason=args.override_reason)
-    _out(f"closed {args.incident}" + (f" with {len(items)} open item(s) overridden" if items else ""))
+    entry = workflow.close(session, actor, args.incident)
+    _out(f"closed {args.incident}: {entry}")
     return 0
 
 
@@ -489,6 +569,23 @@ def _left(seconds: float | None) -> str:
     if seconds is None:
         return ""
     return f"{clocks.humanise(seconds)} left" if seconds >= 0 else f"OVERDUE by {clocks.humanise(seconds)}"
+
+
+# Each action: its handler, and whether it writes (writers hold the repository's lock).
+HANDLERS: dict[str, tuple[Handler, bool]] = {
+    "new": (_run_new, True),
+    "log": (_run_log, True),
+    "draft": (_run_draft, True),
+    "approve": (_run_approve, True),
+    "show": (_run_show, False),
+    "reject": (_run_reject, True),
+    "publish": (_run_publish, True),
+    "assess": (_run_assess, True),
+    "notify": (_run_notify, True),
+    "status": (_run_status, False),
+    "close": (_run_close, True),
+    "review": (_run_review, True),
+}
 
 
 def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from clearance import engine, history, suggestions
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
-from clearance.incidents import approvals, clocks
+from clearance.incidents import approvals, clocks, state
 from clearance.index import Index
 from clearance.model import Document
 
@@ -68,6 +68,9 @@ class Session:
     config: Config
     index: Index
     now: dt.datetime
+    signing_key: str | None = None  # --key: what decisions are signed with (see incidents.decisions)
+    scribe: str | None = None  # who types when --as names someone else (a scribe's record)
+    confirmed: str | None = None  # how an approver without --sha256 was shown the text
 
     @property
     def root(self) -> Path:
@@ -96,8 +99,10 @@ class Session:
         close = suggestions.did_you_mean(ref, keys)
         if close:
             return text + f" ({close})"
-        return text + f"; there is no {parent_kind} {parent!r}" + suggestions.hint(
-            parent, parents, plural(parent_kind)
+        return (
+            text
+            + f"; there is no {parent_kind} {parent!r}"
+            + suggestions.hint(parent, parents, plural(parent_kind))
         )
 
     def incident(self, key: str) -> Document:
@@ -117,7 +122,9 @@ def open_session(config: Config, now: dt.datetime | None = None) -> Session:
 
 
 def reload(session: Session) -> Session:
-    return open_session(session.config, session.now)
+    fresh = open_session(session.config, session.now)
+    fresh.signing_key, fresh.scribe = session.signing_key, session.scribe
+    return fresh
 
 
 @dataclass(frozen=True)
@@ -209,12 +216,23 @@ def resolve_entry(entries: Sequence[Document], ref: str, kind: str | None = None
     raise UsageError(f"{ref!r} matches {len(hits)} {what} entries; give the full id")
 
 
+def levels(session: Session, incident: Document) -> list[str]:
+    """The protocol's severity levels, most severe first."""
+    proto = session.index.get("protocol", str(incident.data.get("protocol")))
+    return [
+        str(s.get("level"))
+        for s in (proto.data.get("severities") or () if proto else ())
+        if isinstance(s, dict) and s.get("level")
+    ]
+
+
+def state_of(session: Session, incident: Document) -> state.State:
+    """Status, severity, roles and withdrawn drafts as the log arrives at them."""
+    return state.derive(incident, session.entries(str(incident.id)), levels(session, incident))
+
+
 def current_status(session: Session, incident: Document) -> str:
-    status = "triage"
-    for entry in session.entries(str(incident.id)):
-        if entry.data.get("type") == "status-change" and isinstance(entry.data.get("to"), str):
-            status = entry.data["to"]
-    return status
+    return state_of(session, incident).status
 
 
 def obligations_of(index: Index) -> dict[str, Mapping[str, Any]]:

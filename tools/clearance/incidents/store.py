@@ -7,6 +7,13 @@ nothing behind. Where anonymous files are unavailable, a hidden named temporary 
 is used instead and stale ones left by killed writers are swept on the next write.
 ``os.link`` refuses to replace an existing name, so an entry can never overwrite
 another one.
+
+Named temporary files live in ``.git/clearance/tmp/`` (git never tracks or shows
+them) when the repository has one, and stale ones are swept. Writers on one machine
+are serialised by :func:`writer_lock`. For crash tests, ``CLEARANCE_FAULT`` names a
+write boundary at which the process exits at once: ``before-write:N`` (the N-th file's
+data is on disk but not under its name) or ``after-write:N`` (the N-th file is in place,
+nothing after it is).
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ import contextlib
 import ctypes
 import datetime as dt
 import errno
+import fcntl
+import hashlib
 import os
+import tempfile
 import secrets
 import string
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,60 @@ SUFFIX_LENGTH = 6
 # is on disk and then waits, so a test can kill it at exactly that point.
 PAUSE_ENV = "CLEARANCE_STORE_PAUSE_AFTER_TEMP"
 _TEMP_PREFIX = ".clearance-tmp-"
+FAULT_ENV = "CLEARANCE_FAULT"
+FAULT_EXIT = 86
+_writes = {"before-write": 0, "after-write": 0}
+
+
+def fault_point(name: str) -> None:
+    """Exit at once (no cleanup, like a kill) when ``CLEARANCE_FAULT`` names this
+    boundary: ``<name>:<n>`` for the n-th time the process reaches it."""
+    wanted = os.environ.get(FAULT_ENV)
+    if not wanted:
+        return
+    _writes[name] = _writes.get(name, 0) + 1
+    if wanted == f"{name}:{_writes[name]}":
+        os._exit(FAULT_EXIT)
+
+
+def git_dir(root: Path) -> Path | None:
+    """The repository's git directory (``.git``, or where a ``.git`` file points)."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():
+        text = dot.read_text("utf-8", "replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[len("gitdir:") :].strip())
+            return target if target.is_absolute() else (root / target).resolve()
+    return None
+
+
+def private_dir(root: Path, name: str) -> Path:
+    """A folder for the tools' own files that git ignores: ``.git/clearance/<name>``,
+    else (no git) a folder in the system's temporary directory keyed by the root."""
+    base = git_dir(root.resolve())
+    if base is not None:
+        folder = base / "clearance" / name
+    else:
+        key = hashlib.sha256(str(root.resolve()).encode("utf-8")).hexdigest()[:16]
+        folder = Path(tempfile.gettempdir()) / f"clearance-{key}" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """Serialise the commands that write to the repository on this machine: each one
+    reads the log, decides and writes while no other writer runs, so twenty parallel
+    'status-change' processes make one transition and nineteen no-ops."""
+    path = private_dir(root, "locks") / "incidents.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
 
 
 class InvalidEntry(FatalError):
@@ -177,6 +241,7 @@ def _create_anonymous(folder: Path, final: Path, payload: bytes) -> bool:
     try:
         _write_all(fd, payload)
         _pause_for_tests()
+        fault_point("before-write")
         try:
             _link_anonymous(fd, final)
         except FileExistsError:
@@ -215,9 +280,22 @@ def sweep_stale(folder: Path) -> list[Path]:
     return removed
 
 
-def _create_named(folder: Path, final: Path, payload: bytes) -> None:
+def _temp_folder(root: Path | None, folder: Path) -> Path:
+    """Where named temporary files go: git's private folder when there is one on the
+    same file system (a hard link cannot cross file systems), else ``folder``."""
+    if root is not None and git_dir(root) is not None:
+        temp = private_dir(root, "tmp")
+        with contextlib.suppress(OSError):
+            if temp.stat().st_dev == folder.stat().st_dev:
+                sweep_stale(temp)
+                return temp
     sweep_stale(folder)
-    temp = folder / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    return folder
+
+
+def _create_named(folder: Path, final: Path, payload: bytes, root: Path | None = None) -> None:
+    where = _temp_folder(root, folder)
+    temp = where / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
@@ -225,13 +303,14 @@ def _create_named(folder: Path, final: Path, payload: bytes) -> None:
         finally:
             os.close(fd)
         _pause_for_tests()
+        fault_point("before-write")
         os.link(temp, final)  # never replaces an existing file
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
 
 
-def create_exclusive(path: Path, text: str, *, anonymous: bool = True) -> None:
+def create_exclusive(path: Path, text: str, *, anonymous: bool = True, root: Path | None = None) -> None:
     """Atomically create ``path`` with ``text``; FileExistsError if it exists."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -239,13 +318,15 @@ def create_exclusive(path: Path, text: str, *, anonymous: bool = True) -> None:
         raise FileExistsError(errno.EEXIST, "file exists", str(path))
     payload = text.encode("utf-8")
     if not (anonymous and _create_anonymous(folder, path, payload)):
-        _create_named(folder, path, payload)
+        _create_named(folder, path, payload, root)
     _fsync_dir(folder)
+    fault_point("after-write")
 
 
-def replace_atomically(path: Path, text: str) -> None:
-    """Replace a mutable document (``incident.yaml``) by rename; never for log entries."""
-    temp = path.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}")
+def replace_atomically(path: Path, text: str, root: Path | None = None) -> None:
+    """Replace a mutable document by rename; never for log entries."""
+    where = _temp_folder(root, path.parent)
+    temp = where / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
@@ -271,7 +352,7 @@ def append_entry(
         rel = f"incidents/{incident}/log/{stem}.yaml"
         text = checked(root, rel, data)
         try:
-            create_exclusive(root / rel, text, anonymous=anonymous)
+            create_exclusive(root / rel, text, anonymous=anonymous, root=root)
         except FileExistsError:
             continue
         return stem, folder / f"{stem}.yaml"

@@ -17,25 +17,33 @@ from pathlib import Path
 from typing import Any
 
 from clearance.errors import UsageError
-from clearance.incidents import approvals, store
+from clearance.incidents import approvals, gates, logbook, state, store
+from clearance.incidents.logbook import Logged, log
 from clearance.incidents.session import (
     Refused,
     Session,
-    current_status,
     obligations_of,
     reload,
     resolve_entry,
+    state_of,
 )
-from clearance.incidents.status import open_items, render_review_body, status
+from clearance.incidents.status import render_review_body, status
 from clearance.incidents.templates import fill_template
 from clearance.model import Document
 
-TRANSITIONS = {
-    "triage": {"active", "stable"},
-    "active": {"stable"},
-    "stable": {"active", "closed"},
-    "closed": {"active"},
-}
+__all__ = ["Logged", "log"]
+TRANSITIONS = state.TRANSITIONS
+# Fields of incident.yaml that a retried 'new' must find unchanged to finish the opening.
+_FIXED = (
+    "title",
+    "protocol",
+    "severity",
+    "exercise",
+    "coordination_channel",
+    "summary",
+    "roles",
+    "data_classes",
+)
 
 
 def _timestamp(moment: dt.datetime) -> str:
@@ -43,20 +51,7 @@ def _timestamp(moment: dt.datetime) -> str:
 
 
 def _append(session: Session, incident: str, data: dict[str, Any]) -> str:
-    entry = {"kind": "log-entry", **{k: v for k, v in data.items() if v not in (None, [], {})}}
-    entry_id, _path = store.append_entry(session.root, incident, entry)
-    return entry_id
-
-
-def _rewrite_incident(session: Session, incident: Document, changes: Mapping[str, Any]) -> None:
-    data = dict(incident.data)
-    for key, value in changes.items():
-        if isinstance(value, dict):
-            data[key] = {**dict(data.get(key) or {}), **value}
-        else:
-            data[key] = value
-    text = store.checked(session.root, incident.path, data)
-    store.replace_atomically(session.root / incident.path, text)
+    return logbook.append(session, session.incident(incident), data)
 
 
 def slugify(text: str) -> str:
@@ -121,6 +116,7 @@ def new_incident(
     for name in data_classes:
         session.need("data-class", name, "data class")
     declared = session.now
+    given_detected = detected is not None
     detected = detected or declared
     if detected > declared:
         raise UsageError("the detection time is after now (the declaration)")
@@ -131,13 +127,6 @@ def new_incident(
         flag = "--slug" if slug else "--title"
         raise UsageError(f"{flag} {name!r} has no letters or digits to name the incident by")
     ident = incident_id(detected, name)
-    existing = session.index.get("incident", ident)
-    if existing or (session.root / "incidents" / ident).exists():
-        what = f" ({existing.data.get('title')!r}, {existing.data.get('status')})" if existing else ""
-        raise Refused(
-            f"incident {ident!r} already exists{what}: log to it, or if this is another incident "
-            f"detected that day, name it with --slug, e.g. --slug {ident[11:]}-2"
-        )
     stamps: dict[str, str] = {}
     if started:
         stamps["started"] = _timestamp(started)
@@ -149,7 +138,6 @@ def new_incident(
         "title": title,
         "owner": proto.data.get("owner"),
         "classification": classification,
-        "status": "active",
         "protocol": protocol,
         "severity": severity,
     }
@@ -164,11 +152,31 @@ def new_incident(
     if data_classes:
         data["data_classes"] = list(data_classes)
     rel = f"incidents/{ident}/incident.yaml"
-    text = store.checked(session.root, rel, data)
-    try:
-        store.create_exclusive(session.root / rel, text)
-    except FileExistsError:
-        raise Refused(f"{rel} already exists") from None
+    existing = session.index.get("incident", ident)
+    if existing is not None or (session.root / "incidents" / ident).exists():
+        if existing is None or not _same_opening(existing, data, given_detected):
+            what = f" ({existing.data.get('title')!r})" if existing else ""
+            raise Refused(
+                f"incident {ident!r} already exists{what}: log to it, or if this is another incident "
+                f"detected that day, name it with --slug, e.g. --slug {ident[11:]}-2"
+            )
+        if session.entries(ident):
+            return ident  # the same command again: it is open
+        # A retry after a crash between incident.yaml and the first entry: finish the opening.
+        declared = dt.datetime.fromisoformat(
+            str((existing.data.get("timestamps") or {}).get("declared") or _timestamp(declared)).replace(
+                "Z", "+00:00"
+            )
+        )
+    else:
+        # incident.yaml first: until the declaration entry lands the incident reads as
+        # 'triage', a consistent state that a retry of the same command completes.
+        text = store.checked(session.root, rel, data)
+        try:
+            store.create_exclusive(session.root / rel, text, root=session.root)
+        except FileExistsError:
+            raise Refused(f"{rel} already exists") from None
+        session = reload(session)
     _append(
         session,
         ident,
@@ -185,87 +193,15 @@ def new_incident(
     return ident
 
 
-def log(session: Session, actor: str, incident_id: str, entry_type: str, fields: dict[str, Any]) -> str:
-    """observation, decision, talking-points, role-change, status-change, correction,
-    override-review."""
-    incident = session.incident(incident_id)
-    entries = session.entries(incident_id)
-    at = fields.pop("at", None) or session.now
-    data: dict[str, Any] = {"type": entry_type, "at": _timestamp(at), "by": actor}
-    if entry_type in ("observation", "decision"):
-        if not fields.get("text"):
-            raise UsageError(f"a {entry_type} needs --text")
-    elif entry_type == "talking-points":
-        if not fields.get("points"):
-            raise UsageError("talking points need at least one --point")
-        if fields.get("supersedes"):
-            fields["supersedes"] = approvals.entry_id(
-                resolve_entry(entries, fields["supersedes"], "talking-points")
-            )
-    elif entry_type == "role-change":
-        if not fields.get("role") or not fields.get("person"):
-            raise UsageError("a role-change needs --role ROLE and --person PERSON")
-        role = session.need("role", fields.get("role"))
-        person = fields.get("person")
-        session.need("person", person)
-        if (
-            fields.get("action") == "assign"
-            and person not in (role.data.get("members") or ())
-            and person not in (role.data.get("deputies") or ())
-        ):
-            raise Refused(f"{person!r} is neither a member nor a deputy of role {role.id!r}")
-    elif entry_type == "status-change":
-        current = current_status(session, incident)
-        target = fields.get("to")
-        if target not in TRANSITIONS.get(current, set()):
-            allowed = ", ".join(sorted(TRANSITIONS.get(current, set())))
-            raise Refused(
-                f"status cannot go from {current!r} to {target!r}; from {current!r} it may go to: {allowed}"
-            )
-        if target == "closed":
-            raise UsageError("use 'clearance incident close' to close an incident")
-        data["from"] = current
-        severity = fields.get("severity")
-        if severity:
-            proto = session.need("protocol", str(incident.data.get("protocol")))
-            levels = [s.get("level") for s in proto.data.get("severities") or () if isinstance(s, dict)]
-            if severity not in levels:
-                raise UsageError(f"protocol {proto.id!r} has no severity {severity!r}")
-    elif entry_type == "correction":
-        if not fields.get("text"):
-            raise UsageError("a correction needs --text saying what is right")
-        if not fields.get("corrects"):
-            raise UsageError("a correction needs --corrects ENTRY (the id of the entry it corrects)")
-        fields["corrects"] = approvals.entry_id(resolve_entry(entries, str(fields.get("corrects"))))
-    elif entry_type == "override-review":
-        if not fields.get("override"):
-            raise UsageError("an override review needs --override ENTRY (the id of the override it reviews)")
-        target = resolve_entry(entries, str(fields.get("override")), "override")
-        fields["override"] = approvals.entry_id(target)
-        follow_up = next(
-            o for o in approvals.overrides(session.index, incident, entries) if o.entry is target
-        )
-        if follow_up.review_by and actor not in approvals.members(session.index, follow_up.review_by):
-            raise Refused(
-                f"{actor!r} is not a member of role {follow_up.review_by!r}, which reviews this override"
-            )
-        if not fields.get("rationale"):
-            raise UsageError("an override review needs --rationale")
-    else:
-        raise UsageError(f"cannot log entries of type {entry_type!r} with 'log'")
-    for cite in fields.get("cites") or ():
-        if session.index.part("clause", cite) is None:
-            raise UsageError(
-                f"--cite {cite!r}: no such clause" + session.part_hint("clause", cite)
-            )
-    data.update({k: v for k, v in fields.items() if v not in (None, [], "")})
-    entry_id = _append(session, incident_id, data)
-    if entry_type == "status-change":
-        changes: dict[str, Any] = {"status": data["to"]}
-        if data.get("severity"):
-            changes["severity"] = data["severity"]
-        _rewrite_incident(session, incident, changes)
-    return entry_id
+def _same_opening(existing: Document, data: Mapping[str, Any], given_detected: bool) -> bool:
+    """Whether ``existing`` is what this 'new' would write (a retry of the same command);
+    times the command took from the clock are not compared."""
+    stamps = dict(existing.data.get("timestamps") or {})
+    wanted = dict(data.get("timestamps") or {})
+    for name in ("declared",) if given_detected else ("declared", "detected"):
+        stamps.pop(name, None)
+        wanted.pop(name, None)
+    return stamps == wanted and all(existing.data.get(k) == data.get(k) for k in _FIXED)
 
 
 @dataclass
@@ -274,6 +210,43 @@ class DraftResult:
     sha256: str
     classes: list[str]
     verdict: approvals.Verdict
+    written: bool = True
+
+
+def _refuse_never(
+    session: Session, incident: Document, texts: Sequence[str], declared: Sequence[str]
+) -> None:
+    """Refuse, before writing, a text touching a data class whose disclosure rule is
+    'never'; the message shows only masked hits."""
+
+    def never(name: str) -> bool:
+        doc = session.index.get("data-class", name)
+        rule = doc.data.get("disclosure") if doc else None
+        return isinstance(rule, dict) and rule.get("rule") == "never"
+
+    lines = [f"data class {name!r} (declared with --data-class)" for name in declared if never(name)]
+    try:
+        from clearance import scan
+    except ImportError:  # pragma: no cover - the scanner ships with the package
+        scan = None  # type: ignore[assignment]
+    if scan is not None:
+        allowances = scan.allowances_for(incident, session.index)
+        for text in texts:
+            touched = {c for c in scan.classes_in(text, session.index, allowances) if never(c)}
+            for hit in scan.scan_text(text, session.index):
+                bad = sorted(touched & set(hit.classes))
+                if bad and not any(a.covers(hit) for a in allowances):
+                    lines.append(
+                        f"line {hit.line} col {hit.col}: {hit.label} {hit.masked} ({', '.join(bad)})"
+                    )
+            if touched and not lines:
+                lines.append(f"data class(es) {', '.join(sorted(touched))}")
+    if lines:
+        raise Refused(
+            "the draft touches data that may never be published; nothing was written:\n  "
+            + "\n  ".join(dict.fromkeys(lines))
+            + "\nremove it from the text and draft again"
+        )
 
 
 def draft(
@@ -309,10 +282,30 @@ def draft(
         raise Refused(f"the draft is {len(text)} characters; channel {channel!r} allows at most {limit}")
     for name in data_classes:
         session.need("data-class", name, "data class")
+    # Scan before anything is written: a value of a 'never' class must not reach the
+    # append-only log, not even in a draft that is refused later.
+    _refuse_never(session, incident, [text, *(values or {}).values()], data_classes)
     found = approvals.scanned_classes(text, session.index, incident) or []
     classes = sorted(set(data_classes) | set(found))
     digest = approvals.sha256_text(text)
     at = at or session.now
+    state_now = state_of(session, incident)
+    for entry in state_now.order:
+        if (
+            entry.data.get("type") == "draft"
+            and entry.data.get("sha256") == digest
+            and entry.data.get("by") == actor
+            and entry.data.get("channel") == channel
+            and approvals.entry_id(entry) not in state_now.withdrawn
+            and not any(
+                e.data.get("type") == "publication" and e.data.get("draft") == approvals.entry_id(entry)
+                for e in state_now.order
+            )
+        ):
+            # The same draft again (a retry): one draft awaiting approval, not two.
+            existing = approvals.entry_id(entry)
+            verdict = approvals.evaluate(session.index, incident, session.entries(incident_id), existing, at)
+            return DraftResult(existing, digest, classes, verdict, written=False)
     entry_id = _append(
         session,
         incident_id,
@@ -395,6 +388,8 @@ def decide(
     entries = session.entries(incident_id)
     draft_doc = resolve_entry(entries, draft_ref, "draft")
     draft_id = approvals.entry_id(draft_doc)
+    if draft_id in state_of(session, incident).withdrawn:
+        raise Refused(f"draft {draft_id} was withdrawn; write a new draft")
     expected = approvals.sha256_text(str(draft_doc.data.get("text", "")))
     if sha is not None:
         sha = _full_sha256(draft_doc, sha, expected)
@@ -447,6 +442,8 @@ def publish(
     entries = session.entries(incident_id)
     draft_doc = resolve_entry(entries, draft_ref, "draft")
     draft_id = approvals.entry_id(draft_doc)
+    if draft_id in state_of(session, incident).withdrawn:
+        raise Refused(f"draft {draft_id} was withdrawn; write a new draft")
     at = at or session.now
     if any(e.data.get("type") == "publication" and e.data.get("draft") == draft_id for e in entries):
         raise Refused(f"draft {draft_id} is already published")
@@ -545,67 +542,105 @@ def notify(
     *,
     recipient: str,
     reference: str | None = None,
+    draft_ref: str | None = None,
     at: dt.datetime | None = None,
 ) -> str:
-    session.incident(incident_id)
+    """Record a notification; refused unless the latest assessment says the obligation
+    applies and, where its regulation names an approval chain, the text sent (a draft)
+    was approved under that chain."""
+    incident = session.incident(incident_id)
     table = obligations_of(session.index)
     if obligation not in table:
         raise UsageError(f"no obligation {obligation!r}" + session.part_hint("obligation", obligation))
+    derived = state_of(session, incident)
+    live = [e for e in derived.order if approvals.entry_id(e) not in derived.voided]
+    assessment = gates.assessments(live).get(obligation)
+    if assessment is None:
+        raise Refused(
+            f"{obligation} was never assessed; assess it first: clearance incident assess {incident_id} "
+            f"{obligation} --applies yes --clock-start TIME --rationale '...'"
+        )
+    if assessment.data.get("applies") is not True:
+        raise Refused(
+            f"{obligation} was assessed as not applying (entry {approvals.entry_id(assessment)}); "
+            "if that changed, record a new assessment with --applies yes first"
+        )
+    at = at or session.now
+    chain = gates.regulation_chain(session, obligation, table[obligation])
+    sha = None
+    if chain or draft_ref:
+        if not draft_ref:
+            raise Refused(
+                f"the regulation names approval chain {chain!r} for what is sent: pass --draft ID, "
+                "a draft of the notification text approved under it"
+            )
+        entries = session.entries(incident_id)
+        draft_doc = resolve_entry(entries, draft_ref, "draft")
+        draft_ref = approvals.entry_id(draft_doc)
+        if draft_ref in derived.withdrawn:
+            raise Refused(f"draft {draft_ref} was withdrawn")
+        sha = approvals.sha256_text(str(draft_doc.data.get("text", "")))
+        membership = approvals.Membership(session.index, session.root)
+        verdict = approvals.evaluate(session.index, incident, entries, draft_ref, at, sha, membership)
+        chains = {c for s in verdict.steps for c in (s.requirement.chain, *s.requirement.chains)}
+        if chain and chain not in chains:
+            raise Refused(
+                f"draft {draft_ref} is not under approval chain {chain!r}, which the regulation names"
+            )
+        if not verdict.ok:
+            raise Refused(f"draft {draft_ref} is not approved:\n  " + "\n  ".join(verdict.reasons()))
     return _append(
         session,
         incident_id,
         {
             "type": "notification",
-            "at": _timestamp(at or session.now),
+            "at": _timestamp(at),
             "by": actor,
             "obligation": obligation,
             "recipient": recipient,
             "reference": reference,
+            "draft": draft_ref,
+            "sha256": sha,
         },
     )
 
 
-def close(session: Session, actor: str, incident_id: str, *, override_reason: str | None = None) -> list[str]:
-    """Close the incident; returns the open items that were overridden."""
+def close(session: Session, actor: str, incident_id: str) -> str:
+    """Close the incident: refused unless it is stable, the actor may close it under
+    the protocol, and every gate is met (see :mod:`clearance.incidents.gates`).
+    Closing a closed incident again writes nothing (returns the closing entry)."""
     incident = session.incident(incident_id)
-    current = current_status(session, incident)
-    if current == "closed":
-        raise Refused(f"incident {incident_id!r} is already closed")
-    items = open_items(session, incident_id)
-    if items and not override_reason:
+    derived = state_of(session, incident)
+    if derived.status == "closed" and derived.closing is not None:
+        return approvals.entry_id(derived.closing)
+    if not gates.may_close(session, incident, actor):
+        role = gates.closing_role(session, incident)
         raise Refused(
-            "cannot close while items are open:\n  "
-            + "\n  ".join(items)
-            + "\n(pass --override-reason to close anyway; it is logged)"
+            f"{actor!r} may not close this incident: protocol {incident.data.get('protocol')!r} lets members "
+            f"and deputies of {role!r} close it"
         )
-    at = session.now
-    if current != "stable":
-        # Two transitions: stable first, closed one second later so event order is unambiguous.
-        _append(
-            session,
-            incident_id,
-            {"type": "status-change", "at": _timestamp(at), "by": actor, "from": current, "to": "stable"},
+    if derived.status != "stable":
+        raise Refused(
+            f"the incident is {derived.status!r}; it closes from 'stable': "
+            f"clearance incident log {incident_id} status-change --to stable --text '...'"
         )
-        at += dt.timedelta(seconds=1)
-    rationale = None
+    items = gates.close_items(session, incident)
     if items:
-        rationale = f"closed with open items ({'; '.join(items)}): {override_reason}"
-    _append(
+        raise Refused(
+            f"cannot close {incident_id} while {len(items)} item(s) are open:\n  "
+            + "\n  ".join(f"{i.what}\n    -> {i.fix}" for i in items)
+        )
+    return _append(
         session,
         incident_id,
         {
             "type": "status-change",
-            "at": _timestamp(at),
+            "at": _timestamp(session.now),
             "by": actor,
             "from": "stable",
             "to": "closed",
-            "rationale": rationale,
         },
     )
-    stamps = dict(incident.data.get("timestamps") or {})
-    stamps["closed"] = _timestamp(at)
-    _rewrite_incident(session, incident, {"status": "closed", "timestamps": stamps})
-    return items
 
 
 def review(session: Session, actor: str, incident_id: str) -> Path:

@@ -1,0 +1,193 @@
+"""Gates that fail closed: what must be true before an incident closes or a
+notification is recorded. Each unmet condition is an :class:`Item` saying what to log
+to meet it; nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.incidents import approvals, state
+from clearance.incidents.session import Session, obligations_of, state_of
+from clearance.model import Document
+
+
+@dataclass(frozen=True)
+class Item:
+    """One unmet condition and the command that meets it."""
+
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.fix})"
+
+
+def _live(session: Session, incident: Document) -> list[Document]:
+    derived = state_of(session, incident)
+    return [e for e in derived.order if state.entry_id(e) not in derived.voided]
+
+
+def assessments(entries: Sequence[Document]) -> dict[str, Document]:
+    """The latest assessment of each obligation (entries in order, voided ones left out)."""
+    latest: dict[str, Document] = {}
+    for entry in entries:
+        if entry.data.get("type") == "assessment" and entry.data.get("obligation"):
+            latest[str(entry.data["obligation"])] = entry
+    return latest
+
+
+def regulation_role(session: Session, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
+    """The role a regulation names for its decisions: the obligation's ``role``, else
+    the regulation's ``role``, else the regulation's owner."""
+    regulation = session.index.get("regulation", obligation_key.partition("#")[0])
+    for value in (obligation.get("role"), regulation.data.get("role") if regulation else None):
+        if isinstance(value, str) and value:
+            return value
+    owner = regulation.data.get("owner") if regulation else None
+    return str(owner) if owner else None
+
+
+def regulation_chain(session: Session, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
+    """The approval chain a regulation names for the text of its notifications."""
+    regulation = session.index.get("regulation", obligation_key.partition("#")[0])
+    for value in (obligation.get("chain"), regulation.data.get("chain") if regulation else None):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def listed_obligations(session: Session, incident: Document) -> list[tuple[str, Mapping[str, Any]]]:
+    """Every obligation of every regulation the incident's protocol lists to assess."""
+    protocol = session.index.get("protocol", str(incident.data.get("protocol")))
+    table = obligations_of(session.index)
+    out = []
+    for regulation in (protocol.data.get("regulations") or ()) if protocol else ():
+        out.extend((key, value) for key, value in sorted(table.items()) if key.startswith(f"{regulation}#"))
+    return out
+
+
+def may_close(session: Session, incident: Document, actor: str) -> bool:
+    """Members and deputies of the protocol's owner role (the incident's owner role when
+    the protocol names none), and whoever the log assigns to that role."""
+    protocol = session.index.get("protocol", str(incident.data.get("protocol")))
+    role_id = str((protocol.data.get("owner") if protocol else None) or incident.data.get("owner"))
+    role = session.index.get("role", role_id)
+    allowed = set(role.data.get("members") or ()) | set(role.data.get("deputies") or ()) if role else set()
+    allowed |= {person for name, person in state_of(session, incident).roles if name == role_id}
+    return actor in allowed
+
+
+def closing_role(session: Session, incident: Document) -> str:
+    protocol = session.index.get("protocol", str(incident.data.get("protocol")))
+    return str((protocol.data.get("owner") if protocol else None) or incident.data.get("owner"))
+
+
+def obligation_items(session: Session, incident: Document) -> list[Item]:
+    ident = str(incident.id)
+    live = _live(session, incident)
+    latest = assessments(live)
+    notified = {str(e.data.get("obligation")) for e in live if e.data.get("type") == "notification"}
+    overridden: dict[str, Document] = {}
+    for entry in live:
+        if entry.data.get("type") == "obligation-override":
+            overridden[str(entry.data.get("obligation"))] = entry
+    items = []
+    for key, obligation in listed_obligations(session, incident):
+        after = obligation.get("after")
+        parents = [after] if isinstance(after, str) else [a for a in after or () if isinstance(a, str)]
+        keys = [f"{key.partition('#')[0]}#{p}" for p in parents]
+        if keys and all(k in latest and latest[k].data.get("applies") is False for k in keys):
+            continue  # it follows notices that are not owed
+        found = latest.get(key)
+        if found is None:
+            items.append(
+                Item(
+                    f"obligation {key} ({obligation.get('title')}) was never assessed",
+                    f"clearance incident assess {ident} {key} --applies yes|no --rationale '...'",
+                )
+            )
+        elif found.data.get("applies") is True and key not in notified and key not in overridden:
+            role = regulation_role(session, key, obligation)
+            items.append(
+                Item(
+                    f"obligation {key} applies (assessment {state.entry_id(found)}) and nobody was notified",
+                    f"clearance incident notify {ident} {key} --recipient '...', or a member of {role!r}: "
+                    f"clearance incident log {ident} obligation-override --obligation {key} --role {role} "
+                    "--rationale '...'",
+                )
+            )
+    return items
+
+
+def draft_items(session: Session, incident: Document) -> list[Item]:
+    """Drafts that are neither published, rejected nor withdrawn."""
+    ident = str(incident.id)
+    derived = state_of(session, incident)
+    entries = session.entries(ident)
+    published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
+    items = []
+    for entry in derived.order:
+        draft_id = state.entry_id(entry)
+        if entry.data.get("type") != "draft" or draft_id in published or draft_id in derived.withdrawn:
+            continue
+        if draft_id in derived.voided:
+            continue
+        verdict = approvals.evaluate(session.index, incident, entries, draft_id, session.now)
+        if any(s.rejection is not None and not s.approvers for s in verdict.steps):
+            continue  # rejected: it has its answer
+        what = "is approved but not published" if verdict.ok else "awaits approval"
+        items.append(
+            Item(
+                f"draft {draft_id} {what}",
+                f"publish it, or: clearance incident log {ident} withdraw --draft {draft_id} --rationale '...'",
+            )
+        )
+    return items
+
+
+def resolution_items(session: Session, incident: Document) -> list[Item]:
+    ident = str(incident.id)
+    derived = state_of(session, incident)
+    if derived.resolution_decision is not None:
+        return []
+    drafts = {state.entry_id(e): e for e in derived.order if e.data.get("type") == "draft"}
+    for entry in derived.order:
+        if entry.data.get("type") != "publication" or state.entry_id(entry) in derived.voided:
+            continue
+        draft = drafts.get(str(entry.data.get("draft")))
+        template = session.index.get("template", str(draft.data.get("template"))) if draft else None
+        if template is not None and template.data.get("stage") == "resolution":
+            return []
+    return [
+        Item(
+            "no resolution statement was published and no decision not to publish one was recorded",
+            f"publish a draft from a 'resolution' template, or: clearance incident log {ident} "
+            "resolution-decision --rationale '...'",
+        )
+    ]
+
+
+def override_review_items(session: Session, incident: Document) -> list[Item]:
+    ident = str(incident.id)
+    entries = session.entries(ident)
+    return [
+        Item(
+            f"override {state.entry_id(o.entry)} awaits review by {o.review_by}",
+            f"clearance incident log {ident} override-review --override {state.entry_id(o.entry)} "
+            "--rationale '...'",
+        )
+        for o in approvals.overrides(session.index, incident, entries)
+        if o.reviewed is None
+    ]
+
+
+def close_items(session: Session, incident: Document) -> list[Item]:
+    """Everything that stands between the incident and its close."""
+    return (
+        obligation_items(session, incident)
+        + draft_items(session, incident)
+        + resolution_items(session, incident)
+        + override_review_items(session, incident)
+    )
