@@ -30,7 +30,9 @@ def test_weekend_start_counts_from_the_next_business_day() -> None:
     saturday = T("2025-11-29T10:00:00-05:00")
     from_monday = clocks.due(Rule("business-days", 4, country="US", start="next-business-day"), saturday)
     at_trigger = clocks.due(Rule("business-days", 4, country="US"), saturday)
-    assert from_monday == T("2025-12-05T23:59:59-05:00")  # Monday is day 0: Tue, Wed, Thu, Fri
+    # Form 8-K General Instruction B.1: the period begins to run on, and includes, the
+    # first business day: Mon 1, Tue 2, Wed 3, Thu 4 December.
+    assert from_monday == T("2025-12-04T23:59:59-05:00")
     assert at_trigger == T("2025-12-04T23:59:59-05:00")  # Saturday is day 0: Mon, Tue, Wed, Thu
 
 

@@ -1,39 +1,46 @@
-"""Regulatory clocks: a deadline for each obligation an assessment says applies.
+"""Regulatory clocks: the deadline one clock rule gives for one start time.
 
-Counting rules (from the obligation's ``deadline``):
+Counting rules (from an obligation's ``deadline`` in the register):
 
 - ``hours``: absolute clock hours from the start (weekends, nights and DST changes
   all count as the hours they really are).
 - ``calendar-days``, ``business-days``, ``months``: counted on the local date of the
-  clock start (in the offset the start was written with); the deadline is the end of
-  the due day (23:59:59 in that offset).
-- ``business-days`` skip weekends and the public holidays of ``calendar`` (the
-  ``holidays`` package: country, subdivision, categories).
-- ``months``: calendar-month arithmetic; a day that does not exist in the target month
-  is clamped to its last day (31 January + 1 month = 28/29 February).
-- ``start: next-business-day``: a start on a weekend or holiday counts from the next
-  business day.
-- ``roll``: a deadline falling on a non-business day moves to the next business day
-  (same time), or to noon of it (``next-business-day-noon``).
+  start, in the regulator's ``zone`` when the rule names one (else in the offset the
+  start was written with). The deadline is the end of the due day (23:59:59), or the
+  filing ``cutoff`` time of that day (EDGAR: 17:30 Eastern).
+- ``business-days`` skip weekends and the holidays of the rule's ``calendar``: a
+  country (with subdivision and categories) or a ``market`` (``NYSE``, ``XLON``...).
+- ``months``: calendar-month arithmetic; a day the target month lacks is clamped to its
+  last day (31 January + 1 month = 28/29 February).
+- ``start: next-business-day``: a period that starts on a weekend or holiday begins to
+  run on, and includes, the first business day after it (Form 8-K General
+  Instruction B.1): four business days from a Saturday end on the Thursday.
+- ``anchor: end-of-calendar-year``: the count starts at the end of the calendar year of
+  the start (HIPAA 164.408(c): 60 days after the end of the year).
+- ``roll``: a deadline on a non-business day moves to the next business day (same
+  time), or to noon of it (``next-business-day-noon``).
 - ``asap``: no computable deadline; open with time elapsed until notified, with an
-  optional outer ``cap`` (ISO 8601 duration).
-- ``after``: the clock starts when the named obligation of the same regulation is
-  notified.
+  optional outer ``cap`` (ISO 8601 duration). ``without_undue_delay: true`` on a
+  counted rule says the same of a rule with a fixed outer limit.
+
+What starts a clock, thresholds, "earliest of", relations between notices, updates
+and tolling live in :mod:`clearance.incidents.obligations`.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clearance import durations
 from clearance.errors import FatalError
-from clearance.index import parse_time
+from clearance.incidents.calendars import Calendar, add_months, calendar_for
 from clearance.model import Document
+
+__all__ = ["Calendar", "Deadline", "Rule", "add_months", "calendar_for", "deadlines", "due", "humanise"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,14 @@ class Rule:
     start: str = "at-trigger"
     roll: str = "none"
     cap: str | None = None
+    market: str | None = None
+    zone: str | None = None
+    cutoff: str | None = None  # "HH:MM" in ``zone``
+    anchor: str | None = None  # "end-of-calendar-year"
+    without_undue_delay: bool = False
+    trigger: str | None = None  # a named time (a fact) that starts this clock instead
+    lapses_if_passed: bool = False  # ignored when already past as the obligation's clock starts
+    country_fact: str | None = None  # the calendar's country comes from this fact
 
     @classmethod
     def from_deadline(cls, deadline: Mapping[str, Any]) -> Rule:
@@ -59,85 +74,61 @@ class Rule:
             start=deadline.get("start", "at-trigger"),
             roll=deadline.get("roll", "none"),
             cap=deadline.get("cap"),
+            market=cal.get("market"),
+            zone=deadline.get("zone"),
+            cutoff=deadline.get("cutoff"),
+            anchor=deadline.get("anchor"),
+            without_undue_delay=bool(deadline.get("without_undue_delay")),
+            trigger=deadline.get("from"),
+            lapses_if_passed=bool(deadline.get("lapses_if_passed")),
+            country_fact=cal.get("country_from"),
         )
 
+    @property
+    def calendar(self) -> Calendar:
+        return calendar_for(self.country, self.subdivision, self.categories, self.market)
+
     def describe(self) -> str:
+        """The clock in words, as counsel reads it."""
         if self.unit == "asap":
             return "without undue delay" + (f" (at most {self.cap})" if self.cap else "")
-        where = ""
-        if self.unit == "business-days" or self.roll != "none":
-            where = (
-                f" ({self.country or 'weekends only'}{'-' + self.subdivision if self.subdivision else ''})"
-            )
         unit = self.unit.rstrip("s") if self.amount == 1 else self.unit
-        return f"{self.amount} {unit}{where}"
+        words = f"{self.amount} {unit.replace('-', ' ')}"
+        if self.without_undue_delay:
+            words = f"without undue delay, at most {words}"
+        if self.anchor == "end-of-calendar-year":
+            words += " after the end of the calendar year"
+        if self.trigger:
+            words += f" from {self.trigger}"
+        if self.unit == "business-days" or self.roll != "none":
+            source = f"the {self.country_fact} fact's" if self.country_fact else ""
+            words += f" ({source + ' ' if source else ''}{self.calendar.describe()})"
+        if self.start == "next-business-day":
+            words += "; a start on a non-business day counts from, and includes, the next business day"
+        if self.cutoff:
+            words += f"; due by {self.cutoff} {self.zone or 'local time'} on the last day"
+        if self.roll == "next-business-day-noon":
+            words += "; a deadline on a weekend or holiday moves to noon of the next business day"
+        elif self.roll == "next-business-day":
+            words += "; a deadline on a weekend or holiday moves to the next business day"
+        if self.lapses_if_passed:
+            words += "; does not apply when already passed as the main clock starts"
+        return words
 
-
-class Calendar:
-    """Business days for one jurisdiction: not a weekend day and not a holiday."""
-
-    def __init__(
-        self, country: str | None, subdivision: str | None = None, categories: Sequence[str] = ()
-    ) -> None:
-        self.country = country
-        self.subdivision = subdivision
-        self.categories = tuple(categories)
-        self._years: dict[int, Any] = {}
-
-    def _holidays(self, year: int) -> Any:
-        if self.country is None:
+    def lower_bound(self) -> dt.timedelta | None:
+        """The least time this clock can ever give (for comparing protocol targets)."""
+        if self.unit == "asap":
+            parsed = durations.parse(self.cap) if self.cap else None
+            return parsed.fixed + dt.timedelta(days=28 * parsed.months) if parsed else None
+        amount = self.amount or 0
+        if self.anchor:
             return None
-        if year not in self._years:
-            import holidays
-
-            try:
-                self._years[year] = holidays.country_holidays(
-                    self.country,
-                    subdiv=self.subdivision,
-                    years=year,
-                    categories=self.categories or None,
-                )
-            except NotImplementedError as exc:
-                raise FatalError(
-                    f"holiday calendar {self.country!r}"
-                    + (f" subdivision {self.subdivision!r}" if self.subdivision else "")
-                    + f" is not available: {exc}"
-                ) from None
-        return self._years[year]
-
-    def holiday(self, day: dt.date) -> str | None:
-        table = self._holidays(day.year)
-        return table.get(day) if table is not None else None
-
-    def weekend(self, day: dt.date) -> bool:
-        table = self._holidays(day.year)
-        weekend = getattr(table, "weekend", None) if table is not None else None
-        return day.weekday() in (weekend if weekend else (5, 6))
-
-    def business_day(self, day: dt.date) -> bool:
-        return not self.weekend(day) and self.holiday(day) is None
-
-    def next_business_day(self, day: dt.date) -> dt.date:
-        day += dt.timedelta(days=1)
-        while not self.business_day(day):
-            day += dt.timedelta(days=1)
-        return day
-
-    def add_business_days(self, day: dt.date, count: int) -> dt.date:
-        for _ in range(count):
-            day = self.next_business_day(day)
-        return day
-
-
-@functools.cache
-def calendar_for(country: str | None, subdivision: str | None, categories: tuple[str, ...]) -> Calendar:
-    return Calendar(country, subdivision, categories)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+        return {
+            "hours": dt.timedelta(hours=amount),
+            "calendar-days": dt.timedelta(days=amount),
+            "business-days": dt.timedelta(days=amount),
+            "months": dt.timedelta(days=28 * amount),
+        }.get(self.unit)
 
 
 def add_duration(moment: dt.datetime, text: str) -> dt.datetime:
@@ -150,7 +141,23 @@ def add_duration(moment: dt.datetime, text: str) -> dt.datetime:
     return moved
 
 
-def _end_of_day(day: dt.date, tz: dt.tzinfo | None) -> dt.datetime:
+def zone_of(rule: Rule) -> dt.tzinfo | None:
+    if not rule.zone:
+        return None
+    try:
+        return ZoneInfo(rule.zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FatalError(f"time zone {rule.zone!r} is not known (e.g. America/New_York)") from None
+
+
+def _close_of(rule: Rule, day: dt.date, tz: dt.tzinfo | None) -> dt.datetime:
+    if rule.cutoff:
+        try:
+            hour, minute = (int(part) for part in rule.cutoff.split(":"))
+            cut = dt.time(hour, minute)
+        except ValueError:
+            raise FatalError(f"cut-off time {rule.cutoff!r} is not HH:MM") from None
+        return dt.datetime.combine(day, cut, tzinfo=tz)
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=tz)
 
 
@@ -158,23 +165,35 @@ def due(rule: Rule, start: dt.datetime) -> dt.datetime | None:
     """The deadline for a clock started at ``start`` (aware); None for asap without cap."""
     if start.tzinfo is None:
         raise FatalError("a clock start needs a UTC offset")
-    cal = calendar_for(rule.country, rule.subdivision, rule.categories)
+    cal = rule.calendar
     if rule.unit == "asap":
         return add_duration(start, rule.cap) if rule.cap else None
     if rule.amount is None:
         raise FatalError(f"a {rule.unit} deadline needs an amount")
-    if rule.start == "next-business-day" and not cal.business_day(start.date()):
-        first = cal.next_business_day(start.date())
-        start = dt.datetime.combine(first, dt.time(0, 0), tzinfo=start.tzinfo)
+    zone = zone_of(rule)
+    local = start.astimezone(zone) if zone else start
+    tz = local.tzinfo
+    day = local.date()
+    if rule.anchor == "end-of-calendar-year":
+        day = dt.date(day.year, 12, 31)
+        local = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=tz)
+    elif rule.anchor is not None:
+        raise FatalError(f"unknown clock anchor {rule.anchor!r}")
+    first_inclusive = False
+    if rule.start == "next-business-day" and not cal.business_day(day):
+        # The period begins to run on, and includes, the first business day.
+        day = cal.next_business_day(day)
+        local = dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
+        first_inclusive = True
     if rule.unit == "hours":
-        # Absolute hours: arithmetic in UTC, shown back in the start's offset.
-        result = (start.astimezone(dt.UTC) + dt.timedelta(hours=rule.amount)).astimezone(start.tzinfo)
+        # Absolute hours: arithmetic in UTC, shown back in the local zone.
+        result = (local.astimezone(dt.UTC) + dt.timedelta(hours=rule.amount)).astimezone(tz)
     elif rule.unit == "calendar-days":
-        result = _end_of_day(start.date() + dt.timedelta(days=rule.amount), start.tzinfo)
+        result = _close_of(rule, day + dt.timedelta(days=rule.amount - first_inclusive), tz)
     elif rule.unit == "business-days":
-        result = _end_of_day(cal.add_business_days(start.date(), rule.amount), start.tzinfo)
+        result = _close_of(rule, cal.add_business_days(day, rule.amount - first_inclusive), tz)
     elif rule.unit == "months":
-        result = _end_of_day(add_months(start.date(), rule.amount), start.tzinfo)
+        result = _close_of(rule, add_months(day, rule.amount), tz)
     else:
         raise FatalError(f"unknown deadline unit {rule.unit!r}")
     return roll(rule, result, cal)
@@ -204,13 +223,20 @@ class Deadline:
     recipient: str | None = None
     reference: str | None = None
     notes: list[str] = field(default_factory=list)
+    tolled: tuple[dt.datetime, dt.datetime | None] | None = None
 
     def state(self, now: dt.datetime) -> str:
-        """met | late | overdue | open | waiting."""
-        if self.start is None:
-            return "waiting"
+        """met | late | overdue | tolled | open | waiting."""
         if self.notified is not None:
             return "met" if self.due is None or self.notified <= self.due else "late"
+        if (
+            self.tolled is not None
+            and self.tolled[0] <= now
+            and (self.tolled[1] is None or now < self.tolled[1])
+        ):
+            return "tolled"
+        if self.start is None:
+            return "waiting"
         if self.due is not None and now > self.due:
             return "overdue"
         return "open"
@@ -235,6 +261,7 @@ class Deadline:
             "notified": _iso(self.notified),
             "recipient": self.recipient,
             "reference": self.reference,
+            "notes": list(self.notes),
         }
 
 
@@ -244,62 +271,13 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def deadlines(obligations: Mapping[str, Mapping[str, Any]], entries: Sequence[Document]) -> list[Deadline]:
-    """Deadlines for an incident. ``obligations`` maps ``regulation#obligation`` to
-    the obligation's data; ``entries`` is the incident log in event-time order."""
-    assessed: dict[str, Document] = {}
-    for entry in entries:
-        if entry.data.get("type") == "assessment" and isinstance(entry.data.get("obligation"), str):
-            assessed[entry.data["obligation"]] = entry  # the latest assessment wins
-    notified: dict[str, Document] = {}
-    for entry in entries:
-        key = entry.data.get("obligation")
-        if entry.data.get("type") == "notification" and isinstance(key, str):
-            notified.setdefault(key, entry)  # the first notification fulfils it
+    """Deadlines of the obligations that apply to an incident. ``obligations`` maps
+    ``regulation#obligation`` to the obligation's data; ``entries`` is the incident log
+    in event-time order. Obligations nobody assessed are not here: see
+    :func:`clearance.incidents.obligations.obligation_states` for every listed one."""
+    from clearance.incidents import obligations as model
 
-    def applies(key: str, seen: frozenset[str] = frozenset()) -> bool:
-        if key in assessed:
-            return bool(assessed[key].data.get("applies"))
-        ob = obligations.get(key)
-        if ob and ob.get("after") and key not in seen:
-            return applies(_sibling(key, ob["after"]), seen | {key})
-        return False
-
-    out: list[Deadline] = []
-    for key in sorted(obligations, key=lambda k: (k.split("#")[0], list(obligations).index(k))):
-        if not applies(key):
-            continue
-        ob = obligations[key]
-        rule = Rule.from_deadline(ob.get("deadline") or {})
-        assessment = assessed.get(key)
-        after = _sibling(key, ob["after"]) if ob.get("after") else None
-        start: dt.datetime | None
-        if after:
-            predecessor = notified.get(after)
-            start = parse_time(predecessor.data.get("at")) if predecessor else None
-        else:
-            start = parse_time(assessment.data.get("clock_start")) if assessment else None
-        deadline = Deadline(
-            obligation=key,
-            title=str(ob.get("title", key)),
-            notify=str(ob.get("notify", "")),
-            rule=rule,
-            start=start,
-            due=due(rule, start) if start else None,
-            assessed_by=assessment.data.get("by") if assessment else None,
-            assessed_at=parse_time(assessment.data.get("at")) if assessment else None,
-            after=after,
-        )
-        note = notified.get(key)
-        if note is not None:
-            deadline.notified = parse_time(note.data.get("at"))
-            deadline.recipient = note.data.get("recipient")
-            deadline.reference = note.data.get("reference")
-        out.append(deadline)
-    return out
-
-
-def _sibling(key: str, local: str) -> str:
-    return f"{key.split('#', 1)[0]}#{local}"
+    return [state.deadline() for state in model.evaluate(obligations, entries) if state.applies]
 
 
 def humanise(seconds: float) -> str:
