@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from clearance import config, engine
+from clearance.incremental import run as incremental
 from clearance.incremental import store as cache
 from conftest import DATA, edit
 
@@ -33,7 +34,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def run(repo: Path, use_cache: bool = True) -> engine.Result:
-    return engine.check(config.load(repo), cache=use_cache)
+    return incremental.check(config.load(repo), cache=use_cache)
 
 
 def key(repo: Path) -> str:
@@ -326,18 +327,18 @@ def test_rules_run_in_worker_processes_report_what_one_process_does(
     corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = config.load(corpus)
-    alone = engine.check(settings, jobs=1)
-    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 10)  # small enough for this corpus
-    shared = engine.check(settings, jobs=2)
+    alone = incremental.check(settings, jobs=1)
+    monkeypatch.setattr(incremental, "PARALLEL_THRESHOLD", 10)  # small enough for this corpus
+    shared = incremental.check(settings, jobs=2)
     same(shared, alone)
     age_all(corpus)
-    warm = engine.check(settings, jobs=2, cache=True)
+    warm = incremental.check(settings, jobs=2, cache=True)
     same(warm, alone)
     # every incident's log names person-0: all incidents are checked again, by workers
     # that read the unchanged documents from the cache
     replace(corpus / "policies/people/person-0.yaml", "name: Person 0", "name: Person Zero")
-    again = engine.check(settings, jobs=2, cache=True)
-    same(again, engine.check(settings, jobs=1))
+    again = incremental.check(settings, jobs=2, cache=True)
+    same(again, incremental.check(settings, jobs=1))
     assert 0 < again.evaluated < warm.evaluated
 
 

@@ -195,15 +195,18 @@ def test_parallel_loading_reports_exactly_what_sequential_loading_does(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from clearance import config, engine
+    from clearance.incremental import run as incremental
 
     repo = tmp_path / "broken"
     shutil.copytree(BROKEN, repo)
     cfg = config.load(repo)
-    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 2)
-    monkeypatch.setattr(engine, "CHUNK", 3)
-    sequential = engine.check(cfg, jobs=1)
-    parallel = engine.check(cfg, jobs=2)
-    assert parallel.findings == sequential.findings
+    monkeypatch.setattr(incremental, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(incremental, "CHUNK", 3)
+    sequential = incremental.check(cfg, jobs=1)
+    parallel = incremental.check(cfg, jobs=2)
+    pure = engine.check(cfg)  # the pipeline alone: no workers, no cache
+    assert parallel.findings == sequential.findings == pure.findings
+    assert parallel.suppressed == pure.suppressed
     assert [d.path for d in parallel.repository.documents] == [d.path for d in sequential.repository.documents]
     assert parallel.repository.valid == sequential.repository.valid
 

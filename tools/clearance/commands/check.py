@@ -9,7 +9,8 @@ import argparse
 import os
 from pathlib import Path
 
-from clearance import checks, engine, report
+from clearance import checks, report
+from clearance.incremental import run as incremental
 from clearance import config as config_mod
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be 0 (automatic) or more, not {args.jobs}")
     jobs = args.jobs or (os.cpu_count() or 1)
     cache = not args.no_cache and (root / ".git").is_dir()
-    result = engine.check(config, selected, strict=args.strict, extra=extra, jobs=jobs, cache=cache)
+    result = incremental.check(config, selected, strict=args.strict, extra=extra, jobs=jobs, cache=cache)
     report.emit(
         args.format,
         result.findings,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance import engine, history, suggestions
+from clearance.incremental import run as incremental
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
 from clearance.incidents import approvals, clocks, state
@@ -117,7 +118,7 @@ def open_session(config: Config, now: dt.datetime | None = None) -> Session:
     # cache: a command during a crisis reads only what it needs, however large the
     # repository (the cache is only read here, never written).
     cache = (config.root / ".git").is_dir()
-    repo = engine.load_repository(config, jobs=os.cpu_count() or 1, cache=cache)
+    repo = incremental.load_repository(config, jobs=os.cpu_count() or 1, cache=cache)
     return Session(config, repo.index, now or dt.datetime.now(dt.UTC).replace(microsecond=0))
 
 

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from clearance.index import Summary, Token
+from clearance.engine import UnitResult
+from clearance.index import Summary
 from clearance.model import Document, Finding, Location, Severity
 
 SEAL_BYTES = 32
@@ -41,10 +42,7 @@ class Row(NamedTuple):
     valid: bool  # loaded and matched its schema
 
 
-class UnitRecord(NamedTuple):
-    tokens: frozenset[Token]  # what the unit's rules looked up
-    expires: float | None  # POSIX time after which the findings may no longer hold
-    findings: tuple[tuple[Finding, str | None], ...]  # with the reason when suppressed
+UnitRecord = UnitResult  # what one unit's rules found, as the pipeline returns it
 
 
 class Broken(Exception):

@@ -35,11 +35,10 @@ from typing import Any
 from clearance import __version__, schemas
 from clearance.incremental import codec
 from clearance.incremental.codec import Row, UnitRecord
-from clearance.model import Document, Finding
+from clearance.model import Document
 
 FORMAT = 3
 RACY_NS = 2_000_000_000
-Loaded = tuple[Document | None, list[Finding], bool]
 
 
 def bucket(name: str) -> str:

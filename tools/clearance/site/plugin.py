@@ -31,6 +31,7 @@ from mkdocs.structure.pages import Page
 
 from clearance import config as clearance_config
 from clearance import engine
+from clearance.incremental import run as incremental
 from clearance.errors import FatalError
 from clearance.model import Severity
 from clearance.site import nav, pages, prerender, sanitize
@@ -101,7 +102,7 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             # The cache holds the same results `clearance check` computes, keyed by each
             # file's content; one that is stale or unreadable is ignored and rebuilt.
             cache = self.config.cache and (self.root / ".git").is_dir()
-            result = engine.check(settings, strict=self.config.strict, cache=cache)
+            result = incremental.check(settings, strict=self.config.strict, cache=cache)
         except FatalError as exc:
             raise PluginError(f"clearance: {exc}") from None
         errors = [f for f in result.findings if f.severity >= Severity.ERROR]
