@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,3 +55,30 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@contextlib.contextmanager
+def acting_as(root: Path, who: str | None) -> Iterator[None]:
+    """Run as ``who`` would on their own machine: git's user.email is their first email
+    in ``root``'s people register (through GIT_CONFIG_* variables, so no repository or
+    user configuration is touched). Decisions take their person from it (issue 15)."""
+    if who is None:
+        yield
+        return
+    email = f"{who}@unknown.example"
+    person = root / "policies" / "people" / f"{who}.yaml"
+    if person.is_file():
+        found = re.search(r"^\s*-\s*['\"]?([^'\"\s]+@[^'\"\s]+)", person.read_text("utf-8"), re.MULTILINE)
+        found = found or re.search(r"emails:\s*\[\s*['\"]?([^'\",\s\]]+)", person.read_text("utf-8"))
+        if found:
+            email = found.group(1)
+    saved = {k: os.environ.get(k) for k in ("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0")}
+    os.environ.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": email})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

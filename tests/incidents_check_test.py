@@ -209,13 +209,20 @@ def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp
     git(desk.root, "init", "-q", "-b", "main")
     git(desk.root, "add", "-A")
     git(desk.root, "commit", "-q", "-m", "Roles as they were", when="2026-03-14T08:00:00+00:00")
+    def commit(who: str, when: str) -> None:  # each person commits what they recorded
+        git(desk.root, "add", "-A")
+        git(desk.root, "commit", "-q", "-m", f"{who} records", when=when, author=who)
+
     desk.open()
+    commit("cleo", "2026-03-14T09:00:30+00:00")
     ref, _ = desk.holding()
+    commit("sam", "2026-03-14T09:10:30+00:00")
     desk.ok("approve", INCIDENT, ref, "--step", "pr", who="priya", now="2026-03-14T09:11:00Z")
+    commit("priya", "2026-03-14T09:11:30+00:00")
     desk.ok("approve", INCIDENT, ref, "--step", "legal", who="lena", now="2026-03-14T09:12:00Z")
+    commit("lena", "2026-03-14T09:12:30+00:00")
     desk.ok("publish", INCIDENT, ref, who="sam", now="2026-03-14T09:13:00Z")
-    git(desk.root, "add", "-A")
-    git(desk.root, "commit", "-q", "-m", "Incident record", when="2026-03-14T10:00:00+00:00")
+    commit("sam", "2026-03-14T10:00:00+00:00")
     role = desk.root / "policies" / "roles" / "legal-counsel.yaml"
     role.write_text(role.read_text("utf-8").replace("  - lena\n", ""), "utf-8")
     git(desk.root, "commit", "-q", "-am", "Lena moves to another team", when="2026-04-01T10:00:00+00:00")

@@ -10,19 +10,19 @@ from pathlib import Path
 
 from clearance import config, engine
 from clearance.index import parse_time
-from conftest import run_cli
+from conftest import acting_as, run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 INCIDENT = "2026-03-14-app-outage-rumour"
 
 
-def git(root: Path, *args: str, when: str = "2026-03-14T10:00:00+00:00") -> str:
+def git(root: Path, *args: str, when: str = "2026-03-14T10:00:00+00:00", author: str = "cleo") -> str:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-        "GIT_AUTHOR_NAME": "Cleo Crisis",
-        "GIT_AUTHOR_EMAIL": "cleo@fixture.example",
-        "GIT_COMMITTER_NAME": "Cleo Crisis",
-        "GIT_COMMITTER_EMAIL": "cleo@fixture.example",
+        "GIT_AUTHOR_NAME": author.title(),
+        "GIT_AUTHOR_EMAIL": f"{author}@fixture.example",
+        "GIT_COMMITTER_NAME": author.title(),
+        "GIT_COMMITTER_EMAIL": f"{author}@fixture.example",
         "GIT_AUTHOR_DATE": when,
         "GIT_COMMITTER_DATE": when,
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -33,8 +33,10 @@ def git(root: Path, *args: str, when: str = "2026-03-14T10:00:00+00:00") -> str:
     return done.stdout
 
 
-def clearance(root: Path, *args: str, who: str, now: str) -> None:
-    result = run_cli("--root", str(root), "incident", *args, "--as", who, "--now", now)
+def clearance(root: Path, *args: str, who: str, now: str, typist: str | None = None) -> None:
+    """Run as ``typist`` (default: ``who``) would on their machine; ``--as who``."""
+    with acting_as(root, typist or who):
+        result = run_cli("--root", str(root), "incident", *args, "--as", who, "--now", now)
     assert result.code == 0, result.err
 
 
@@ -70,7 +72,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
             now=f"2026-03-14T09:{minute:02d}:00Z",
         )
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Scribe's notes", when="2026-03-14T09:30:00+00:00")
+    git(root, "commit", "-q", "-m", "Scribe's notes", when="2026-03-14T09:30:00+00:00", author="sam")
 
     git(root, "checkout", "-q", "main")
     for minute in (10, 15, 20):  # 09:15 on both branches: same second, different files
@@ -93,6 +95,7 @@ def test_two_branches_log_to_one_incident_and_merge_cleanly(tmp_path: Path) -> N
         "We are investigating",
         who="priya",
         now="2026-03-14T09:22:00Z",
+        typist="cleo",  # cleo records priya's lines: a scribe's record (recorded_by cleo)
     )
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "Lead's decisions", when="2026-03-14T09:31:00+00:00")

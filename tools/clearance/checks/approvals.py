@@ -15,7 +15,7 @@ from clearance.checks import Context, register
 if TYPE_CHECKING:
     from clearance.incidents import approvals
 from clearance.index import parse_time
-from clearance.model import Document, Finding, Location, Severity
+from clearance.model import Document, Finding, Severity
 
 
 @register(
@@ -219,7 +219,7 @@ def training(ctx: Context) -> Iterator[Finding]:
             )
 
 
-_FIX = "append a correction naming it: clearance incident log {incident} correction --corrects {entry} --text .."
+_FIX = "append a correction naming it: clearance incident log {incident} correction --corrects {entry} ..."
 
 
 @register(
@@ -246,19 +246,11 @@ def proofs(ctx: Context) -> Iterator[Finding]:
     from clearance.incidents import approvals, provenance
 
     incidents = ctx.subjects("incident")
-    if not incidents and not any(d.kind == "config" for d in ctx.subjects()):
+    if not incidents:
         return
     judge = approvals.Membership(ctx.index, ctx.config.root, required=ctx.config.signing_decisions)
     required = judge.required()
     since = judge.required_since()
-    if since is not None and not ctx.config.signing_decisions and ctx.units is None:
-        yield ctx.finding(
-            "APR011",
-            Location("clearance.yaml", 1, 1),
-            f"signed decisions were required from commit {since.sha[:12]} ({since.subject!r}); "
-            "clearance.yaml no longer says so, and they stay required",
-            "put back 'signing: {decisions: required}'",
-        )
     skew = provenance.skew(ctx.config.clock_skew)
     for incident in incidents:
         ident = str(incident.id)
@@ -267,6 +259,14 @@ def proofs(ctx: Context) -> Iterator[Finding]:
         stamps = incident.data.get("timestamps") or {}
         detected = parse_time(stamps.get("detected")) or parse_time(stamps.get("declared"))
         legacy: dict[str, set[str]] = {}
+        if since is not None and not ctx.config.signing_decisions:
+            yield ctx.finding(
+                "APR011",
+                incident.where(("id",)),
+                f"signed decisions were required from commit {since.sha[:12]} ({since.subject!r}); "
+                "clearance.yaml no longer says so, and for this incident they stay required",
+                "put back 'signing: {decisions: required}' in clearance.yaml",
+            )
         for entry in entries:
             eid = approvals.entry_id(entry)
             fix = _FIX.format(incident=ident, entry=eid)
@@ -321,7 +321,7 @@ def proofs(ctx: Context) -> Iterator[Finding]:
                     "APR013",
                     entry.where(("by",)),
                     f"this {kind} by {who!r} is not signed: nothing but the commit shows who made it",
-                    "set 'signing: {decisions: required}' in clearance.yaml; register keys: clearance keys add",
+                    "require them: 'signing: {decisions: required}' in clearance.yaml; clearance keys add",
                 )
         if legacy:
             listing = "; ".join(f"{who}: {', '.join(sorted(lacks))}" for who, lacks in sorted(legacy.items()))

@@ -125,7 +125,8 @@ class Provenance:
             return None
         if commit is None:
             return found.head.sha if found.head else None
-        return commit.parents[0] if commit.parents else None
+        # the first commit of a repository has nothing before it: judge it by itself
+        return commit.parents[0] if commit.parents else commit.sha
 
     def at(self, when: dt.datetime, path: str | None = None) -> str | None:
         """The mainline commit current at ``when``; when ``when`` is older than the whole
