@@ -781,6 +781,51 @@ class History:
             raise FatalError(f"{path}: not present in commit {sha[:12]}")
         return proc.stdout
 
+    def read_many(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
+        """The content of each (commit sha, path) in ONE ``git cat-file --batch``;
+        None where the path is absent from that commit (or its name cannot be asked
+        for: a newline in it)."""
+        pairs = list(dict.fromkeys(wanted))
+        found: dict[tuple[str, str], bytes | None] = {pair: None for pair in pairs}
+        asked = [(sha, path) for sha, path in pairs if "\n" not in path and re.fullmatch(r"[0-9a-f]+", sha)]
+        if not asked:
+            return found
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        request = "".join(f"{sha}:{prefix}{path}\n" for sha, path in asked).encode("utf-8")
+        try:
+            proc = subprocess.run(
+                ["git", "cat-file", "--batch"],
+                cwd=self.toplevel,
+                input=request,
+                capture_output=True,
+                env=_git_env(),
+            )
+        except FileNotFoundError:
+            raise FatalError("git is not installed or not on PATH") from None
+        if proc.returncode != 0:
+            raise FatalError(f"git cat-file failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        out, position = proc.stdout, 0
+        for pair in asked:
+            end = out.index(b"\n", position)
+            header = out[position:end].split(b" ")
+            position = end + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                found[pair] = out[position : position + size]
+                position += size + 1
+            elif len(header) == 3:  # a tree or another object under that name: skip its content
+                position += int(header[2]) + 1
+        return found
+
+    def dirty(self) -> set[str]:
+        """Paths whose work-tree or staged content differs from the loaded HEAD."""
+        proc = run_git(self.toplevel, "diff", "--name-only", "-z", "HEAD", "--", ".", check=False)
+        if proc.returncode != 0:
+            return set()
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        names = proc.stdout.decode("utf-8", "replace").split("\0")
+        return {name[len(prefix) :] for name in names if name and name.startswith(prefix)}
+
 
 def parse_moment(text: str, *, end: bool) -> dt.datetime:
     """A date (YYYY-MM-DD, taken in UTC) or an RFC 3339 time. With ``end``, a bare

@@ -145,28 +145,3 @@ def rewrite_links(body: str, doc: Document, linker: Linker) -> str:
         return f"{indent}[{name}]: #"
 
     return _REF_DEFINITION.sub(definition, _INLINE_LINK.sub(inline, body))
-
-
-def hide_links(markdown: str, here: str, site: Site) -> str:
-    """In a hand-written page, a link to the page of a document the audience may not
-    see becomes "restricted" (its text may name the document); a link to the index of
-    a section left out for this audience keeps its text and links nowhere."""
-    if not site.hidden_uris and not site.omitted_uris:
-        return markdown
-    folder = posixpath.dirname(here)
-
-    def inline(match: re.Match[str]) -> str:
-        raw = match.group(3)
-        if _EXTERNAL.match(raw):
-            return match.group(0)
-        path = raw.split("#", 1)[0]
-        target = posixpath.normpath(posixpath.join(folder, path)) if path else here
-        if not target.endswith(".md"):
-            target = posixpath.join(target, "index.md")
-        if target in site.hidden_uris:
-            return str(RESTRICTED)
-        if target in site.omitted_uris:
-            return match.group(2) if not match.group(1) else ""
-        return match.group(0)
-
-    return _INLINE_LINK.sub(inline, markdown)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from clearance.model import Document
 from clearance.site import render, sanitize
 from clearance.site.audience import Audience
 from clearance.site.history import PageHistory
-from clearance.site.links import RESTRICTED, Linker, hide_links
+from clearance.site.links import RESTRICTED, Linker
 from clearance.site.urls import (
     DASHBOARD,
     SECTION_OF_KIND,
@@ -30,9 +31,9 @@ from clearance.site.urls import (
     index_uri,
     title_of,
 )
-from clearance.site.views import LIST_LIMIT, Helpers, timeline
+from clearance.site.views import LIST_LIMIT, Helpers
 
-__all__ = ["DASHBOARD", "SECTIONS", "PageSpec", "Section", "Site", "build_site", "hide_links", "index_uri"]
+__all__ = ["DASHBOARD", "SECTIONS", "PageSpec", "Section", "Site", "build_site", "index_uri"]
 
 
 @dataclass
@@ -71,6 +72,13 @@ class Site:
     omitted_uris: set[str] = field(default_factory=set)
     hidden_incidents: int = 0
     fixed_today: bool = False
+    # Hand-written pages: docs_dir relative to the repository root (None when it lies
+    # outside), the pages withheld from this audience (root-relative), and the folders
+    # of withheld incidents, which links may name.
+    docs_prefix: str | None = "docs"
+    hidden_folders: set[str] = field(default_factory=set)
+    link_states: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    _hidden_ids: re.Pattern[str] | bool | None = False
     _references_to: dict[tuple[str, str], list[Reference]] | None = None
     _owned: dict[str, list[Document]] | None = None
     _roles_held: dict[str, list[tuple[Document, str]]] | None = None
@@ -110,6 +118,30 @@ class Site:
             self._roles_held = dict(table)
         return self._roles_held
 
+    def page_path(self, src_uri: str) -> str:
+        return f"{self.docs_prefix}/{src_uri}" if self.docs_prefix else src_uri
+
+    def hidden_id_pattern(self) -> re.Pattern[str] | None:
+        """Ids of withheld documents distinctive enough to spot in prose (eight
+        characters or more, with a hyphen or a digit), as one pattern."""
+        if self._hidden_ids is False:
+            ids = set()
+            for doc in self.index.documents:
+                if doc.path in self.hidden_paths and doc.kind != "log-entry":
+                    ident = doc.id
+                    if isinstance(ident, str) and len(ident) >= 8 and re.search(r"[-0-9]", ident):
+                        ids.add(ident)
+            self._hidden_ids = (
+                re.compile(
+                    r"(?<![\w-])(?:"
+                    + "|".join(map(re.escape, sorted(ids, key=len, reverse=True)))
+                    + r")(?![\w-])"
+                )
+                if ids
+                else None
+            )
+        return self._hidden_ids or None  # type: ignore[return-value]
+
     def visible(self, kind: str) -> list[Document]:
         """The documents of ``kind`` the audience sees, by title (computed once)."""
         docs = self._visible.get(kind)
@@ -146,6 +178,8 @@ def build_site(
                 site.uri_of[id(doc)] = uri
         else:
             site.hidden_paths.add(doc.path)
+            if doc.kind == "incident":
+                site.hidden_folders.add(doc.path.rsplit("/", 1)[0])
             uri = document_uri(doc)
             if uri is not None:
                 site.hidden_uris.add(uri)
@@ -267,6 +301,7 @@ def _index_pages(site: Site, pages: list[PageSpec]) -> Iterator[PageSpec]:
 
 def markdown(site: Site, page: PageSpec) -> str:
     linker = Linker(site, page.src_uri)
+    helpers = Helpers(site, linker)
     context: dict[str, Any] = dict(page.context)
     context.update(
         site=site,
@@ -278,11 +313,11 @@ def markdown(site: Site, page: PageSpec) -> str:
         doc_link=linker.doc,
         RESTRICTED=RESTRICTED,
         LIST_LIMIT=LIST_LIMIT,
-        helpers=Helpers(site, linker),
+        helpers=helpers,
         history=site.history.for_page(page.source, site.audience) if page.source is not None else None,
         section_uri=index_uri,
         anchor=anchor,
-        timeline=lambda doc: timeline(site, doc),
+        timeline=helpers.timeline_diagram,
     )
     front: dict[str, Any] = {"title": sanitize.title(page.title)}
     data = page.source.data if page.source is not None else {}

@@ -10,7 +10,15 @@ on_files    drop every file of the content folders, then add one generated page 
             any, and the dashboard; lay out the navigation. The pages' Markdown is
             rendered ahead, in a forked process, while MkDocs converts the pages
             (see ``prerender``).
-on_page_content  clean the HTML of generated pages with an allowlist.
+            Hand-written pages are governed documents (see ``handwritten``): those
+            above the audience are left out; a symbolic link fails the build.
+on_page_markdown  hand-written pages: links to withheld pages become "restricted"
+            in every form (see ``govern``) and the page gains its history.
+on_page_content  every page: no element points at a withheld page; generated pages
+            are cleaned with an allowlist and get their diagrams (SVG drawn here).
+No page asks another host for anything: the theme's web fonts are turned off and
+diagrams are drawn at build time, so the handbook works on a network without the
+internet.
 """
 
 from __future__ import annotations
@@ -31,13 +39,13 @@ from mkdocs.structure.pages import Page
 
 from clearance import config as clearance_config
 from clearance import engine
-from clearance.incremental import run as incremental
 from clearance.errors import FatalError
+from clearance.incremental import run as incremental
 from clearance.model import Severity
-from clearance.site import nav, pages, prerender, sanitize
-from clearance.site.audience import LEVELS
+from clearance.site import diagrams, govern, handwritten, nav, pages, prerender, render, sanitize
+from clearance.site.audience import LEVELS, rank
 from clearance.site.config import AUDIENCE_ENV, ClearanceConfig
-from clearance.site.history import PageHistory
+from clearance.site.history import Governance, PageHistory
 
 log = logging.getLogger("mkdocs.plugins.clearance")
 
@@ -55,12 +63,6 @@ REQUIRED_EXTENSIONS: dict[str, dict[str, Any]] = {
 MAX_REPORTED = 20
 
 
-def _mermaid_fence() -> dict[str, Any]:
-    from pymdownx.superfences import fence_code_format
-
-    return {"name": "mermaid", "class": "mermaid", "format": fence_code_format}
-
-
 class ClearancePlugin(BasePlugin[ClearanceConfig]):
     supports_multiple_instances = False
 
@@ -72,6 +74,7 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
         self.audience = "internal"
         self.history: PageHistory | None = None
         self.rendered: prerender.Rendered | None = None
+        self.written: dict[str, handwritten.Written] = {}
 
     # ------------------------------------------------------------------ events
 
@@ -80,6 +83,10 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
         self.root = Path(config.config_file_path or ".").resolve().parent
         self.audience = self._audience()
         _ensure_extensions(config)
+        # mkdocs-material fetches its text fonts from Google unless told not to; the
+        # handbook must work where the internet cannot be reached.
+        if config.theme.name == "material":
+            config.theme["font"] = False
         try:
             settings = clearance_config.load(self.root)
         except FatalError as exc:
@@ -154,6 +161,24 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
         )
         self.site = site
         _drop_content_files(files, settings.root.resolve(), settings.content)
+        docs = Path(config.docs_dir)
+        default = handwritten.default_level(self.root)
+        scanned = handwritten.scan(files, docs, self.root, default)
+        try:
+            site.docs_prefix = docs.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            site.docs_prefix = None
+        self.written = {}
+        for item in scanned:
+            if handwritten.visible(item, self.audience):
+                if item.is_page:
+                    self.written[item.src_uri] = item
+                continue
+            removed = files.get_file_from_path(item.src_uri)
+            if removed is not None:
+                files.remove(removed)
+            site.hidden_uris.add(item.src_uri)
+            site.hidden_paths.add(item.path)
         written = [f.src_uri for f in files.documentation_pages() if f.generated_by is None]
         plan = pages.plan(site)
         for spec in plan:
@@ -163,6 +188,7 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
                     f"clearance: {existing.src_uri!r} in {config.docs_dir!r} collides with the generated "
                     f"page of the same name; rename or remove it"
                 )
+        self._prepare_history(site, plan, scanned, default, settings.content)
         self._close_rendered()
         rendered = self.rendered = prerender.Rendered(site, plan, ahead=self.config.render_ahead)
         for spec in plan:
@@ -185,13 +211,22 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             # The page's source is the document, not a file in docs_dir.
             page.edit_url = _edit_url(config, self.root, spec.source.path) if spec.source else None
             return markdown
-        if self.site is not None:
-            return pages.hide_links(markdown, page.file.src_uri, self.site)
-        return markdown
+        if self.site is None:
+            return markdown
+        src_uri = page.file.src_uri
+        text = govern.govern_markdown(markdown, src_uri, page.url, self.site)
+        item = self.written.get(src_uri)
+        if item is not None and self.history is not None:
+            log_ = self.history.for_key(item.path, self.site.audience)
+            if log_ is not None and log_.lines:
+                text = text.rstrip("\n") + "\n\n" + render.render("history.md.j2", {"history": log_})
+        return text
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        if self.site is not None:
+            html = govern.govern_html(html, page.file.src_uri, page.url, self.site)
         if page.file.src_uri in self.generated:
-            return sanitize.clean(html)
+            return diagrams.restore(sanitize.clean(html))
         return html
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
@@ -217,6 +252,25 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             self.rendered.close()
             self.rendered = None
 
+    def _prepare_history(
+        self,
+        site: pages.Site,
+        plan: list[pages.PageSpec],
+        scanned: list[handwritten.Written],
+        default: str,
+        content: tuple[str, ...],
+    ) -> None:
+        """Decide once, in one batch, which commit subjects the pages may show."""
+        history = self.history
+        if history is None or history.history is None:
+            return
+        now = {doc.path: site.audience.effective_rank(doc) for doc in site.index.documents}
+        now.update({item.path: rank(item.level) for item in scanned})
+        governance = Governance(content, site.docs_prefix, rank(default), now)
+        keys = [history.key_of(spec.source) for spec in plan if spec.source is not None]
+        keys.extend(item.path for item in self.written.values())
+        history.prepare(governance, [k for k in keys if k], site.hidden_paths)
+
     def _audience(self) -> str:
         chosen = os.environ.get(AUDIENCE_ENV) or self.config.audience
         if chosen not in LEVELS:
@@ -233,9 +287,6 @@ def _ensure_extensions(config: MkDocsConfig) -> None:
             names.append(name)
             if options:
                 config.mdx_configs[name] = dict(options)
-    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
-    if not any(isinstance(f, dict) and f.get("name") == "mermaid" for f in fences):
-        fences.append(_mermaid_fence())
 
 
 def _guard_snippets(config: MkDocsConfig, root: Path, content: tuple[str, ...]) -> None:

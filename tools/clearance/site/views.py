@@ -1,6 +1,6 @@
 """Derived views the templates show: reverse references, review status, incident
 statements, regulatory deadlines and metrics (from clearance.incidents), the approval
-chain and incident timeline as mermaid diagrams. Only what the audience sees."""
+chain and incident timeline as pictures (see ``pictures``). Only what the audience sees."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from clearance import durations
-from clearance.index import incident_of, parse_time
+from clearance.index import incident_of
 from clearance.model import Document
-from clearance.site import render
+from clearance.site import pictures, render
 from clearance.site.links import Linker
 from clearance.site.urls import anchor, title_of
 
@@ -37,14 +37,14 @@ class Helpers:
         """Visible documents referring to document ``key`` of ``kind`` (for 'clause'
         and 'obligation', to any part of document ``key``)."""
         seen: list[tuple[Document, str]] = []
-        marks: set[tuple[int, str]] = set()
+        marks: set[int] = set()
         for ref in self.site.references_to().get((kind, key), ()):
             source = ref.source
             if not self.site.audience.sees(source) or source.kind == "log-entry":
                 continue
             if ref.path == ("owner",) or source.id == key:
                 continue  # ownership is listed on the role's page; self-citations are noise
-            mark = (id(source), ref.key)
+            mark = id(source)  # a document citing two clauses is listed once
             if mark not in marks:
                 marks.add(mark)
                 seen.append((source, ref.key))
@@ -104,8 +104,11 @@ class Helpers:
             verdict = "applies" if data.get("applies") else "does not apply"
             return Markup("{} {}").format(link.ref("obligation", data.get("obligation")), verdict)
         if kind == "notification":
-            return Markup("notified {} ({})").format(
-                render.text(data.get("recipient")), link.ref("obligation", data.get("obligation"))
+            who = pictures.recipient_kind(self._notify_of(data.get("obligation")), data.get("recipient"))
+            return Markup("notified {} ({}; {})").format(
+                render.text(data.get("recipient")),
+                render.text(who),
+                link.ref("obligation", data.get("obligation")),
             )
         if kind == "talking-points":
             return Markup("talking points updated ({} lines)").format(len(data.get("points") or ()))
@@ -146,7 +149,7 @@ class Helpers:
         return list(drafts.values())
 
     def assessments(self, incident: Document) -> list[Document]:
-        return [e for e in self.entries(incident) if e.data.get("type") in ("assessment", "notification")]
+        return [e for e in self.entries(incident) if e.data.get("type") == "assessment"]
 
     def now(self) -> dt.datetime:
         """The build's 'now': clearance.yaml's ``today`` (at 00:00 UTC) keeps builds
@@ -271,11 +274,80 @@ class Helpers:
             return None
         return [step for step in chain.data.get("steps") or () if isinstance(step, dict)]
 
-    def mermaid_chain(self, chain_id: object) -> Markup | None:
+    def chain_diagram(self, chain_id: object, severity: object = None) -> Markup | None:
+        """The chain's steps as a picture (see ``diagrams.chain_svg``); with a
+        severity, only the steps that apply at it."""
         steps = self.chain_steps(chain_id)
         if steps is None:
             return None
-        return mermaid_for_steps(self.site, self.link, steps)
+        return pictures.chain(self.site, steps, severity if isinstance(severity, str) else None)
+
+    def timeline_diagram(self, incident: Document) -> Markup:
+        return pictures.timeline(
+            self.site, incident, self.entries(incident), self._deadlines(incident), self.now()
+        )
+
+    def notifications(self, incident: Document) -> list[dict[str, Any]]:
+        """Each notification with its recipient, whether that is a regulator or the
+        affected people (from the obligation's ``notify``), channel and reference."""
+        rows = []
+        for entry in self.entries(incident):
+            data = entry.data
+            if data.get("type") != "notification":
+                continue
+            rows.append(
+                {
+                    "entry": entry,
+                    "obligation": data.get("obligation"),
+                    "recipient": data.get("recipient"),
+                    "kind": pictures.recipient_kind(
+                        self._notify_of(data.get("obligation")), data.get("recipient")
+                    ),
+                    "channel": data.get("channel"),
+                    "reference": data.get("reference"),
+                    "at": data.get("at"),
+                    "by": data.get("by"),
+                    "link": data.get("link"),
+                }
+            )
+        return rows
+
+    def _notify_of(self, key: object) -> str:
+        hit = self.site.index.part("obligation", key) if isinstance(key, str) else None
+        if hit is None or not self.site.audience.sees(hit[0]):
+            return ""
+        value = self.site.index.value(hit[0], *hit[1])
+        return str(value.get("notify") or "") if isinstance(value, dict) else ""
+
+    def data_classes(self, incident: Document) -> list[tuple[str, bool]]:
+        """(data class id, found by the scanner in a draft rather than declared):
+        the incident's declared classes, then those its drafts touch."""
+        from clearance.incidents import approvals
+
+        declared = [c for c in incident.data.get("data_classes") or () if isinstance(c, str)]
+        out = [(c, False) for c in dict.fromkeys(declared)]
+        found: set[str] = set()
+        for entry in self.entries(incident):
+            if entry.data.get("type") == "draft":
+                found.update(approvals.draft_classes(self.site.index, entry))
+        out.extend((c, True) for c in sorted(found - set(declared)))
+        return out
+
+    def statement(self, text: object) -> Markup:
+        return pictures.statement_html(text)
+
+    def next_deadline(self, incident: Document) -> dict[str, Any] | None:
+        """The earliest deadline still to meet (open or overdue), for the dashboard."""
+        now = self.now()
+        pending = [
+            d
+            for d in self._deadlines(incident)
+            if d.due is not None and d.state(now) in ("open", "overdue", "tolled")
+        ]
+        if not pending:
+            return None
+        first = min(pending, key=lambda d: d.due)
+        return {"obligation": first.obligation, "due": first.due, "state": first.state(now)}
 
     def channel_limits(self, template: Document) -> list[tuple[Document | None, str, int | None]]:
         out = []
@@ -312,78 +384,3 @@ class Helpers:
         if roll and roll != "none":
             text += f", rolls to the {str(roll).replace('-', ' ')}"
         return text
-
-
-def mermaid_for_steps(site: Site, linker: Linker, steps: list[dict[str, Any]]) -> Markup:
-    """An approval chain as a left-to-right flowchart; a conditional step is drawn
-    with a dashed edge and its condition."""
-    lines = ["flowchart LR", '  draft(["Draft"])']
-    previous = "draft"
-    for position, step in enumerate(steps, start=1):
-        role_id = step.get("role")
-        role_doc = site.index.get("role", role_id) if isinstance(role_id, str) else None
-        role = title_of(role_doc) if role_doc is not None and site.audience.sees(role_doc) else "restricted"
-        label = f"{role}"
-        quorum = step.get("quorum")
-        if isinstance(quorum, int) and quorum > 1:
-            label += f" x{quorum}"
-        if step.get("sla"):
-            label += f" within {render.duration(step.get('sla'))}"
-        node = f"s{position}"
-        lines.append(f'  {node}["{render.mermaid_label(label)}"]')
-        when = step.get("when")
-        if isinstance(when, dict) and when:
-            parts = []
-            if when.get("severity_at_least"):
-                parts.append(f"{when['severity_at_least']} or worse")
-            classes = when.get("data_classes") or []
-            if classes:
-                names = []
-                for key in classes:
-                    dc = site.index.get("data-class", key) if isinstance(key, str) else None
-                    names.append(title_of(dc) if dc is not None and site.audience.sees(dc) else "restricted")
-                parts.append("touches " + ", ".join(names))
-            lines.append(f'  {previous} -. "{render.mermaid_label(" / ".join(parts))}" .-> {node}')
-        else:
-            lines.append(f"  {previous} --> {node}")
-        previous = node
-    lines.append('  publish(["Publish"])')
-    lines.append(f"  {previous} --> publish")
-    return render.fence("\n".join(lines), "mermaid")
-
-
-_MILESTONES = ("started", "detected", "declared", "mitigated", "resolved", "closed")
-
-
-def timeline(site: Site, incident: Document) -> Markup:
-    """The incident's milestones, status changes and publications as a flowchart."""
-    events: list[tuple[dt.datetime, str]] = []
-    stamps = incident.data.get("timestamps") or {}
-    for name in _MILESTONES:
-        moment = parse_time(stamps.get(name))
-        if moment is not None:
-            events.append((moment, name))
-    for entry in site.index.incident_entries(incident.id or ""):
-        if not site.audience.sees(entry):
-            continue
-        kind = entry.data.get("type")
-        moment = parse_time(entry.data.get("at"))
-        if moment is None:
-            continue
-        if kind == "status-change":
-            events.append((moment, f"status: {entry.data.get('to')}"))
-        elif kind == "publication":
-            channel = site.index.get("channel", str(entry.data.get("channel")))
-            where = title_of(channel) if channel is not None and site.audience.sees(channel) else "restricted"
-            events.append((moment, f"published on {where}"))
-        elif kind == "notification":
-            events.append((moment, "regulator notified"))
-    if not events:
-        return Markup("")
-    events.sort(key=lambda item: item[0])
-    lines = ["flowchart TB"]
-    for position, (moment, label) in enumerate(events):
-        lines.append(f'  e{position}["{render.mermaid_label(render.when(moment) + " " + label)}"]')
-        if position:
-            lines.append(f"  e{position - 1} --> e{position}")
-    return render.fence("\n".join(lines), "mermaid")
