@@ -16,7 +16,7 @@ CLEARANCE_CHROMIUM ?= chromium
 # mkdocs-material prints a banner about its end of life on every build; it is noise here.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup check handbook build test test-fast browser lint clean
+.PHONY: setup check handbook build test test-fast browser pdf-tools lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Clearance needs Python 3.11 or newer")'
@@ -61,7 +61,25 @@ browser:
 	esac; \
 	echo "Browser tests will skip: install Chromium (Debian: sudo apt-get install chromium) or set CLEARANCE_CHROMIUM to its path."
 
-test: $(TEST_STAMP) browser
+# Debian's Pango (WeasyPrint prints evidence packs through it; fonts-dejavu-core is the
+# font the packs embed) and poppler-utils (the evidence tests read the PDFs back with
+# pdftotext, pdftoppm and pdffonts), installed with apt-get where that works. Elsewhere
+# one line says what to install and the PDF tests skip, except under CI=true.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+pdf-tools:
+	@{ ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && command -v pdftotext >/dev/null 2>&1 \
+	  && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } && exit 0; \
+	if [ "$$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> Installing Debian's Pango, DejaVu fonts and poppler-utils for evidence packs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null && exit 0; \
+	fi; \
+	case "$${CI:-}" in 1|true|True|TRUE|yes|Yes|YES) \
+	  echo "make pdf-tools: Pango or poppler-utils missing and apt-get cannot install them; CI runs the evidence PDF tests, so this fails" >&2; \
+	  exit 1;; \
+	esac; \
+	echo "Evidence PDF tests will skip: install $(PDF_PACKAGES) (Debian: sudo apt-get install ...)."
+
+test: $(TEST_STAMP) browser pdf-tools
 	$(BIN)/python -m pytest
 
 test-fast: $(TEST_STAMP)

@@ -67,6 +67,12 @@ def _audit() -> CommandModule:
     return audit
 
 
+def _evidence() -> CommandModule:
+    from clearance.commands import evidence
+
+    return evidence
+
+
 def _history() -> CommandModule:
     from clearance.commands import history
 
@@ -134,6 +140,12 @@ COMMANDS = (
         _audit,
         "evidence export: changes, approvers, signatures, change-control findings",
         "clearance audit --since 2026-01-01 --format csv -o audit.csv",
+    ),
+    Command(
+        "evidence",
+        _evidence,
+        "evidence packs for an auditor or a regulator (PDF, JSON, zip), and verifying them",
+        "clearance evidence incident 2026-10-14-viral-export-link-exercise -o pack.pdf",
     ),
     Command(
         "history",

@@ -1,0 +1,359 @@
+"""A pack as one printable HTML page (the PDF is this page, printed by WeasyPrint).
+
+Paged-media CSS does the print work: the cover page, a running footer with the page
+number and the build commit, the classification on every page, table headers repeated
+on each page a table spans, and rows that never split between two pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from clearance.evidence.chart import timeline
+from clearance.evidence.model import ChangesPack, IncidentPack, Manifest, Statement, Withheld
+
+PAPERS = {"a4": "A4", "letter": "letter"}
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _css(paper: str, footer: str, marking: str) -> str:
+    return f"""
+@page {{
+  size: {PAPERS[paper]};
+  margin: 18mm 15mm 20mm 15mm;
+  @top-right {{ content: "{_e(marking)}"; font-size: 8pt; color: #cf222e; letter-spacing: 0.08em; }}
+  @bottom-left {{ content: "{_e(footer)}"; font-size: 7.5pt; color: #57606a; }}
+  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); font-size: 7.5pt; color: #57606a; }}
+}}
+@page :first {{ @bottom-left {{ content: none; }} }}
+html {{ font-family: "DejaVu Sans", "Liberation Sans", sans-serif; font-size: 9pt; color: #1f2328;
+  line-height: 1.35; }}
+h1 {{ font-size: 20pt; margin: 0 0 4mm; }}
+h2 {{ font-size: 13pt; border-bottom: 1.5pt solid #1f2328; padding-bottom: 1mm; margin: 7mm 0 3mm;
+  break-after: avoid; }}
+h3 {{ font-size: 10.5pt; margin: 5mm 0 2mm; break-after: avoid; }}
+p {{ margin: 0 0 2mm; }}
+.cover {{ break-after: page; padding-top: 30mm; }}
+.cover .org {{ font-size: 12pt; color: #57606a; text-transform: uppercase; letter-spacing: 0.1em; }}
+.cover .kind {{ font-size: 11pt; color: #57606a; margin-bottom: 2mm; }}
+.cover table {{ margin-top: 10mm; }}
+.cover th {{ width: 38mm; }}
+.marking {{ display: inline-block; border: 1.5pt solid #cf222e; color: #cf222e; padding: 1mm 3mm;
+  font-weight: bold; letter-spacing: 0.1em; margin-top: 6mm; }}
+.note {{ border-left: 3pt solid #bf8700; background: #fff8c5; padding: 2mm 3mm; margin: 3mm 0; }}
+.bad {{ color: #cf222e; font-weight: bold; }}
+.good {{ color: #1a7f37; }}
+table {{ border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; table-layout: fixed; }}
+thead {{ display: table-header-group; }}
+tr {{ break-inside: avoid; }}
+th, td {{ border: 0.5pt solid #d0d7de; padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; }}
+th {{ background: #f6f8fa; font-weight: bold; }}
+td {{ overflow-wrap: anywhere; }}
+.mono, .hash {{ font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }}
+.hash {{ overflow-wrap: anywhere; }}
+.small {{ font-size: 7.5pt; color: #57606a; }}
+.statement {{ margin-bottom: 5mm; }}
+.statement table, .text {{ break-inside: avoid; }}
+.text {{ white-space: pre-wrap; border: 0.75pt solid #8c959f; background: #f6f8fa; padding: 2.5mm;
+  font-size: 9.5pt; overflow-wrap: anywhere; margin: 2mm 0; }}
+.figures td {{ font-size: 11pt; font-weight: bold; }}
+svg.timeline {{ margin: 2mm 0 4mm; }}
+"""
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    cls: str = "",
+    raw: bool = False,
+    widths: Sequence[int] = (),
+) -> str:
+    """A table with fixed column ``widths`` (percentages; equal when not given): a fixed
+    layout never measures every cell's text, which is what makes long packs print in
+    seconds. Cells are escaped unless ``raw`` (then the caller escaped them)."""
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell if raw else _e(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    if not body:
+        return '<p class="small">None.</p>'
+    cols = "".join(f'<col style="width: {w}%">' for w in widths)
+    group = f"<colgroup>{cols}</colgroup>" if cols else ""
+    return f'<table class="{cls}">{group}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cover(kind: str, title: str, rows: Sequence[tuple[str, str]], manifest: Manifest, marking: str) -> str:
+    meta = [
+        *rows,
+        ("Audience", manifest.audience),
+        ("Repository", manifest.repository),
+        ("Built from commit", manifest.commit or "(no commit)"),
+        ("Built at", manifest.built_at),
+        ("Generator", manifest.generator),
+        ("Sources", f"{len(manifest.sources)} (sha256 of each in the attached manifest)"),
+        ("Verify with", "clearance evidence verify <this file>"),
+    ]
+    dirty = ""
+    if manifest.dirty:
+        dirty = (
+            f'<p class="note bad">Built from {len(manifest.dirty)} uncommitted file(s): this pack cannot be '
+            "verified against the repository's history.</p>"
+        )
+    table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in meta)
+    return (
+        f'<section class="cover"><div class="org">{_e(manifest.organisation)}</div>'
+        f'<div class="kind">{_e(kind)}</div><h1>{_e(title)}</h1>'
+        f'<div class="marking">{_e(marking)}</div>{dirty}<table>{table}</table></section>'
+    )
+
+
+def _withheld(withheld: Withheld, audience: str) -> str:
+    if not withheld.total:
+        return f'<p class="small">Nothing was withheld for audience {_e(audience)}.</p>'
+    rows = [(what, str(count)) for what, count in withheld.counts]
+    return (
+        f'<p class="note">{withheld.total} item(s) are above audience <b>{_e(audience)}</b> and are '
+        "withheld from this pack. They are counted here by kind and not named.</p>"
+        + _table(("Withheld", "Count"), rows, widths=(70, 30))
+    )
+
+
+def _sources(manifest: Manifest) -> str:
+    rows = [
+        (s.role, f'<span class="mono">{_e(s.path)}</span>', f'<span class="hash">{_e(s.sha256)}</span>')
+        for s in manifest.sources
+    ]
+    return (
+        "<h2>Appendix: sources</h2><p>Every file this pack draws on, with the sha256 of its bytes at commit "
+        f'<span class="mono">{_e(manifest.commit or "-")}</span>. The same list is attached to this PDF as '
+        '<span class="mono">clearance-evidence-manifest.json</span>.</p>'
+        + _table(("Role", "Path", "sha256"), rows, raw=True, widths=(11, 47, 42))
+    )
+
+
+def _statement(s: Statement) -> str:
+    state = "published" if s.published_at else "not published"
+    verdict = (
+        '<span class="good">all required approvals before publication</span>'
+        if s.approved
+        else '<span class="bad">required approvals missing</span>'
+    )
+    meta = [
+        ("Channel", _e(s.channel)),
+        ("Drafted", f"{_e(s.drafted_at)} by {_e(s.author)}"),
+        ("Published", _e(s.published_at or state) + (f" · {_e(s.link)}" if s.link else "")),
+        ("Text sha256", f'<span class="hash">{_e(s.sha256)}</span>'),
+        ("Approvals", verdict if s.published_at else _e(state)),
+    ]
+    if s.data_classes:
+        meta.append(("Data classes", _e(", ".join(s.data_classes))))
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in meta)
+    problems = "".join(f'<p class="bad">{_e(p)}</p>' for p in s.problems)
+    decisions = _table(
+        ("When", "Decision", "Who", "Role / step", "Signature", "Text hash matches", "Counts"),
+        (
+            (
+                d.at,
+                d.decision + (f": {d.note}" if d.note else ""),
+                d.person,
+                f"{d.role} / {d.step}",
+                d.signature,
+                "yes" if d.sha256 == s.sha256 else ("no" if d.sha256 else "-"),
+                "yes" if d.counted else "no",
+            )
+            for d in s.decisions
+        ),
+        widths=(14, 17, 15, 17, 17, 10, 10),
+    )
+    text = f'<div class="text">{_e(s.text)}</div>' if s.text is not None else ""
+    return (
+        f'<div class="statement"><h3>Statement {_e(s.draft)}</h3><table>{table}</table>{text}{problems}'
+        f"{decisions}</div>"
+    )
+
+
+def incident_html(pack: IncidentPack, paper: str = "a4") -> str:
+    m = pack.manifest
+    marking = pack.classification.upper() + (" · EXERCISE" if pack.exercise else "")
+    footer = f"{pack.organisation} · incident {pack.incident} · commit {(m.commit or '-')[:12]}"
+    cover = _cover(
+        "Incident evidence pack" + (" (exercise)" if pack.exercise else ""),
+        pack.title,
+        (
+            ("Incident", pack.incident),
+            ("Classification", pack.classification),
+            ("Severity / status", f"{pack.severity} / {pack.status}"),
+            ("Log entries", str(len(pack.events))),
+        ),
+        m,
+        marking,
+    )
+    parts = [cover, "<h2>1. Summary</h2>"]
+    if pack.summary:
+        parts.append(f"<p>{_e(pack.summary)}</p>")
+    parts.append(_table(("Moment", "UTC"), pack.timestamps, widths=(30, 70)))
+    parts.append("<h2>2. Timeline</h2>" + timeline(pack.events, pack.deadlines))
+    parts.append("<h2>3. Regulatory assessments and deadlines</h2>")
+    parts.append(
+        _table(
+            ("Obligation", "Applies", "Assessed", "Rationale", "Clock start / due", "State", "Notified"),
+            (
+                (
+                    f"{o.obligation}: {o.title}",
+                    "yes" if o.applies else "no",
+                    f"{o.assessed_at} by {o.assessed_by}" if o.assessed_by else "not assessed",
+                    o.rationale,
+                    f"{o.clock_start or '-'} / {o.due or '-'}",
+                    o.state,
+                    f"{o.notified} {o.recipient or ''} ({o.reference or '-'})" if o.notified else "-",
+                )
+                for o in pack.obligations
+            ),
+            widths=(17, 7, 13, 31, 14, 7, 11),
+        )
+    )
+    parts.append("<h2>4. Notifications sent</h2>")
+    parts.append(
+        _table(
+            ("When", "Obligation", "Recipient", "Reference", "By", "Signature"),
+            ((n.at, n.obligation, n.recipient, n.reference, n.by, n.signature) for n in pack.notifications),
+            widths=(14, 13, 27, 16, 14, 16),
+        )
+    )
+    published = [s for s in pack.statements if s.published_at]
+    parts.append(f"<h2>5. Statements ({len(published)} published)</h2>")
+    parts.extend(_statement(s) for s in published)
+    others = [s for s in pack.statements if not s.published_at]
+    if others:
+        parts.append("<h3>Drafts never published</h3>")
+        parts.append(
+            _table(
+                ("Draft", "Channel", "Author", "Drafted", "Decisions", "Text sha256"),
+                (
+                    (
+                        s.draft,
+                        s.channel,
+                        s.author,
+                        s.drafted_at,
+                        "; ".join(f"{d.decision} by {d.person}" for d in s.decisions) or "none",
+                        s.sha256,
+                    )
+                    for s in others
+                ),
+                widths=(18, 9, 13, 12, 22, 26),
+            )
+        )
+    parts.append("<h2>6. Severity and status changes</h2>")
+    parts.append(
+        _table(
+            ("When", "By", "Change", "Entry"),
+            ((c.at, c.by, c.change, c.entry) for c in pack.changes),
+            widths=(16, 16, 46, 22),
+        )
+    )
+    parts.append(f"<h2>7. Chronology ({len(pack.events)} entries)</h2>")
+    parts.append(
+        _table(
+            ("When (UTC)", "Type", "By", "What", "Entry"),
+            (
+                (
+                    _e(e.at),
+                    _e(e.type),
+                    _e(e.by),
+                    _e(e.text) + (f'<div class="small">{_e(e.detail)}</div>' if e.detail else ""),
+                    f'<span class="mono">{_e(e.entry)}</span>',
+                )
+                for e in pack.events
+            ),
+            raw=True,
+            widths=(12, 10, 13, 50, 15),
+        )
+    )
+    parts.append("<h2>8. Review and metrics</h2>")
+    review = pack.review
+    if review is not None:
+        parts.append('<p class="small">Metrics are computed from the log, never typed in.</p>')
+        parts.append(_table(("Metric", "Value"), review.metrics, widths=(50, 50)))
+        if review.held_on:
+            parts.append(f"<p>Review held on {_e(review.held_on)}.</p>")
+        if review.findings:
+            parts.append(_table(("Finding", "Type", "Text"), review.findings, widths=(9, 17, 74)))
+        if review.actions:
+            parts.append(
+                _table(("Action", "Owner", "Due", "Status"), review.actions, widths=(55, 17, 14, 14))
+            )
+    parts.append("<h2>9. Withheld</h2>" + _withheld(pack.withheld, pack.audience))
+    parts.append(_sources(m))
+    return _page(pack.title, paper, footer, marking, parts)
+
+
+def changes_html(pack: ChangesPack, paper: str = "a4") -> str:
+    m = pack.manifest
+    marking = pack.audience.upper()
+    period = f"{pack.since} to {pack.until}"
+    footer = f"{pack.organisation} · changes {period} · commit {(m.commit or '-')[:12]}"
+    cover = _cover(
+        "Change-management evidence (SOC 2 CC8.1 / ISO 27001 A.8.32)",
+        f"Changes to governed documents, {period}",
+        (("Period", period), ("Changes", str(len(pack.rows))), ("Exceptions", str(len(pack.exceptions)))),
+        m,
+        marking,
+    )
+    signatures = (
+        ""
+        if pack.signatures_checked
+        else (
+            '<p class="note">Signatures were not checked against an allowed-signers file for this pack '
+            "(pass --allowed-signers): signature status shows what git recorded, unverified.</p>"
+        )
+    )
+    parts = [
+        cover,
+        "<h2>1. Summary</h2>",
+        _table(("Figure", "Value"), pack.figures, cls="figures", widths=(70, 30)),
+        signatures,
+        f"<h2>2. Exceptions ({len(pack.exceptions)})</h2>",
+        _table(
+            ("Commit", "Date", "Author", "Finding", "Subject"),
+            (
+                (r.commit[:12], r.date, r.author, f"{rule} {message}", r.subject)
+                for r in pack.exceptions
+                for rule, message in r.findings
+            ),
+            widths=(11, 11, 16, 37, 25),
+        ),
+        f"<h2>3. Every change ({len(pack.rows)})</h2>",
+        _table(
+            ("Commit", "Date", "Author", "How", "Approvers", "Signature", "Files", "Subject / tickets"),
+            (
+                (
+                    f'<span class="mono">{_e(r.commit[:12])}</span>',
+                    _e(r.date),
+                    _e(r.author),
+                    _e(r.via),
+                    _e(", ".join(r.approvers) or "none"),
+                    _e(r.signature),
+                    '<span class="mono">' + "<br>".join(_e(f) for f in r.files) + "</span>",
+                    _e(r.subject)
+                    + (f'<div class="small">{_e(", ".join(r.tickets))}</div>' if r.tickets else ""),
+                )
+                for r in pack.rows
+            ),
+            raw=True,
+            widths=(9, 9, 12, 8, 15, 13, 18, 16),
+        ),
+        "<h2>4. Withheld</h2>" + _withheld(pack.withheld, pack.audience),
+        _sources(m),
+    ]
+    return _page(f"Changes {period}", paper, footer, marking, parts)
+
+
+def _page(title: str, paper: str, footer: str, marking: str, parts: Sequence[str]) -> str:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f"<style>{_css(paper, footer, marking)}</style></head><body>{''.join(parts)}</body></html>"
+    )
