@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import zoneinfo
 from collections.abc import Callable
@@ -16,9 +15,10 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import clocks, decisions, logbook, store, workflow
+from clearance.incidents import decisions, logbook, store, workflow
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
+from clearance.report import status as report_status
 
 # (name, help, example)
 SUBCOMMANDS = (
@@ -548,27 +548,14 @@ def _zone(session: session_mod.Session, args: argparse.Namespace) -> dt.tzinfo:
 
 
 def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
-    zone = _zone(session, args)
     report = status_mod.status(session, args.incident)
     if args.format == "json":
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        # JSON is for tools: in --tz when given, else UTC; it says which in "timezone".
+        zone = _zone(session, args) if args.tz else dt.UTC
+        report_status.emit_json(report, zone, sys.stdout)
         return 0
-    sys.stdout.write(render_status(report, zone))
+    sys.stdout.write(report_status.text(report, _zone(session, args)))
     return 0
-
-
-def _local(text: str | None, zone: dt.tzinfo) -> str:
-    if not text:
-        return "-"
-    moment = dt.datetime.fromisoformat(text).astimezone(zone)
-    return moment.strftime("%a %Y-%m-%d %H:%M %Z")
-
-
-def _left(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    return f"{clocks.humanise(seconds)} left" if seconds >= 0 else f"OVERDUE by {clocks.humanise(seconds)}"
 
 
 # Each action: its handler, and whether it writes (writers hold the repository's lock).
@@ -586,113 +573,3 @@ HANDLERS: dict[str, tuple[Handler, bool]] = {
     "close": (_run_close, True),
     "review": (_run_review, True),
 }
-
-
-def render_status(report: dict[str, Any], zone: dt.tzinfo) -> str:
-    lines = [
-        f"{'EXERCISE ' if report['exercise'] else ''}{report['incident']}: {report['title']}",
-        f"  status {report['status']}, severity {report['severity']}, protocol {report['protocol']}",
-        f"  as of {_local(report['now'], zone)}"
-        + (f"; closed {_local(report['closed'], zone)}, figures stop there" if report["closed"] else ""),
-        "",
-        "Waiting for approval:",
-    ]
-    if not report["waiting"]:
-        lines.append("  nothing")
-    for row in report["waiting"]:
-        lines.append(f"  draft {row['draft']} ({row['channel']}, by {row['author']})")
-        for name in row["forbidden"]:
-            lines.append(f"    BLOCKED: data class {name!r} may never be published")
-        for problem in row["problems"]:
-            lines.append(f"    problem: {problem}")
-        for step in row["steps"]:
-            who = ", ".join(step["who_can_approve"]) or "nobody eligible"
-            state = (
-                f"rejected by {step['rejected_by']}"
-                if step["rejected_by"]
-                else f"needs {step['needed']} more"
-            )
-            late = (
-                f", OVERDUE by {clocks.humanise(step['overdue_seconds'])}" if step["overdue_seconds"] else ""
-            )
-            lines.append(
-                f"    step {step['step']} ({step['role']}): {state}; can approve: {who}; "
-                f"due {_local(step['due'], zone)}{late}"
-            )
-    if report["rejected"]:
-        lines.append("Rejected (not waiting; write a new draft):")
-        for row in report["rejected"]:
-            why = "; ".join(f"{r['step']} by {r['by']}: {r['reason']}" for r in row["rejections"])
-            lines.append(f"  draft {row['draft']} ({row['channel']}, by {row['author']}): {why}")
-    if report["ready_to_publish"]:
-        lines.append("Approved, not yet published:")
-        lines.extend(f"  draft {row['draft']} ({row['channel']})" for row in report["ready_to_publish"])
-    lines += ["", "Regulatory deadlines:"]
-    if not report["deadlines"]:
-        lines.append("  none assessed as applying")
-    for d in report["deadlines"]:
-        head = f"  {d['obligation']} ({d['title']}; notify {d['notify']}; {d['rule']}): "
-        if d["state"] == "waiting":
-            lines.append(head + f"clock starts when {d['after']} is notified")
-        elif d["state"] in ("met", "late"):
-            lines.append(
-                head
-                + f"{d['state'].upper()}, notified {_local(d['notified'], zone)} "
-                + f"(due {_local(d['due'], zone)})"
-            )
-        elif d["due"] is None:
-            lines.append(
-                head
-                + f"open, started {_local(d['start'], zone)}, "
-                + f"{clocks.humanise(d['seconds_elapsed'] or 0)} elapsed"
-            )
-        else:
-            lines.append(head + f"due {_local(d['due'], zone)}, {_left(d['seconds_left'])}")
-    lines += ["", "Next public update:"]
-    nxt = report["next_update"]
-    if nxt:
-        lines.append(f"  due {_local(nxt['due'], zone)} (every {nxt['every']}), {_left(nxt['seconds_left'])}")
-    elif report["status"] == "closed":
-        lines.append("  none: the incident is closed")
-    else:
-        lines.append("  no public statement yet")
-    if report["override_reviews"]:
-        lines += ["", "Emergency overrides awaiting review:"]
-        for o in report["override_reviews"]:
-            late = " OVERDUE" if o["overdue"] else ""
-            lines.append(
-                f"  {o['override']} by {o['by']} ({o['role']}) on draft {o['draft']}: "
-                f"review by {o['review_by']} "
-                f"before {_local(o['due'], zone)}{late}"
-            )
-    if report["injects"]:
-        lines += ["", "Exercise injects:"]
-        for item in report["injects"]:
-            mark = "delivered" if item["delivered"] else ("DUE" if item["pending"] else "upcoming")
-            lines.append(
-                f"  #{item['inject']} at +{item['at']} ({_local(item['due'], zone)}) [{mark}]: {item['text']}"
-            )
-    m = report["metrics"]
-
-    def span(seconds: float | None) -> str:
-        return "n/a" if seconds is None else clocks.humanise(seconds)
-
-    lines += [
-        "",
-        "Metrics:",
-        f"  time to detect {span(m['time_to_detect_seconds'])}, "
-        f"to declare {span(m['time_to_declare_seconds'])}, "
-        "to first public statement "
-        + (
-            span(m["time_to_first_public_statement_seconds"])
-            if m["time_to_first_public_statement_seconds"] is not None
-            else "n/a"
-        ),
-        f"  public statements {m['public_statements']}, "
-        f"updates kept {m['updates_kept']}, missed {m['updates_missed']}",
-        f"  deadlines met {m['deadlines_met']}, missed {m['deadlines_missed']}, open {m['deadlines_open']}",
-        f"  corrections {m['corrections']}, approval steps over target {len(m['approval_sla_missed'])}",
-    ]
-    for name, row in m["approval_latency_per_step"].items():
-        lines.append(f"  approval latency {name}: median {span(row['median_seconds'])} over {row['count']}")
-    return "\n".join(lines) + "\n"

@@ -141,7 +141,8 @@ def draft_items(session: Session, incident: Document) -> list[Item]:
         items.append(
             Item(
                 f"draft {draft_id} {what}",
-                f"publish it, or: clearance incident log {ident} withdraw --draft {draft_id} --rationale '...'",
+                f"publish it, or: clearance incident log {ident} withdraw --draft {draft_id} "
+                "--rationale '...'",
             )
         )
     return items

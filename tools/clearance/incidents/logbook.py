@@ -84,7 +84,8 @@ def log(session: Session, actor: str, incident_id: str, entry_type: str, fields:
             " (to change the severity, log an escalation or a de-escalation)" if "severity" in unused else ""
         )
         raise UsageError(
-            f"{', '.join(_flag(k) for k in unused)} does not apply to a {entry_type}; nothing was written{hint}"
+            f"{', '.join(_flag(k) for k in unused)} does not apply to a {entry_type}; "
+            f"nothing was written{hint}"
         )
     for cite in fields.get("cites") or ():
         if session.index.part("clause", cite) is None:
@@ -146,7 +147,8 @@ def _level(session: Session, incident: Document, level: str) -> None:
     known = levels(session, incident)
     if level not in known:
         raise UsageError(
-            f"protocol {incident.data.get('protocol')!r} has no severity {level!r}; it defines {', '.join(known)}"
+            f"protocol {incident.data.get('protocol')!r} has no severity {level!r}; "
+            f"it defines {', '.join(known)}"
         )
 
 
@@ -162,7 +164,8 @@ def _status_change(
         raise UsageError(f"use 'clearance incident close {ident}' to close an incident (it checks the gates)")
     if current == "closed":
         raise Refused(
-            f"incident {ident!r} is closed; reopen it: clearance incident log {ident} reopen --rationale '...'"
+            f"incident {ident!r} is closed; reopen it: "
+            f"clearance incident log {ident} reopen --rationale '...'"
         )
     severity = fields.get("severity")
     if severity:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from clearance import durations
-from clearance.incidents import approvals
+from clearance.incidents import approvals, state
 from clearance.incidents.clocks import Deadline
 from clearance.index import Index, parse_time
 from clearance.model import Document
@@ -29,15 +29,26 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+# Channel kinds whose publications are public updates (a statement anyone can read);
+# an email to customers or a regulator portal filing is not a public update.
+PUBLIC_KINDS = frozenset({"social", "press", "website"})
+
+
+def is_public_update(channel: Document | None) -> bool:
+    return (
+        channel is not None
+        and channel.data.get("audience") == "public"
+        and channel.data.get("type") in PUBLIC_KINDS
+    )
+
+
 def public_publications(index: Index, entries: Sequence[Document]) -> list[Document]:
-    out = []
-    for entry in entries:
-        if entry.data.get("type") != "publication":
-            continue
-        channel = index.get("channel", str(entry.data.get("channel")))
-        if channel is None or channel.data.get("audience") == "public":
-            out.append(entry)
-    return out
+    return [
+        entry
+        for entry in entries
+        if entry.data.get("type") == "publication"
+        and is_public_update(index.get("channel", str(entry.data.get("channel"))))
+    ]
 
 
 def declared_at(incident: Document, entries: Sequence[Document]) -> dt.datetime | None:
@@ -60,13 +71,33 @@ def update_every(index: Index, incident: Document, severity: str) -> durations.D
 
 
 def end_of(incident: Document, entries: Sequence[Document], now: dt.datetime) -> dt.datetime:
-    """When the incident's clock stops for metrics: its close, else ``now``."""
-    for entry in reversed(entries):
-        if entry.data.get("type") == "status-change" and entry.data.get("to") == "closed":
-            moment = approvals.at_of(entry)
-            if moment:
-                return moment
-    return now
+    """When the incident's clock stops for metrics: its close (as the state machine
+    derives it: a reopen restarts the clock), else ``now``."""
+    closed = state.derive(incident, entries).closed_at
+    return closed if closed is not None else now
+
+
+def update_due(
+    index: Index, incident: Document, entries: Sequence[Document], start: dt.datetime
+) -> tuple[dt.datetime, durations.Duration] | None:
+    """When the public update after a statement at ``start`` is due: the cadence of the
+    severity at ``start``; a severity change before then restarts the count from its
+    moment with the new cadence when that comes sooner. The one computation behind
+    ``next_update`` and the cadence metrics."""
+    derived = state.derive(incident, entries)
+    every = update_every(index, incident, derived.severity_at(start))
+    if every is None:
+        return None
+    due = every.after(start)
+    assert isinstance(due, dt.datetime)
+    for change in derived.severity_changes_after(start):
+        if change.at >= due:
+            break
+        sooner = update_every(index, incident, change.value)
+        candidate = sooner.after(change.at) if sooner else None
+        if isinstance(candidate, dt.datetime) and candidate < due:
+            due, every = candidate, sooner  # type: ignore[assignment]
+    return due, every
 
 
 def cadence(
@@ -80,11 +111,10 @@ def cadence(
         start = approvals.at_of(pub)
         if start is None:
             continue
-        every = update_every(index, incident, approvals.severity_at(index, incident, entries, start))
-        if every is None:
+        found = update_due(index, incident, entries, start)
+        if found is None:
             continue
-        due = every.after(start)
-        assert isinstance(due, dt.datetime)
+        due = found[0]
         following = approvals.at_of(pubs[position + 1]) if position + 1 < len(pubs) else None
         if following is not None:
             state = "kept" if following <= due else "missed"

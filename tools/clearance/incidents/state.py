@@ -58,9 +58,9 @@ class Conflict:
     @property
     def message(self) -> str:
         other = entry_id(self.earlier) if self.earlier is not None else "incident.yaml"
+        start = self.entry.data.get("previous" if self.what == "severity" else "from")
         return (
-            f"{self.what} change {entry_id(self.entry)} to {self.value!r} starts from "
-            f"{self.entry.data.get('previous') if self.what == 'severity' else self.entry.data.get('from')!r}, "
+            f"{self.what} change {entry_id(self.entry)} to {self.value!r} starts from {start!r}, "
             f"but {other} had already changed it (concurrent changes); the later entry, "
             f"{entry_id(self.entry)}, wins"
         )
@@ -178,9 +178,9 @@ def _derive(incident: Document, entries: Sequence[Document], levels: Sequence[st
             continue
         kind = entry.data.get("type")
         moment = at_of(entry) or _EPOCH
-        if status == "closed" and closing is not None and kind not in AFTER_CLOSE:
-            if not (kind == "status-change" and entry.data.get("to") in ("active", "closed")):
-                after_close.append((entry, closing))
+        reopening = kind == "status-change" and entry.data.get("to") in ("active", "closed")
+        if status == "closed" and closing is not None and kind not in AFTER_CLOSE and not reopening:
+            after_close.append((entry, closing))
         if kind == "status-change" and isinstance(entry.data.get("to"), str):
             target = str(entry.data["to"])
             source = entry.data.get("from", status)

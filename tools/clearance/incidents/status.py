@@ -1,128 +1,252 @@
-"""What a crisis lead acts on: drafts waiting for whom, regulatory deadlines, the
-next public update, open override reviews, exercise injects and metrics — as plain
-data that the command renders as text or JSON, and the review's Markdown body."""
+"""What a crisis lead acts on, computed once: drafts waiting for whom, regulatory
+deadlines, the next public update, open override reviews, exercise injects, what
+stands between the incident and its close, and metrics — as frozen records that
+:mod:`clearance.report.status` renders as text or JSON (and the handbook reads)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from clearance import durations
-from clearance.incidents import approvals, clocks, metrics
-from clearance.incidents.session import Session, current_status, deadlines
+from clearance.incidents import approvals, clocks, gates, metrics, state
+from clearance.incidents.session import Session, deadlines, state_of
 from clearance.index import parse_time
 from clearance.model import Document
 
 
-def status(session: Session, incident_id: str) -> dict[str, Any]:
-    """Everything a crisis lead acts on, as plain data (rendered as text or JSON)."""
+@dataclass(frozen=True)
+class StepWait:
+    """One approval step a draft still needs."""
+
+    step: str
+    role: str
+    chains: tuple[str, ...]
+    needed: int
+    approved_by: tuple[str, ...]
+    may_still_approve: tuple[str, ...]  # members of the role, not the author, not who approved
+    rejected_by: str | None
+    due: dt.datetime | None
+    overdue_seconds: float | None
+
+
+@dataclass(frozen=True)
+class PendingDraft:
+    draft: str
+    channel: str
+    author: str
+    at: dt.datetime | None
+    sha256: str
+    data_classes: tuple[str, ...]
+    forbidden: tuple[str, ...]
+    problems: tuple[str, ...]
+    steps: tuple[StepWait, ...]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    step: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RejectedDraft:
+    draft: str
+    channel: str
+    author: str
+    rejections: tuple[Rejection, ...]
+
+
+@dataclass(frozen=True)
+class NextUpdate:
+    last_publication: dt.datetime
+    every: str
+    due: dt.datetime
+    seconds_left: float
+
+
+@dataclass(frozen=True)
+class OverrideReview:
+    override: str
+    draft: str
+    by: str
+    role: str
+    reason: str
+    review_by: str | None
+    due: dt.datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Inject:
+    inject: int
+    at: str
+    due: dt.datetime | None
+    text: str
+    delivered: bool
+    pending: bool
+
+
+@dataclass(frozen=True)
+class Conflict:
+    entry: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Status:
+    incident: str
+    title: str
+    exercise: bool
+    protocol: str
+    status: str
+    severity: str
+    now: dt.datetime
+    closed: dt.datetime | None
+    waiting: tuple[PendingDraft, ...]
+    ready_to_publish: tuple[PendingDraft, ...]
+    rejected: tuple[RejectedDraft, ...]
+    withdrawn: tuple[str, ...]
+    deadlines: tuple[Mapping[str, Any], ...]  # clocks.Deadline.as_json rows
+    next_update: NextUpdate | None
+    override_reviews: tuple[OverrideReview, ...]
+    injects: tuple[Inject, ...]
+    to_close: tuple[gates.Item, ...]
+    conflicts: tuple[Conflict, ...]
+    metrics: Mapping[str, Any]
+
+
+def _str(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def status(session: Session, incident_id: str) -> Status:
     index = session.index
     incident = session.incident(incident_id)
     entries = session.entries(incident_id)
-    state = current_status(session, incident)
+    derived = state_of(session, incident)
     # Once closed, nothing runs late any more: clocks for waiting items stop at the close.
-    now = metrics.end_of(incident, entries, session.now)
-    current = approvals.severity_at(index, incident, entries, now)
+    now = derived.closed_at or session.now
     membership = approvals.Membership(index, session.root)
     published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
-    waiting: list[dict[str, Any]] = []
-    ready: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
+    waiting: list[PendingDraft] = []
+    ready: list[PendingDraft] = []
+    rejected: list[RejectedDraft] = []
     for entry in entries:
-        if entry.data.get("type") != "draft" or approvals.entry_id(entry) in published:
+        ident = approvals.entry_id(entry)
+        if entry.data.get("type") != "draft" or ident in published or ident in derived.withdrawn:
             continue
-        verdict = approvals.evaluate(
-            index, incident, entries, approvals.entry_id(entry), now, membership=membership
-        )
+        if ident in derived.voided:
+            continue
+        verdict = approvals.evaluate(index, incident, entries, ident, now, membership=membership)
+        author = _str(entry.data.get("by"))
         if metrics.rejected(verdict):
             rejected.append(
-                {
-                    "draft": approvals.entry_id(entry),
-                    "channel": entry.data.get("channel"),
-                    "author": entry.data.get("by"),
-                    "rejections": [
-                        {"step": s.requirement.step, "by": s.rejection[0], "reason": s.rejection[2]}
+                RejectedDraft(
+                    ident,
+                    _str(entry.data.get("channel")),
+                    author,
+                    tuple(
+                        Rejection(s.requirement.step, s.rejection[0], s.rejection[2])
                         for s in verdict.steps
                         if s.rejection is not None
-                    ],
-                }
+                    ),
+                )
             )
             continue
-        steps: list[dict[str, Any]] = []
-        row = {
-            "draft": approvals.entry_id(entry),
-            "channel": entry.data.get("channel"),
-            "author": entry.data.get("by"),
-            "at": entry.data.get("at"),
-            "sha256": approvals.sha256_text(str(entry.data.get("text", ""))),
-            "data_classes": verdict.classes,
-            "forbidden": verdict.forbidden,
-            "problems": verdict.problems,
-            "steps": steps,
-        }
+        steps = []
         for missing in approvals.describe_missing(verdict):
-            can = sorted(approvals.members(index, missing["role"]) - {entry.data.get("by")})
-            due = parse_time(missing["due"])
-            missing["who_can_approve"] = can
-            missing["overdue_seconds"] = (now - due).total_seconds() if due and now > due else None
-            steps.append(missing)
-        if verdict.ok:
-            ready.append(row)
-        else:
-            waiting.append(row)
+            approved = tuple(str(p) for p in missing.get("approved_by") or ())
+            can = sorted(approvals.members(index, missing["role"]) - {author} - set(approved))
+            due = parse_time(missing.get("due"))
+            steps.append(
+                StepWait(
+                    step=str(missing["step"]),
+                    role=str(missing["role"]),
+                    chains=tuple(missing.get("chains") or ()),
+                    needed=int(missing["needed"]),
+                    approved_by=approved,
+                    may_still_approve=tuple(can),
+                    rejected_by=missing.get("rejected_by"),
+                    due=due,
+                    overdue_seconds=(now - due).total_seconds() if due and now > due else None,
+                )
+            )
+        row = PendingDraft(
+            draft=ident,
+            channel=_str(entry.data.get("channel")),
+            author=author,
+            at=approvals.at_of(entry),
+            sha256=approvals.sha256_text(str(entry.data.get("text", ""))),
+            data_classes=tuple(verdict.classes),
+            forbidden=tuple(verdict.forbidden),
+            problems=tuple(verdict.problems),
+            steps=tuple(steps),
+        )
+        (ready if verdict.ok else waiting).append(row)
     found = deadlines(session, incident_id)
-    pubs = metrics.public_publications(index, entries)
-    next_update = None
-    if pubs and state != "closed":
-        last = approvals.at_of(pubs[-1])
-        every = metrics.update_every(index, incident, current)
-        if last and every:
-            due_at = every.after(last)
-            assert isinstance(due_at, dt.datetime)
-            next_update = {
-                "last_publication": last.isoformat(),
-                "every": str(every),
-                "due": due_at.isoformat(),
-                "seconds_left": (due_at - now).total_seconds(),
-            }
-    follow_ups = [
-        {
-            "override": approvals.entry_id(o.entry),
-            "draft": o.entry.data.get("draft"),
-            "by": o.entry.data.get("by"),
-            "role": o.entry.data.get("role"),
-            "reason": o.entry.data.get("rationale"),
-            "review_by": o.review_by,
-            "due": o.due.isoformat() if o.due else None,
-            "overdue": bool(o.due and now > o.due),
-        }
-        for o in approvals.overrides(index, incident, entries)
+    return Status(
+        incident=str(incident.id),
+        title=_str(incident.data.get("title")),
+        exercise=bool(incident.data.get("exercise")),
+        protocol=_str(incident.data.get("protocol")),
+        status=derived.status,
+        severity=derived.severity_at(now),
+        now=session.now,
+        closed=derived.closed_at,
+        waiting=tuple(waiting),
+        ready_to_publish=tuple(ready),
+        rejected=tuple(rejected),
+        withdrawn=tuple(sorted(derived.withdrawn)),
+        deadlines=tuple(d.as_json(now) for d in found),
+        next_update=_next_update(session, incident, entries, derived, now),
+        override_reviews=_override_reviews(session, incident, entries, now),
+        injects=tuple(injects(session, incident, entries, now)),
+        to_close=tuple(gates.close_items(session, incident)) if derived.status != "closed" else (),
+        conflicts=tuple(Conflict(state.entry_id(c.entry), c.message) for c in derived.conflicts),
+        metrics=metrics.compute(index, incident, entries, found, now, membership),
+    )
+
+
+def _next_update(
+    session: Session, incident: Document, entries: Sequence[Document], derived: state.State, now: dt.datetime
+) -> NextUpdate | None:
+    pubs = metrics.public_publications(session.index, entries)
+    if not pubs or derived.status == "closed":
+        return None
+    last = approvals.at_of(pubs[-1])
+    found = metrics.update_due(session.index, incident, entries, last) if last else None
+    if last is None or found is None:
+        return None
+    due, every = found
+    return NextUpdate(last, str(every), due, (due - now).total_seconds())
+
+
+def _override_reviews(
+    session: Session, incident: Document, entries: Sequence[Document], now: dt.datetime
+) -> tuple[OverrideReview, ...]:
+    return tuple(
+        OverrideReview(
+            override=approvals.entry_id(o.entry),
+            draft=_str(o.entry.data.get("draft")),
+            by=_str(o.entry.data.get("by")),
+            role=_str(o.entry.data.get("role")),
+            reason=_str(o.entry.data.get("rationale")),
+            review_by=o.review_by,
+            due=o.due,
+            overdue=bool(o.due and now > o.due),
+        )
+        for o in approvals.overrides(session.index, incident, entries)
         if o.reviewed is None
-    ]
-    return {
-        "incident": incident.id,
-        "title": incident.data.get("title"),
-        "exercise": bool(incident.data.get("exercise")),
-        "protocol": incident.data.get("protocol"),
-        "status": state,
-        "severity": current,
-        "now": session.now.isoformat(),
-        "closed": now.isoformat() if state == "closed" else None,
-        "waiting": waiting,
-        "ready_to_publish": ready,
-        "rejected": rejected,
-        "deadlines": [d.as_json(now) for d in found],
-        "next_update": next_update,
-        "override_reviews": follow_ups,
-        "injects": injects(session, incident, entries, now),
-        "metrics": metrics.compute(index, incident, entries, found, now, membership),
-    }
+    )
 
 
 def injects(
     session: Session, incident: Document, entries: Sequence[Document], now: dt.datetime
-) -> list[dict[str, Any]]:
+) -> list[Inject]:
     if not incident.data.get("exercise"):
         return []
     protocol = session.index.get("protocol", str(incident.data.get("protocol")))
@@ -134,44 +258,36 @@ def injects(
             continue
         offset = durations.parse(str(item.get("at")))
         due = offset.after(start) if offset and start else None
+        moment = due if isinstance(due, dt.datetime) else None
         rows.append(
-            {
-                "inject": position,
-                "at": item.get("at"),
-                "due": due.isoformat() if isinstance(due, dt.datetime) else None,
-                "text": item.get("text"),
-                "delivered": position in delivered,
-                "pending": bool(isinstance(due, dt.datetime) and due <= now and position not in delivered),
-            }
+            Inject(
+                inject=position,
+                at=_str(item.get("at")),
+                due=moment,
+                text=_str(item.get("text")),
+                delivered=position in delivered,
+                pending=bool(moment and moment <= now and position not in delivered),
+            )
         )
     return rows
 
 
 def open_items(session: Session, incident_id: str) -> list[str]:
-    report = status(session, incident_id)
-    items = []
-    for row in report["waiting"]:
-        steps = ", ".join(f"{s['step']} ({s['role']})" for s in row["steps"])
-        items.append(f"draft {row['draft']} awaits approval: {steps}")
-    for deadline in report["deadlines"]:
-        if deadline["state"] in ("open", "overdue", "waiting"):
-            items.append(f"obligation {deadline['obligation']} ({deadline['title']}) is {deadline['state']}")
-    for follow in report["override_reviews"]:
-        items.append(f"override {follow['override']} awaits review by {follow['review_by']}")
-    return items
+    """What stands between the incident and its close, in words."""
+    return [str(item) for item in gates.close_items(session, session.incident(incident_id))]
 
 
 def _span(seconds: float | None) -> str:
     return "n/a" if seconds is None else clocks.humanise(seconds)
 
 
-def render_review_body(report: Mapping[str, Any], actor: str) -> str:
-    m = report["metrics"]
+def render_review_body(report: Status, actor: str) -> str:
+    m = report.metrics
     lines = [
-        f"# Review: {report['title']}",
+        f"# Review: {report.title}",
         "",
-        f"Computed from the incident log by `clearance incident review` on {report['now']} for {actor}. "
-        "Do not edit the figures; run `clearance incident status --format json` to recompute them.",
+        f"Computed from the incident log by `clearance incident review` on {report.now.isoformat()} for "
+        f"{actor}. Do not edit the figures; run `clearance incident status --format json` to recompute them.",
         "",
         "## Metrics",
         "",
@@ -199,7 +315,7 @@ def render_review_body(report: Mapping[str, Any], actor: str) -> str:
                 f"| {_span(row['max_seconds'])} |"
             )
     lines += ["", "## Regulatory deadlines", "", "| Obligation | Rule | Due | State |", "|---|---|---|---|"]
-    for d in report["deadlines"]:
+    for d in report.deadlines:
         lines.append(
             f"| {d['obligation']} | {d['rule']} | {d['due'] or 'no fixed deadline'} | {d['state']} |"
         )

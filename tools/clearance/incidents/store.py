@@ -25,10 +25,10 @@ import errno
 import fcntl
 import hashlib
 import os
-import tempfile
 import secrets
 import string
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
