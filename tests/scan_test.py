@@ -159,7 +159,7 @@ def test_builtin_detectors_find(text: str, detector: str, value: str) -> None:
         "card 4111 1111 1111 1112 fails Luhn",
         "order 9111 1111 1111 1111 is no card (prefix 9)",
         "iban GB82 WEST 1234 5698 7654 33 has a bad check",
-        "ssn 000-12-3456 and 666-12-3456 and 912-34-5678 are impossible",
+        "ssn 000-12-3456 and 666-12-3456 and 123-00-4567 are never issued",
         "ip 999.10.10.10 is not an address",
         "version 10.2.0.1 and v4.12.0.3 are versions",
         "at 10:30:45 on 2026-03-14",
@@ -198,7 +198,9 @@ def test_without_data_classes_hits_are_unclassified_not_silent() -> None:
 
 def test_terms_match_whole_words_case_insensitively(index: Index) -> None:
     assert [h.classes for h in scan_text("the NIGHTJAR launch", index)] == [("proprietary-information",)]
-    assert scan_text("nightjars sing at dusk", index) == []
+    # A plural is the term (issue 18); a longer word that merely starts with it is not.
+    assert [h.matched for h in scan_text("nightjars sing at dusk", index)] == ["nightjars"]
+    assert scan_text("Nightjarvis and kestrelling are other words", index) == []
     assert [h.normalised for h in scan_text("Project\n  Halcyon", index)] == ["Project\n  Halcyon"]
 
 

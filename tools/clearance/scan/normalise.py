@@ -10,6 +10,7 @@ for a Latin one. Detectors run on one canonical form instead:
 - accents and other combining marks dropped;
 - confusable letters folded to a Latin skeleton (Cyrillic and Greek look-alikes);
 - dash variants folded to ``-``;
+- HTML comments (``Night<!-- -->jar``) removed;
 - Markdown emphasis, code ticks, backslash escapes, simple inline HTML tags and
   character entities reduced to their text; links to ``text url``;
 - optionally, template placeholders ``{{ name }}`` blanked out.
@@ -183,6 +184,7 @@ _TAG = re.compile(
     r"</?(?:b|i|u|s|em|strong|code|span|del|ins|mark|sub|sup|kbd|small|big|tt)\b[^<>\n]{0,80}>",
     re.IGNORECASE,
 )
+_COMMENT = re.compile(r"<!--.{0,500}?-->", re.DOTALL)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _LINK = re.compile(r"(!?\[)[^\]\n]*(\])(\()[^()\s]*(?:\s+\"[^\"\n]*\")?(\))")
 _STARS = re.compile(r"\*+|~~+|`+")
@@ -200,6 +202,10 @@ def _markup_edits(text: str, placeholders: bool) -> dict[int, str]:
     if "\\" in text:
         for match in _ESCAPE.finditer(text):
             edits[match.start()] = ""
+    if "<!--" in text:
+        for match in _COMMENT.finditer(text):
+            for offset in range(match.start(), match.end()):
+                edits[offset] = ""
     if "<" in text:
         for match in _TAG.finditer(text):
             for offset in range(match.start(), match.end()):

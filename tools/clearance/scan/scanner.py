@@ -18,7 +18,10 @@ from typing import Any
 from clearance.index import Index, Reads
 from clearance.model import Document, Location
 from clearance.scan import detectors
+from clearance.scan.claims import Claim, claims_of, find_claims
+from clearance.scan.hits import VALIDATED
 from clearance.scan.normalise import Normalised, normalise, skeleton
+from clearance.scan.terms import TermMatcher, compact
 
 UNCLASSIFIED = "unclassified"
 MASK = "•"
@@ -37,6 +40,7 @@ class Hit:
     classes: tuple[str, ...]
     matched: str = field(repr=False)  # the original text: never print it
     normalised: str = field(repr=False)
+    confidence: str = VALIDATED  # validated, plausible or contextual (clearance.scan.hits)
 
     @property
     def masked(self) -> str:
@@ -48,7 +52,9 @@ class Hit:
         if self.detector == "pattern":
             return f"pattern {self.name}"
         if self.detector == "term":
-            return "term"
+            return "term" if self.confidence == VALIDATED else "term (near match)"
+        if self.detector == "claim":
+            return f"claim {self.name}"
         if self.name and self.name != self.detector and self.detector in ("secret", "national-id"):
             return f"{self.detector} {self.name}"
         return self.detector
@@ -64,11 +70,14 @@ class Hit:
             self.classes,
             self.matched,
             self.normalised,
+            self.confidence,
         )
 
 
 def mask(detector: str, value: str) -> str:
     """Enough of a value to recognise it, never the whole of it."""
+    if detector == "claim":
+        return " ".join(value.split())  # a sentence, not a value: shown as written
     if detector in ("secret", "url-credentials"):
         return f"<{detector}, {len(value)} characters>"
     if detector == "payment-card":
@@ -173,7 +182,8 @@ class Scanner:
         self.problems: list[PatternProblem] = []
         self.class_allowances: list[Allowance] = []
         self._term_classes: dict[str, tuple[str, ...]] = {}
-        self._terms: re.Pattern[str] | None = None
+        self._terms: TermMatcher | None = None
+        self.claims: list[Claim] = []
         if index is not None:
             self._build(index)
 
@@ -182,6 +192,7 @@ class Scanner:
     def _build(self, index: Index) -> None:
         builtin: dict[str, list[str]] = {}
         terms: dict[str, list[str]] = {}
+        fuzzy: set[str] = set()
         for doc in sorted(index.of_kind("data-class"), key=lambda d: d.id or ""):
             class_id = doc.id
             if class_id is None:
@@ -224,12 +235,17 @@ class Scanner:
                 key = _term_key(term)
                 if key:
                     terms.setdefault(key, []).append(class_id)
+                    if spec.get("fuzzy") is True:
+                        fuzzy.add(key)
+            claims, problems = claims_of(doc)
+            self.claims.extend(claims)
+            self.problems.extend(
+                PatternProblem(p.data_class, p.name, p.message, p.location) for p in problems
+            )
         self.builtin_classes = {name: tuple(dict.fromkeys(ids)) for name, ids in builtin.items()}
         self._term_classes = {key: tuple(dict.fromkeys(ids)) for key, ids in terms.items()}
         if terms:
-            alternatives = sorted(terms, key=len, reverse=True)
-            body = "|".join(r"\s+".join(re.escape(word) for word in key.split(" ")) for key in alternatives)
-            self._terms = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+            self._terms = TermMatcher(terms, fuzzy)
 
     @staticmethod
     def _requirement(index: Index, class_id: str, disclosure: Any) -> Requirement:
@@ -254,8 +270,8 @@ class Scanner:
         return Requirement(class_id, "with-approval", chain_id, tuple(dict.fromkeys(roles)))
 
     @property
-    def term_pattern(self) -> re.Pattern[str] | None:
-        """The one compiled expression matching every data class term."""
+    def term_matcher(self) -> TermMatcher | None:
+        """The matcher for every data class term."""
         return self._terms
 
     # -- scanning ------------------------------------------------------------------
@@ -263,39 +279,54 @@ class Scanner:
     def requirement(self, class_id: str) -> Requirement:
         return self.requirements.get(class_id, Requirement(class_id, "unknown"))
 
-    def scan(self, text: str, *, placeholders: bool = True) -> list[Hit]:
+    def scan(self, text: str, *, placeholders: bool = True, region: str | None = None) -> list[Hit]:
         """Every hit in ``text``, in order of position. Template placeholders
-        (``{{ name }}``) are never hits when ``placeholders`` is true."""
+        (``{{ name }}``) are never hits when ``placeholders`` is true. ``region``
+        (a locale such as "en-GB" or a region code) is where phone numbers written
+        without a country code are read first."""
         norm = normalise(text, placeholders=placeholders)
         body = norm.text
-        spans: list[tuple[int, int, str, str, tuple[str, ...]]] = []
-        for raw in detectors.run_all(body):
+        spans: list[_Span] = []
+        for raw in detectors.run_all(body, detectors.region_of(region)):
             classes = self.builtin_classes.get(raw.detector, (UNCLASSIFIED,))
-            spans.append((raw.start, raw.end, raw.detector, raw.kind, classes))
+            spans.append((raw.start, raw.end, raw.detector, raw.kind, classes, raw.confidence))
         for pattern in self.patterns:
             for match in pattern.regex.finditer(body):
                 if match.end() > match.start():
-                    spans.append((match.start(), match.end(), "pattern", pattern.name, (pattern.data_class,)))
+                    spans.append(
+                        (
+                            match.start(),
+                            match.end(),
+                            "pattern",
+                            pattern.name,
+                            (pattern.data_class,),
+                            VALIDATED,
+                        )
+                    )
         if self._terms is not None:
-            for match in self._terms.finditer(body):
-                classes = self._term_classes.get(_term_key(match.group()), ())
+            for found in self._terms.find(body):
+                classes = self._term_classes.get(found.key, ())
                 if classes:
-                    spans.append((match.start(), match.end(), "term", "term", classes))
+                    confidence = detectors.PLAUSIBLE if found.fuzzy else VALIDATED
+                    spans.append((found.start, found.end, "term", "term", classes, confidence))
+        for start, end, claim in find_claims(self.claims, body):
+            spans.append((start, end, "claim", claim.name, (claim.data_class,), detectors.CONTEXTUAL))
         if not spans:
             return []
         return self._hits(text, norm, spans)
 
-    def _hits(
-        self, text: str, norm: Normalised, spans: list[tuple[int, int, str, str, tuple[str, ...]]]
-    ) -> list[Hit]:
+    def _hits(self, text: str, norm: Normalised, spans: list[_Span]) -> list[Hit]:
         # A pattern or term hit that covers a weaker built-in hit of the same classes
         # replaces it; phone numbers inside an organisation's own identifiers go.
-        strong = [(s, e) for s, e, det, _, _ in spans if det in ("pattern", "term")]
+        strong = bytearray(len(norm.text) + 1)
+        for s, e, det, *_ in spans:
+            if det in ("pattern", "term"):
+                strong[s:e] = b"\x01" * (e - s)
         hits: list[Hit] = []
         seen: set[tuple[int, int, str, tuple[str, ...]]] = set()
         lines = _LineIndex(text)
-        for start, end, det, name, classes in sorted(spans, key=lambda s: (s[0], s[1])):
-            if det == "phone" and any(s < end and start < e for s, e in strong):
+        for start, end, det, name, classes, confidence in sorted(spans, key=lambda s: (s[0], s[1])):
+            if det == "phone" and strong.find(1, start, end) >= 0:
                 continue
             key = (start, end, det, classes)
             if key in seen:
@@ -304,7 +335,18 @@ class Scanner:
             ostart, oend = norm.span(start, end)
             line, col = lines.position(ostart)
             hits.append(
-                Hit(ostart, oend, line, col, det, name, classes, text[ostart:oend], norm.text[start:end])
+                Hit(
+                    ostart,
+                    oend,
+                    line,
+                    col,
+                    det,
+                    name,
+                    classes,
+                    text[ostart:oend],
+                    norm.text[start:end],
+                    confidence,
+                )
             )
         return hits
 
@@ -330,6 +372,9 @@ class Scanner:
         return counted, allowed
 
 
+_Span = tuple[int, int, str, str, tuple[str, ...], str]
+
+
 class _LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -350,7 +395,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _term_key(term: str) -> str:
-    return " ".join(skeleton(term).split()).casefold()
+    return compact(skeleton(term))
 
 
 _CACHE: weakref.WeakKeyDictionary[Index, Scanner] = weakref.WeakKeyDictionary()
