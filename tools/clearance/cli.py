@@ -91,6 +91,12 @@ def _verify() -> CommandModule:
     return verify
 
 
+def _keys() -> CommandModule:
+    from clearance.commands import keys
+
+    return keys
+
+
 def _codeowners() -> CommandModule:
     from clearance.commands import codeowners
 
@@ -164,6 +170,12 @@ COMMANDS = (
         _verify,
         "prove incident logs were never rewritten; check signatures and checkpoints",
         'clearance verify --checkpoint "$(cat ~/q1.checkpoint)" --allowed-signers ~/trusted/allowed_signers',
+    ),
+    Command(
+        "keys",
+        _keys,
+        "register the SSH key you sign decisions with; list who holds which key",
+        "clearance keys list --format allowed-signers",
     ),
     Command(
         "codeowners",
