@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     incident = sub.add_parser(
         "incident",
         help="an incident's chronology, statements, approvals, deadlines and review",
-        epilog="example: clearance evidence incident 2026-10-14-viral-export-link-exercise -o pack.pdf",
+        epilog="example: clearance evidence incident 2026-10-14-viral-export-link-exercise "
+        "--audience restricted --format zip -o pack.zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     incident.add_argument("incident", metavar="ID", help="the incident id")
     incident.add_argument(
@@ -51,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     changes = sub.add_parser(
         "changes",
         help="every change to a governed document in a period, exceptions first",
-        epilog="example: clearance evidence changes --since 2026-10-01 --until 2026-12-31 -o q4.pdf",
+        epilog="example: clearance evidence changes --since 2026-01-01 --until 2026-03-31 "
+        "--audience confidential -o q1.pdf",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     changes.add_argument("--since", metavar="DATE", help="first day (YYYY-MM-DD, UTC) or RFC 3339 time")
     changes.add_argument("--until", metavar="DATE", help="last day (inclusive) or RFC 3339 time")
@@ -73,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "verify",
         help="recompute a pack's manifest from this checkout; exit 1 when anything differs",
         epilog="example: clearance evidence verify pack.pdf",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("pack", metavar="FILE", help="a pack: .pdf, .json or .zip")
 

@@ -15,8 +15,11 @@ def written(pack: IncidentPack | ChangesPack, fmt: str, target: str) -> str:
         )
     else:
         what = f"changes pack: {len(pack.rows)} change(s), {len(pack.exceptions)} with exceptions"
-    withheld = pack.withheld.total
-    extra = f", {withheld} item(s) withheld for audience {pack.audience!r}" if withheld else ""
+    if isinstance(pack, IncidentPack):
+        withheld, unit = pack.withheld.total, "item(s)"
+    else:
+        withheld, unit = dict(pack.withheld.counts).get("changes", 0), "change(s)"
+    extra = f", {withheld} {unit} withheld for audience {pack.audience!r}" if withheld else ""
     dirty = (
         f"\nclearance: warning: built from {len(pack.manifest.dirty)} uncommitted file(s); "
         "commit them and build again for a pack that verifies"
