@@ -312,7 +312,7 @@ def test_scan_missing_file_is_a_usage_error() -> None:
 
 def test_scan_json(monkeypatch: pytest.MonkeyPatch) -> None:
     payload = scan_stdin(monkeypatch, STATEMENT, "--format", "json").json()
-    assert payload["summary"] == {"files": 1, "hits": 3, "allowed": 1}
+    assert payload["summary"] == {"files": 1, "hits": 3, "listed": 3, "allowed": 1}
     first = payload["hits"][0]
     assert {k: first[k] for k in ("path", "line", "column", "detector", "name", "masked", "classes")} == {
         "path": "<stdin>",

@@ -36,6 +36,7 @@ class Config:
     signing_required: bool = False
     signing_decisions: bool = False  # signing: {decisions: required}
     clock_skew: str | None = None  # signing: {clock_skew: ...}
+    locale: str | None = None  # organisation: {locale: en-GB}; the scanner's default phone region
 
     def today_or_now(self) -> dt.date:
         return self.today or dt.date.today()
@@ -101,6 +102,7 @@ def load(root: Path) -> Config:
         signing_required=bool((data.get("signing") or {}).get("required", False)),
         signing_decisions=(data.get("signing") or {}).get("decisions") == "required",
         clock_skew=(data.get("signing") or {}).get("clock_skew"),
+        locale=org.get("locale"),
     )
 
 

@@ -43,6 +43,9 @@ _EMPTY_REASONS = frozenset(
     }
 )
 MIN_REASON = 12
+# Findings listed one by one per document and rule; past it, one summary finding
+# (a 1 MB paste with 100,000 keys would otherwise print 100,000 lines).
+MAX_HITS_PER_FILE = 100
 
 
 def _source(ctx: Context, doc: Document) -> str | None:
@@ -95,8 +98,8 @@ def disclosure(ctx: Context) -> Iterator[Finding]:
         )
     yield from _justifications(ctx)
     for doc in templates:
-        result = scan_document(doc, ctx.index, None, every_body=False)
-        for hit in result.hits:
+        result = scan_document(doc, ctx.index, None, every_body=False, locale=ctx.config.locale)
+        for hit in result.hits[:MAX_HITS_PER_FILE]:
             yield ctx.finding(
                 "DSC001",
                 _at(doc, hit),
@@ -104,9 +107,25 @@ def disclosure(ctx: Context) -> Iterator[Finding]:
                 "replace it with a {{ placeholder }}, or add an allowance (match, by, reason) "
                 "if it is public",
             )
+        if len(result.hits) > MAX_HITS_PER_FILE:
+            yield _more(ctx, "DSC001", doc, result.hits[MAX_HITS_PER_FILE:])
         yield from _allowed(ctx, result)
         yield from _stale(ctx, result.allowances, result.allowed)
     yield from _drafts(ctx)
+
+
+def _more(ctx: Context, rule: str, doc: Document, rest: list[Hit]) -> Finding:
+    """One finding standing for the hits of a document past the cap."""
+    counts: dict[str, int] = {}
+    for hit in rest:
+        counts[hit.label] = counts.get(hit.label, 0) + 1
+    kinds = ", ".join(f"{label} {count}" for label, count in sorted(counts.items(), key=lambda i: -i[1]))
+    return ctx.finding(
+        rule,
+        _at(doc, rest[0]),
+        f"{len(rest)} more hits in this document from here on are not listed one by one ({kinds})",
+        f"the first {MAX_HITS_PER_FILE} are listed; 'clearance scan --max-hits 0 {doc.path}' lists every one",
+    )
 
 
 def _at(doc: Document, hit: Hit) -> Location:
@@ -187,15 +206,23 @@ def _drafts(ctx: Context) -> Iterator[Finding]:
     by_incident: dict[str | None, list[list[tuple[Hit, Allowance]]]] = {}
     incident_allowances: dict[str | None, list[Allowance]] = {}
     for entry in drafts:
-        result = scan_document(entry, ctx.index, functools.partial(_source, ctx, entry))
+        result = scan_document(
+            entry, ctx.index, functools.partial(_source, ctx, entry), locale=ctx.config.locale
+        )
         incident = incident_of(entry)
         by_incident.setdefault(incident, []).append(result.allowed)
         own = len([a for a in result.allowances if a.location.path == entry.path])
         incident_allowances.setdefault(incident, result.allowances[own:])
         declared = {c for c in entry.data.get("data_classes") or () if isinstance(c, str)}
         reported: set[str] = set()
+        unclassified = [hit for hit in result.hits if hit.classes == (UNCLASSIFIED,)]
+        if len(unclassified) > MAX_HITS_PER_FILE:
+            yield _more(ctx, "DSC003", entry, unclassified[MAX_HITS_PER_FILE:])
+        shown = {id(hit) for hit in unclassified[:MAX_HITS_PER_FILE]}
         for hit in result.hits:
             if hit.classes == (UNCLASSIFIED,):
+                if id(hit) not in shown:
+                    continue
                 yield ctx.finding(
                     "DSC003",
                     _at(entry, hit),

@@ -36,6 +36,7 @@ __all__ = [
     "Scanner",
     "allowances_for",
     "classes_in",
+    "locale_for",
     "mask",
     "scan_document",
     "scan_text",
@@ -75,16 +76,35 @@ class DocumentScan:
     allowances: list[Allowance]
 
 
+def locale_for(doc: Document, index: Index | None, default: str | None = None) -> str | None:
+    """The locale a document's statements are written for: its incident's
+    ``locale`` (for a log entry or an incident), else ``default`` (the
+    configuration's ``organisation.locale``)."""
+    incident: Document | None = doc if doc.kind == "incident" else None
+    if doc.kind == "log-entry" and index is not None:
+        incident_id = incident_of(doc)
+        incident = index.get("incident", incident_id) if incident_id else None
+    locale = incident.data.get("locale") if incident is not None else None
+    return locale if isinstance(locale, str) and locale else default
+
+
 def scan_document(
-    doc: Document, index: Index | None, source: Source, *, every_body: bool = True
+    doc: Document,
+    index: Index | None,
+    source: Source,
+    *,
+    every_body: bool = True,
+    locale: str | None = None,
 ) -> DocumentScan:
     """Scan the statement text of ``doc``; ``source`` is the file's text (or a
-    function that reads it), used to place hits inside YAML values."""
+    function that reads it), used to place hits inside YAML values. ``locale`` is
+    the default region for phone numbers when the document's incident names none."""
     scanner = scanner_for(index)
     fields = statement_fields(doc, source, every_body=every_body)
+    region = locale_for(doc, index, locale)
     placed: list[Hit] = []
     for item in fields:
-        for hit in scanner.scan(item.text, placeholders=True):
+        for hit in scanner.scan(item.text, placeholders=True, region=region):
             line, col = item.locate(hit.start)
             placed.append(hit.moved(line, col))
     allowances = allowances_for(doc, index)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 import phonenumbers
+from stdnum import luhn as _luhn
 
 from clearance.scan.hits import CONTEXTUAL, PLAUSIBLE, VALIDATED, RawHit
 
@@ -56,6 +57,7 @@ _OBFUSCATED = re.compile(
     + r"(?P<tld>[A-Za-z]{2,12})(?![\w-])",
     re.IGNORECASE,
 )
+_AT_TOKEN = re.compile(r"(?i)[\[({<]\s*(?:at|@)\s*[\])}>]|\sat\s")
 _TLDS = frozenset(
     _words(
         "com org net edu gov io co uk de fr es it nl pl se fm me"
@@ -96,24 +98,23 @@ def email(text: str) -> Iterator[RawHit]:
             yield RawHit(match.start(), match.end(), "email", "email", VALIDATED)
         for match in _SPACED_AT.finditer(text):
             yield RawHit(match.start(), match.end(), "email", "obfuscated", PLAUSIBLE)
-    lowered = text.lower()
-    if (
-        " at " in lowered
-        or "at]" in lowered
-        or "at)" in lowered
-        or "at}" in lowered
-        or "@]" in lowered
-        or "@)" in lowered
-    ):
-        for match in _OBFUSCATED.finditer(text):
-            if (
-                match.group("word") is None
-                and "." not in match.group()
-                and "dot" not in match.group().lower()
-            ):
+    # Written-out addresses: the expression runs only in a window around each
+    # "at" token, so prose full of "at" costs a bounded amount per token.
+    end_of_last = 0
+    for token in _AT_TOKEN.finditer(text):
+        if token.start() < end_of_last:
+            continue
+        lo = max(end_of_last, token.start() - 80)
+        for match in _OBFUSCATED.finditer(text, lo, min(len(text), token.end() + 120)):
+            if match.start() > token.start() or match.end() <= token.start():
+                continue
+            written = match.group()
+            if match.group("word") is None and "." not in written and "dot" not in written.lower():
                 continue
             if _clearly_an_address(text, match):
+                end_of_last = match.end()
                 yield RawHit(match.start(), match.end(), "email", "obfuscated", CONTEXTUAL)
+            break
 
 
 # --- url credentials ---------------------------------------------------------------
@@ -239,6 +240,11 @@ def _phone_matches(window: str, first: str | None) -> tuple[tuple[int, int, str,
     return fallback
 
 
+def _is_card_run(raw: str) -> bool:
+    compact = "".join(_DIGIT.findall(raw))
+    return 13 <= len(compact) <= 19 and _luhn.is_valid(compact)
+
+
 def phone(text: str, region: str | None = None) -> Iterator[RawHit]:
     seen: set[tuple[int, int]] = set()
     for candidate in _PHONE_CANDIDATE.finditer(text):
@@ -247,6 +253,8 @@ def phone(text: str, region: str | None = None) -> Iterator[RawHit]:
         international = raw.startswith(("+", "00"))
         if digits < (7 if international else 9) or digits > 17:
             continue  # cheaper to rule out here than in the matcher
+        if not international and digits > 12 and _is_card_run(raw):
+            continue  # a card number (the card detector's), never a phone number
         # Give the matcher a little context on each side (it looks at what precedes
         # and follows a number) but not the whole text.
         lo = max(0, candidate.start() - 3)

@@ -128,6 +128,7 @@ _SEPARATORS = "\u2028\u2029\x85"
 # Characters that may start Markdown/HTML markup or entities: their absence lets pure
 # ASCII text skip every pass.
 _MARKUP_CHARS = frozenset("*_`[~<\\&{")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 @functools.cache
@@ -258,20 +259,27 @@ def normalise(text: str, *, placeholders: bool = False) -> Normalised:
     """Normalise ``text`` for matching; see the module documentation."""
     if text.isascii() and _MARKUP_CHARS.isdisjoint(text):
         return Normalised(text, None, len(text))
-    # Pass 1: per-character Unicode folding.
+    # Pass 1: Unicode folding of the non-ASCII runs; ASCII stretches are copied as
+    # slices (C speed), so the cost is linear with a small constant.
     if text.isascii():
         folded, offsets = text, list(range(len(text)))
     else:
         pieces: list[str] = []
         offsets = []
-        for position, char in enumerate(text):
-            if char.isascii():
-                pieces.append(char)
-                offsets.append(position)
-                continue
-            out = fold_char(char)
-            pieces.append(out)
-            offsets.extend([position] * len(out))
+        position = 0
+        for run in _NON_ASCII.finditer(text):
+            start = run.start()
+            if start > position:
+                pieces.append(text[position:start])
+                offsets.extend(range(position, start))
+            for index, char in enumerate(run.group(), start):
+                out = fold_char(char)
+                pieces.append(out)
+                offsets.extend([index] * len(out))
+            position = run.end()
+        if position < len(text):
+            pieces.append(text[position:])
+            offsets.extend(range(position, len(text)))
         folded = "".join(pieces)
     # Pass 2: markup reduction over the folded text.
     edits = _markup_edits(folded, placeholders) if not _MARKUP_CHARS.isdisjoint(folded) else {}
@@ -281,14 +289,19 @@ def normalise(text: str, *, placeholders: bool = False) -> Normalised:
         return Normalised(folded, offsets, len(text))
     pieces = []
     final: list[int] = []
-    for position, char in enumerate(folded):
-        replacement = edits.get(position)
-        if replacement is None:
-            pieces.append(char)
-            final.append(offsets[position])
-        elif replacement:
+    position = 0
+    for at in sorted(edits):
+        if at > position:
+            pieces.append(folded[position:at])
+            final.extend(offsets[position:at])
+        replacement = edits[at]
+        if replacement:
             pieces.append(replacement)
-            final.extend([offsets[position]] * len(replacement))
+            final.extend([offsets[at]] * len(replacement))
+        position = at + 1
+    if position < len(folded):
+        pieces.append(folded[position:])
+        final.extend(offsets[position:])
     return Normalised("".join(pieces), final, len(text))
 
 

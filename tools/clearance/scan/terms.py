@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 FUZZY_MIN = 6
 _RUN = re.compile(r"[^\W_]+")
+_SEPARATORS = re.compile(r"[\W_]+")
 
 
 def compact(term: str) -> str:
@@ -39,32 +40,43 @@ class TermMatch:
 
 
 class _Compact:
-    """The compact form of a text and the way back to the text's offsets."""
+    """The compact form of a text and the way back to the text's offsets (built
+    only when a term is found: most statements name none)."""
 
     def __init__(self, text: str) -> None:
-        pieces: list[str] = []
-        self.c_starts: list[int] = []
-        self.t_starts: list[int] = []
-        self.lengths: list[int] = []
-        position = 0
-        for run in _RUN.finditer(text):
-            value = run.group().lower()
-            if len(value) != run.end() - run.start():
-                # A character whose lower case is longer: keep the run as written.
-                value = run.group()
-            pieces.append(value)
-            self.c_starts.append(position)
-            self.t_starts.append(run.start())
-            self.lengths.append(len(value))
-            position += len(value)
         self.text = text
-        self.value = "".join(pieces)
-        self.run_starts = frozenset(self.c_starts)
+        stripped = _SEPARATORS.sub("", text)
+        value = stripped.lower()
+        self.value = value if len(value) == len(stripped) else "".join(self._runs())
+        self._map: tuple[list[int], list[int], frozenset[int]] | None = None
+
+    def _runs(self) -> Iterator[str]:
+        for run in _RUN.finditer(self.text):
+            value = run.group().lower()
+            # A character whose lower case is longer: keep the run as written.
+            yield value if len(value) == run.end() - run.start() else run.group()
+
+    def _mapping(self) -> tuple[list[int], list[int], frozenset[int]]:
+        if self._map is None:
+            c_starts: list[int] = []
+            t_starts: list[int] = []
+            position = 0
+            for run in _RUN.finditer(self.text):
+                c_starts.append(position)
+                t_starts.append(run.start())
+                position += run.end() - run.start()
+            self._map = (c_starts, t_starts, frozenset(c_starts))
+        return self._map
+
+    @property
+    def run_starts(self) -> frozenset[int]:
+        return self._mapping()[2]
 
     def offset(self, c: int) -> int:
         """Text offset of compact character ``c``."""
-        run = bisect.bisect_right(self.c_starts, c) - 1
-        return self.t_starts[run] + (c - self.c_starts[run])
+        c_starts, t_starts, _ = self._mapping()
+        run = bisect.bisect_right(c_starts, c) - 1
+        return t_starts[run] + (c - c_starts[run])
 
     def _case_join(self, t: int) -> bool:
         """A word boundary inside a run at text offset ``t`` (between t-1 and t)."""
