@@ -47,6 +47,8 @@ PAUSE_ENV = "CLEARANCE_STORE_PAUSE_AFTER_TEMP"
 _TEMP_PREFIX = ".clearance-tmp-"
 FAULT_ENV = "CLEARANCE_FAULT"
 FAULT_EXIT = 86
+# Set to use named temporary files (the fallback where O_TMPFILE is missing), for tests.
+NAMED_ENV = "CLEARANCE_STORE_NAMED_TEMP"
 _writes = {"before-write": 0, "after-write": 0}
 
 
@@ -317,6 +319,7 @@ def create_exclusive(path: Path, text: str, *, anonymous: bool = True, root: Pat
     if path.exists():
         raise FileExistsError(errno.EEXIST, "file exists", str(path))
     payload = text.encode("utf-8")
+    anonymous = anonymous and not os.environ.get(NAMED_ENV)
     if not (anonymous and _create_anonymous(folder, path, payload)):
         _create_named(folder, path, payload, root)
     _fsync_dir(folder)

@@ -153,7 +153,9 @@ def new_incident(
         data["data_classes"] = list(data_classes)
     rel = f"incidents/{ident}/incident.yaml"
     existing = session.index.get("incident", ident)
-    if existing is not None or (session.root / "incidents" / ident).exists():
+    folder = session.root / "incidents" / ident
+    # An empty folder is what a 'new' killed before its first write leaves: not an incident.
+    if existing is not None or (folder.exists() and any(p.is_file() for p in folder.rglob("*"))):
         if existing is None or not _same_opening(existing, data, given_detected):
             what = f" ({existing.data.get('title')!r})" if existing else ""
             raise Refused(
@@ -513,9 +515,12 @@ def assess(
 ) -> str:
     session.incident(incident_id)
     table = obligations_of(session.index)
-    if obligation not in table:
+    # A regulation id without '#obligation' assesses the whole regulation: every
+    # obligation of it, unless an obligation's own assessment or threshold says otherwise.
+    whole = "#" not in obligation and session.index.get("regulation", obligation) is not None
+    if not whole and obligation not in table:
         raise UsageError(f"no obligation {obligation!r}" + session.part_hint("obligation", obligation))
-    if applies and clock_start is None and not table[obligation].get("after"):
+    if applies and clock_start is None and (whole or not table[obligation].get("after")):
         raise UsageError("an obligation that applies needs --clock-start (when the clock started)")
     if applies and clock_start is None:
         clock_start = at or session.now
@@ -526,7 +531,7 @@ def assess(
             "type": "assessment",
             "at": _timestamp(at or session.now),
             "by": actor,
-            "obligation": obligation,
+            ("regulation" if whole else "obligation"): obligation,
             "applies": applies,
             "clock_start": _timestamp(clock_start) if applies and clock_start else None,
             "rationale": rationale,
