@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -91,6 +92,9 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("history",): (None, 0, ("policies/sensitive-data-disclosure.md", "Karim Haddad")),
     ("show",): (None, 0, ("id: sensitive-data-disclosure", "as of commit")),
     ("verify",): (None, 0, ("verified 2 commits: no findings",)),
+    ("keys",): (None, 0, ('rafael-quintero namespaces="clearance-decision" ssh-ed25519 ',)),
+    ("keys", "list"): (None, 0, ('rafael-quintero namespaces="clearance-decision" ssh-ed25519 ',)),
+    ("keys", "add"): ("rafael-quintero", 0, ("already holds SHA256:",)),
     ("codeowners",): (None, 0, ("up to date",)),
     ("hook",): (None, 0, ()),
     ("hook", "append-only"): (None, 0, ()),
@@ -102,6 +106,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("incident", "new"): ("tomas-ferreira", 0, (f"opened incident {INCIDENT} ",)),
     ("incident", "log"): ("felix-achterberg", 0, ("logged observation ",)),
     ("incident", "draft"): ("felix-achterberg", 0, (f"drafted {DRAFT}-", f"sha256 {SHA}")),
+    ("incident", "show"): ("rafael-quintero", 0, (f"sha256 {SHA}", "step legal (legal-counsel, quorum 1)")),
     ("incident", "approve"): ("rafael-quintero", 0, ("approved for step 'legal' as 'legal-counsel'",)),
     ("incident", "publish"): ("felix-achterberg", 0, (f"published {DRAFT}-",)),
     ("incident", "assess"): ("karim-haddad", 0, ("assessed gdpr#art-33",)),
@@ -128,10 +133,19 @@ def email(copy: Copy, person: str) -> str:
     return found.group(1)
 
 
+KEYS = Path(__file__).parent / "data" / "exercise-keys"  # each example person's signing key
+
+
+def act_as(copy: Copy, person: str) -> None:
+    """Their email and their signing key, as on their own machine (decisions are signed)."""
+    copy.git("config", "user.email", email(copy, person))
+    copy.git("config", "user.signingkey", str(KEYS / person))
+
+
 def run_example(copy: Copy, path: tuple[str, ...], cwd: Path | None = None) -> Result:
     person = EXAMPLES[path][0]
     if person:
-        copy.git("config", "user.email", email(copy, person))
+        act_as(copy, person)
     command = example(path)
     done = subprocess.run(
         ["bash", "-c", 'pbpaste() { printf %s "$STATEMENT"; }\n' + command],
@@ -145,6 +159,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Resul
     """Every example's result, run in the documented order (see the module docstring)."""
     copy = reference_copy(tmp_path_factory.mktemp("examples"))
     (copy.home / "q1.checkpoint").write_text(copy.commits[0] + "\n")
+    (copy.home / ".ssh").mkdir()  # the key 'keys add' names: Rafael's, already registered
+    shutil.copy(KEYS / "rafael-quintero.pub", copy.home / ".ssh" / "id_ed25519.pub")
     results: dict[tuple[str, ...], Result] = {}
     for path in EXAMPLES:
         if path == ("incident", "reject"):
@@ -159,9 +175,10 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Resul
             results[path] = run_example(copy, path)
         if path == ("incident", "approve"):
             for step, person in ALSO_APPROVE:
-                copy.git("config", "user.email", email(copy, person))
+                act_as(copy, person)
                 approved = run_cli(
-                    "--root", str(copy.root), "incident", "approve", INCIDENT, DRAFT, "--step", step
+                    "--root", str(copy.root), "incident", "approve", INCIDENT, DRAFT, "--step", step,
+                    "--sha256", SHA,
                 )
                 assert approved.code == 0, approved.err
     return results
