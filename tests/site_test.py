@@ -7,6 +7,7 @@ must contain none of them anywhere under site/."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import os
 import shutil
@@ -38,17 +39,22 @@ CANARIES = (
 )
 
 
-def git(root: Path, *args: str, date: str = "2026-03-01T10:00:00+00:00") -> None:
+def git(
+    root: Path,
+    *args: str,
+    date: str = "2026-03-01T10:00:00+00:00",
+    author: tuple[str, str] = ("Fixture Author", "author@example.org"),
+) -> None:
     # An empty global config of our own (not os.devnull, which a broken machine may
     # have replaced by a regular file) keeps the user's git settings out.
     empty = root.parent / "empty.gitconfig"
     empty.touch()
     env = {
         **os.environ,
-        "GIT_AUTHOR_NAME": "Fixture Author",
-        "GIT_AUTHOR_EMAIL": "author@example.org",
-        "GIT_COMMITTER_NAME": "Fixture Author",
-        "GIT_COMMITTER_EMAIL": "author@example.org",
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
         "GIT_AUTHOR_DATE": date,
         "GIT_COMMITTER_DATE": date,
         "GIT_CONFIG_GLOBAL": str(empty),
@@ -58,9 +64,11 @@ def git(root: Path, *args: str, date: str = "2026-03-01T10:00:00+00:00") -> None
 
 
 def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
-    """The fixture copied into a git repository with two commits: the documents an
-    internal reader may see first, then one whose subject names a secret and which
-    adds the hidden documents and edits a visible one in the same commit."""
+    """The fixture copied into a git repository: the documents an internal reader may
+    see first, then one commit whose subject names a secret and which adds the hidden
+    documents and edits a visible one, then each incident log entry in a commit of
+    its own by the person it names, at its time (as `clearance incident` records
+    them; the provenance rules check exactly that)."""
     root = dest / "repo"
     shutil.copytree(fixture, root)
     git(root, "init", "-q", "-b", "main")
@@ -70,15 +78,16 @@ def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
         root / "policies" / "roles" / "canary-role-zx.yaml",
         root / "policies" / "data-classes" / "canary-dc-xq.yaml",
         root / "protocols" / "templates" / "canary-template.md",
-        *sorted((root / "incidents" / "cf-2026-02").rglob("*.yaml")),
+        *sorted((root / "incidents" / "cf-2026-02").glob("*.yaml")),
     ]
-    stash = {path: path.read_bytes() for path in secret}
-    for path in secret:
+    entries = sorted(root.glob("incidents/*/log/*.yaml"), key=lambda path: path.name)
+    stash = {path: path.read_bytes() for path in [*secret, *entries]}
+    for path in stash:
         path.unlink()
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "Initial handbook", date="2026-02-01T09:00:00+00:00")
-    for path, data in stash.items():
-        path.write_bytes(data)
+    for path in secret:
+        path.write_bytes(stash[path])
     social = root / "policies" / "social-media.md"
     social.write_text(social.read_text("utf-8") + "\nReviewed after the takeover drill.\n", "utf-8")
     git(root, "add", "-A")
@@ -90,7 +99,22 @@ def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
         "CANARYCOMMITSUBJECT20 add the takeover plan",
         date="2026-03-02T10:00:00+00:00",
     )
+    for path in entries:
+        path.write_bytes(stash[path])
+        add_entry(root, path)
     return root
+
+
+def add_entry(root: Path, path: Path) -> None:
+    """Commit one log entry as its author, a minute after its time."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text("utf-8"))
+    person = yaml.safe_load((root / "policies" / "people" / f"{data['by']}.yaml").read_text("utf-8"))
+    at = datetime.datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00"))
+    when = (at + datetime.timedelta(minutes=1)).isoformat()
+    git(root, "add", str(path.relative_to(root)))
+    git(root, "commit", "-q", "-m", f"Log: {data['type']}", date=when, author=(person["name"], person["emails"][0]))
 
 
 def build(root: Path, *args: str, audience: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -339,6 +363,8 @@ def test_content_folder_inside_docs_dir_is_never_copied(tmp_path: Path) -> None:
         ),
         "utf-8",
     )
+    git(root, "add", "-A")  # the registers the provenance rules read are the committed ones
+    git(root, "commit", "-q", "-m", "Move the policies into docs", date="2026-06-01T09:00:00+00:00")
     result = build(root, audience="internal")
     assert result.returncode == 0, result.stderr
     site = root / "site"
@@ -439,7 +465,8 @@ def test_snippet_markers_in_documents_are_never_expanded(tmp_path: Path) -> None
 def test_schema_errors_fail_even_when_configured_as_warnings(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     (root / "clearance.yaml").write_text(
-        (root / "clearance.yaml").read_text("utf-8") + "rules:\n  SCH001: warning\n", "utf-8"
+        (root / "clearance.yaml").read_text("utf-8").replace("rules:\n", "rules:\n  SCH001: warning\n"),
+        "utf-8",
     )
     role = root / "policies" / "roles" / "counsel.yaml"
     role.write_text(role.read_text("utf-8").replace("status: active", "status: dormant"), "utf-8")

@@ -32,6 +32,7 @@ log = logging.getLogger("mkdocs.plugins.clearance")
 
 HIDDEN, OMITTED = "hidden", "omitted"
 _MARK = "\x00clearance-restricted\x00"
+_KEEP, _KEEP_END = "\x00clearance-omitted\x00", "\x00clearance-omitted-end\x00"
 _REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:[ \t]*<?(\S+?)>?(?:[ \t]+.*)?$\n?", re.MULTILINE)
 _REF_USE = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\]\n]*\])*)\](?:\[([^\]\n]*)\])?(?!\(|:)")
 _ANCHOR_ELEMENT = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
@@ -124,7 +125,7 @@ def govern_markdown(markdown: str, here: str, url: str | None, site: Site) -> st
         if found == HIDDEN:
             return _MARK
         if found == OMITTED:
-            return _MARK if match.group(1) else match.group(2)
+            return _MARK if match.group(1) else f"{_KEEP}{match.group(2)}{_KEEP_END}"
         return match.group(0)
 
     text = _INLINE_LINK.sub(inline, text)
@@ -136,7 +137,7 @@ def govern_markdown(markdown: str, here: str, url: str | None, site: Site) -> st
             found = withheld.get(" ".join(name.split()).casefold())
             if found is None:
                 return match.group(0)
-            return _MARK if found == HIDDEN or match.group(1) else label
+            return _MARK if found == HIDDEN or match.group(1) else f"{_KEEP}{label}{_KEEP_END}"
 
         text = _REF_USE.sub(use, text)
     text = _govern_raw_html(text, state)
@@ -186,9 +187,9 @@ def _mention_ids(text: str, here: str, site: Site) -> str:
 
 
 def _drop_items(text: str) -> str:
-    """Drop each list item that holds a withheld link; elsewhere the link reads
-    "restricted"."""
-    if _MARK not in text:
+    """Drop each list item that holds a withheld link, or a link to a section left
+    out; elsewhere the first reads "restricted" and the second keeps its words."""
+    if _MARK not in text and _KEEP not in text:
         return text
     lines = text.split("\n")
     out: list[str] = []
@@ -197,7 +198,7 @@ def _drop_items(text: str) -> str:
     fence: str | None = None
 
     def flush() -> None:
-        if item and not any(_MARK in line for line in item):
+        if item and not any(_MARK in line or _KEEP in line for line in item):
             out.extend(item)
         item.clear()
 
@@ -228,7 +229,8 @@ def _drop_items(text: str) -> str:
         flush()
         out.append(line)
     flush()
-    return "\n".join(out).replace(_MARK, str(RESTRICTED))
+    joined = "\n".join(out).replace(_MARK, str(RESTRICTED))
+    return joined.replace(_KEEP, "").replace(_KEEP_END, "")
 
 
 _ELEMENT_WITH_URL = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
