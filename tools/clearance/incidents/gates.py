@@ -84,39 +84,92 @@ def closing_role(session: Session, incident: Document) -> str:
     return str((protocol.data.get("owner") if protocol else None) or incident.data.get("owner"))
 
 
-def obligation_items(session: Session, incident: Document) -> list[Item]:
+def applicability(session: Session, incident: Document, key: str) -> str | None:
+    """Why a notification for obligation ``key`` cannot be recorded (never assessed, or
+    assessed or found by its threshold not to apply), or None when it applies."""
     ident = str(incident.id)
     live = _live(session, incident)
+    table = obligations_of(session.index)
+    first = (
+        f"assess it first: clearance incident assess {ident} {key} --applies yes --clock-start TIME "
+        "--rationale '...'"
+    )
+    try:
+        from clearance.incidents import obligations as register
+    except ImportError:  # pragma: no cover
+        register = None  # type: ignore[assignment]
+    if register is not None:
+        found = next((s for s in register.evaluate(table, live) if s.key == key), None)
+        if found is None or found.status == "unassessed":
+            return f"{key} was never assessed; {first}"
+        if not found.applies:
+            return (
+                f"{key} does not apply ({found.reason}); "
+                "if that changed, record an assessment with --applies yes"
+            )
+        return None
+    latest = assessments(live)
+    entry = latest.get(key) or latest.get(key.partition("#")[0])
+    if entry is None:
+        return f"{key} was never assessed; {first}"
+    if entry.data.get("applies") is not True:
+        return (
+            f"{key} was assessed as not applying (entry {state.entry_id(entry)}); if that changed, "
+            "record an assessment with --applies yes"
+        )
+    return None
+
+
+def _override_item(session: Session, ident: str, key: str, obligation: Mapping[str, Any], why: str) -> Item:
+    role = regulation_role(session, key, obligation)
+    return Item(
+        f"obligation {key} applies ({why}) and nobody was notified",
+        f"clearance incident notify {ident} {key} --recipient '...', or a member of {role!r}: "
+        f"clearance incident log {ident} obligation-override --obligation {key} --role {role} "
+        "--rationale '...'",
+    )
+
+
+def _unassessed_item(ident: str, key: str, title: object, reason: str = "") -> Item:
+    regulation = key.partition("#")[0]
+    return Item(
+        f"obligation {key} ({title}) was never assessed" + (f": {reason}" if reason else ""),
+        f"clearance incident assess {ident} {key} --applies yes|no --rationale '...' "
+        f"(or the whole regulation: assess {ident} {regulation} ...)",
+    )
+
+
+def obligation_items(session: Session, incident: Document) -> list[Item]:
+    """Every obligation of every listed regulation assessed; every applicable one
+    notified or overridden by the role its regulation names."""
+    ident = str(incident.id)
+    live = _live(session, incident)
+    table = obligations_of(session.index)
+    overridden = {str(e.data.get("obligation")) for e in live if e.data.get("type") == "obligation-override"}
+    try:
+        from clearance.incidents import obligations as register
+    except ImportError:  # pragma: no cover - while the obligation states are not installed
+        register = None  # type: ignore[assignment]
+    items = []
+    if register is not None:
+        listed = register.listed_regulations(session.index, incident)
+        for found in register.obligation_states(table, live, listed):
+            if found.status == "unassessed":
+                items.append(_unassessed_item(ident, found.key, found.title, found.reason))
+            elif found.applies and found.notified is None and found.key not in overridden:
+                items.append(
+                    _override_item(session, ident, found.key, table.get(found.key, {}), "as assessed")
+                )
+        return items
     latest = assessments(live)
     notified = {str(e.data.get("obligation")) for e in live if e.data.get("type") == "notification"}
-    overridden: dict[str, Document] = {}
-    for entry in live:
-        if entry.data.get("type") == "obligation-override":
-            overridden[str(entry.data.get("obligation"))] = entry
-    items = []
     for key, obligation in listed_obligations(session, incident):
-        after = obligation.get("after")
-        parents = [after] if isinstance(after, str) else [a for a in after or () if isinstance(a, str)]
-        keys = [f"{key.partition('#')[0]}#{p}" for p in parents]
-        if keys and all(k in latest and latest[k].data.get("applies") is False for k in keys):
-            continue  # it follows notices that are not owed
-        found = latest.get(key)
-        if found is None:
+        found_entry = latest.get(key) or latest.get(key.partition("#")[0])
+        if found_entry is None:
+            items.append(_unassessed_item(ident, key, obligation.get("title")))
+        elif found_entry.data.get("applies") is True and key not in notified and key not in overridden:
             items.append(
-                Item(
-                    f"obligation {key} ({obligation.get('title')}) was never assessed",
-                    f"clearance incident assess {ident} {key} --applies yes|no --rationale '...'",
-                )
-            )
-        elif found.data.get("applies") is True and key not in notified and key not in overridden:
-            role = regulation_role(session, key, obligation)
-            items.append(
-                Item(
-                    f"obligation {key} applies (assessment {state.entry_id(found)}) and nobody was notified",
-                    f"clearance incident notify {ident} {key} --recipient '...', or a member of {role!r}: "
-                    f"clearance incident log {ident} obligation-override --obligation {key} --role {role} "
-                    "--rationale '...'",
-                )
+                _override_item(session, ident, key, obligation, f"assessment {state.entry_id(found_entry)}")
             )
     return items
 
@@ -126,7 +179,11 @@ def draft_items(session: Session, incident: Document) -> list[Item]:
     ident = str(incident.id)
     derived = state_of(session, incident)
     entries = session.entries(ident)
-    published = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "publication"}
+    # A notification that carries a draft delivered it (a regulator filing is not a publication).
+    sent = ("publication", "notification")
+    published = {
+        str(e.data.get("draft")) for e in entries if e.data.get("type") in sent and e.data.get("draft")
+    }
     items = []
     for entry in derived.order:
         draft_id = state.entry_id(entry)

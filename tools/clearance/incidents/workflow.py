@@ -558,18 +558,9 @@ def notify(
     if obligation not in table:
         raise UsageError(f"no obligation {obligation!r}" + session.part_hint("obligation", obligation))
     derived = state_of(session, incident)
-    live = [e for e in derived.order if approvals.entry_id(e) not in derived.voided]
-    assessment = gates.assessments(live).get(obligation)
-    if assessment is None:
-        raise Refused(
-            f"{obligation} was never assessed; assess it first: clearance incident assess {incident_id} "
-            f"{obligation} --applies yes --clock-start TIME --rationale '...'"
-        )
-    if assessment.data.get("applies") is not True:
-        raise Refused(
-            f"{obligation} was assessed as not applying (entry {approvals.entry_id(assessment)}); "
-            "if that changed, record a new assessment with --applies yes first"
-        )
+    verdict_text = gates.applicability(session, incident, obligation)
+    if verdict_text is not None:
+        raise Refused(verdict_text)
     at = at or session.now
     chain = gates.regulation_chain(session, obligation, table[obligation])
     sha = None
