@@ -257,16 +257,22 @@ def test_incident_walkthrough(copy: Copy) -> None:
     expect(
         results,
         [
+            ("me() {", 0, ()),
+            ("me tomas-ferreira", 0, ()),
             ("clearance incident new", 0, (f"opened incident {incident} ",)),
             ("I=", 0, ()),
+            ("me felix-achterberg", 0, ()),
             ("OUT=$(clearance incident draft", 0, ("drafted 2", "sha256 ", "step 'legal'", "step 'privacy'")),
             ("D=", 0, ()),
             ("SHA=", 0, ()),
+            ("me delphine-arceneaux", 0, ()),
+            ("clearance incident show $I $D", 0, ("sha256 ", "may still approve: ")),
             ("clearance incident approve $I $D --step pr", 0, ("approved for step 'pr' as 'pr-lead'",)),
-            ("clearance incident approve $I $D --step legal", 0, ("approved for step 'legal'",)),
-            ("clearance incident approve $I $D --step privacy", 0, ("approved for step 'privacy'",)),
-            ("clearance incident approve $I $D --step lead", 0, ("approved for step 'lead'",)),
-            ("clearance incident publish", 0, ("published ",)),
+            ("me rafael-quintero && clearance incident approve", 0, ("approved for step 'legal'",)),
+            ("me karim-haddad && clearance incident approve", 0, ("approved for step 'privacy'",)),
+            ("me tomas-ferreira && clearance incident approve", 0, ("approved for step 'lead'",)),
+            ("me felix-achterberg && clearance incident publish", 0, ("published ",)),
+            ("me karim-haddad", 0, ()),
             ("clearance incident assess", 0, ("assessed gdpr#art-33",)),
             (
                 "clearance incident status",
@@ -281,13 +287,17 @@ def test_incident_walkthrough(copy: Copy) -> None:
             ),
         ],
     )
-    printed = re.search(r"drafted (\S+)\n  sha256 ([0-9a-f]{64})", results[2].out)
+    printed = re.search(r"drafted (\S+)\n  sha256 ([0-9a-f]{64})", results[5].out)
     assert printed
     draft, sha = printed.groups()
     log = copy.root / "incidents" / incident / "log"
-    assert f"published {draft}:" in results[9].out  # the id draft printed reached publish
+    assert f"published {draft}:" in results[14].out  # the id draft printed reached publish
     approvals = [p.read_text("utf-8") for p in log.glob("*.yaml") if "type: approval" in p.read_text("utf-8")]
     assert len(approvals) == 4 and all(f"sha256: {sha}" in a and f"draft: {draft}" in a for a in approvals)
+    # each approver acted as themselves and signed: no scribe records, every decision signed
+    decisions = [p.read_text("utf-8") for p in log.glob("*.yaml") if "type: approval" in p.read_text("utf-8")
+                 or "type: publication" in p.read_text("utf-8")]  # fmt: skip
+    assert len(decisions) == 5 and all("BEGIN SSH SIGNATURE" in d and "recorded_by" not in d for d in decisions)
     check = subprocess.run(
         ["clearance", "check"], cwd=copy.root, env=copy.env(), capture_output=True, text=True, check=False
     )

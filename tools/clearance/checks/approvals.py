@@ -276,9 +276,11 @@ def proofs(ctx: Context) -> Iterator[Finding]:
             kind = str(entry.data.get("type"))
             who = entry.data.get("by")
             decision = kind in signing.DECISIONS
-            yield from _times(ctx, entry, proof, detected, skew, fix)
+            times = list(_times(ctx, entry, proof, detected, skew, fix))
             if proof.legacy:
                 lacks = legacy.setdefault(str(who), set())
+                if times:
+                    lacks.add("a time its commit contradicts")
                 if proof.binding:
                     lacks.add(f"committed by {proof.commit.author_email if proof.commit else '?'}")
                 if decision and not proof.signed:
@@ -288,6 +290,7 @@ def proofs(ctx: Context) -> Iterator[Finding]:
                 if not lacks:
                     del legacy[str(who)]
                 continue
+            yield from times
             if proof.scribe and decision:
                 yield ctx.finding(
                     "APR009",
