@@ -58,7 +58,8 @@ def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
     """Write one entry; refused while the incident is closed unless the entry may
     follow a close (a correction, a reopen, an override review)."""
     derived = state_of(session, incident)
-    if derived.status == "closed" and data.get("type") not in state.AFTER_CLOSE:
+    published = {str(e.data.get("draft")) for e in derived.order if e.data.get("type") == "publication"}
+    if derived.status == "closed" and not state.allowed_after_close(data, published):
         closing = derived.closing
         raise Refused(
             f"incident {incident.id!r} is closed"

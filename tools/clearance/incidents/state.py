@@ -17,8 +17,9 @@ Rules, chosen so that an append-only log can always be repaired by appending:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Any
 
 from clearance.index import parse_time
 from clearance.model import Document
@@ -33,6 +34,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SEVERITY_TYPES = ("escalation", "de-escalation")
 # Entries that may be logged while an incident is closed: they fix or review the record.
 AFTER_CLOSE = frozenset({"correction", "reopen", "override-review"})
+
+
+def allowed_after_close(entry: Mapping[str, Any], published: Set[str]) -> bool:
+    """A correction, a reopen, an override review — or a (re-)confirmation of an
+    approval of a draft already published, which only adds evidence to the record."""
+    kind = entry.get("type")
+    if kind in AFTER_CLOSE:
+        return True
+    return kind == "approval" and str(entry.get("draft")) in published
+
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -172,6 +184,7 @@ def _derive(incident: Document, entries: Sequence[Document], levels: Sequence[st
     withdrawn: set[str] = set()
     resolution: Document | None = None
     closing: Document | None = None
+    published: set[str] = set()
     for entry in order:
         ident = entry_id(entry)
         if ident in void:
@@ -179,7 +192,10 @@ def _derive(incident: Document, entries: Sequence[Document], levels: Sequence[st
         kind = entry.data.get("type")
         moment = at_of(entry) or _EPOCH
         reopening = kind == "status-change" and entry.data.get("to") in ("active", "closed")
-        if status == "closed" and closing is not None and kind not in AFTER_CLOSE and not reopening:
+        if kind == "publication":
+            published.add(str(entry.data.get("draft")))
+        allowed = reopening or allowed_after_close(entry.data, published)
+        if status == "closed" and closing is not None and not allowed:
             after_close.append((entry, closing))
         if kind == "status-change" and isinstance(entry.data.get("to"), str):
             target = str(entry.data["to"])
