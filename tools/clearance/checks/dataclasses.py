@@ -78,7 +78,26 @@ def _patterns(index: Index) -> list[str]:
                 except re.error:
                     continue
                 found.append(item["regex"])
+        for claim in det.get("claims") or () if isinstance(det, dict) else ():
+            for source in claim.get("patterns") or () if isinstance(claim, dict) else ():
+                if isinstance(source, str):
+                    try:
+                        re.compile(claim_source(source))
+                    except re.error:
+                        continue
+                    found.append(claim_source(source))
     return found
+
+
+def _pattern_path(position: Any) -> tuple[Any, ...]:
+    return position if isinstance(position, tuple) else ("detectors", "patterns", position, "regex")
+
+
+def claim_source(source: str) -> str:
+    """A claim pattern as the scanner compiles it (clearance.scan.claims): case-
+    insensitive, a space standing for any whitespace. Repeated here so that checking
+    data classes does not import the scanner."""
+    return "(?i)" + re.sub(r"(?<!\\) +", r"\\s+", source)
 
 
 def _slow_patterns(cache_root: Path | None, index: Index) -> set[str]:
@@ -102,9 +121,10 @@ def _slow_patterns(cache_root: Path | None, index: Index) -> set[str]:
     ("DCL002", Severity.ERROR, "detector pattern is catastrophically slow on a 10 KB hostile string"),
     ("DCL003", Severity.ERROR, "detector pattern does not match its own example"),
     ("DCL004", Severity.WARNING, "detector term is too short to match reliably"),
+    ("DCL006", Severity.ERROR, "claim example that none of the claim's patterns matches"),
 )
 def detectors(ctx: Context) -> Iterator[Finding]:
-    compiled: list[tuple[Any, int, str]] = []
+    compiled: list[tuple[Any, Any, str]] = []
     for doc in ctx.subjects("data-class"):
         det = doc.data.get("detectors")
         if not isinstance(det, dict):
@@ -129,6 +149,7 @@ def detectors(ctx: Context) -> Iterator[Finding]:
                     doc.where(("detectors", "patterns", position, "example")),
                     f"pattern {item.get('name')!r} does not match its example {example!r}",
                 )
+        yield from _claims(ctx, doc, det, compiled)
         for position, term in enumerate(det.get("terms") or ()):
             if isinstance(term, str) and len(term.strip()) < 3:
                 yield ctx.finding(
@@ -141,14 +162,40 @@ def detectors(ctx: Context) -> Iterator[Finding]:
         return
     # One probe for every data class's patterns at once (forking per unit would cost
     # more than the probing); a verdict depends only on the pattern's own text.
-    slow = ctx.index.derived("dataclasses.slow", (), functools.partial(_slow_patterns, ctx.cache_root))
+    slow = ctx.index.derived("dataclasses.slow", functools.partial(_slow_patterns, ctx.cache_root))
     slow = slow | too_slow(p for _, _, p in compiled if p not in _verdicts)
     for doc, position, pattern in compiled:
         if pattern in slow:
             yield ctx.finding(
                 "DCL002",
-                doc.where(("detectors", "patterns", position, "regex")),
+                doc.where(_pattern_path(position)),
                 f"pattern {pattern!r} took over {TIME_BUDGET:g}s on a {ADVERSARIAL_LENGTH}-character "
                 "hostile string (catastrophic backtracking)",
                 "avoid nested quantifiers such as (a+)+ and overlapping alternatives such as (a|a)*",
             )
+
+
+def _claims(
+    ctx: Context, doc: Any, det: dict[str, Any], compiled: list[tuple[Any, Any, str]]
+) -> Iterator[Finding]:
+    for position, claim in enumerate(det.get("claims") or ()):
+        if not isinstance(claim, dict):
+            continue
+        usable: list[re.Pattern[str]] = []
+        for number, source in enumerate(claim.get("patterns") or ()):
+            if not isinstance(source, str):
+                continue
+            where = ("detectors", "claims", position, "patterns", number)
+            try:
+                usable.append(re.compile(claim_source(source)))
+            except re.error:
+                continue  # DSC007 names it (the scanner reports patterns it cannot use)
+            compiled.append((doc, where, claim_source(source)))
+        for number, example in enumerate(claim.get("examples") or ()):
+            if isinstance(example, str) and usable and not any(p.search(example) for p in usable):
+                yield ctx.finding(
+                    "DCL006",
+                    doc.where(("detectors", "claims", position, "examples", number)),
+                    f"claim {claim.get('name')!r}: no pattern matches its example {example!r}",
+                    "widen a pattern, or correct the example",
+                )

@@ -103,7 +103,10 @@ _SERVICE_SID = re.compile(r"^(?:AC|SK)")
 
 # --- keyword assignments -------------------------------------------------------------
 
-_KEYWORD = re.compile(r"pass|pwd|secret|token|api[_-]?key|apikey|credential|auth", re.IGNORECASE)
+_KEYWORD = re.compile(
+    r"pass|pwd|secret|token|api[_-]?key|apikey|credential|auth|(?:private|access|signing|encryption|master)[_-]?key",
+    re.IGNORECASE,
+)
 _IDENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _KEY_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SECRET_PARTS = frozenset(
