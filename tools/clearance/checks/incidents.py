@@ -89,9 +89,9 @@ def incidents(ctx: Context) -> Iterator[Finding]:
                     )
                 previous = (name, when)
         if "coordination_channel" in incident.data:
-            problem = unsafe_channel(ctx, incident, "coordination_channel")
-            if problem:
-                yield problem
+            unsafe = unsafe_channel(ctx, incident, "coordination_channel")
+            if unsafe:
+                yield unsafe
         for position, item in enumerate(incident.data.get("roles") or ()):
             if not isinstance(item, dict):
                 continue

@@ -62,7 +62,7 @@ def listed_obligations(session: Session, incident: Document) -> list[tuple[str, 
     """Every obligation of every regulation the incident's protocol lists to assess."""
     protocol = session.index.get("protocol", str(incident.data.get("protocol")))
     table = obligations_of(session.index)
-    out = []
+    out: list[tuple[str, Mapping[str, Any]]] = []
     for regulation in (protocol.data.get("regulations") or ()) if protocol else ():
         out.extend((key, value) for key, value in sorted(table.items()) if key.startswith(f"{regulation}#"))
     return out

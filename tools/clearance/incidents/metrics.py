@@ -95,8 +95,8 @@ def update_due(
             break
         sooner = update_every(index, incident, change.value)
         candidate = sooner.after(change.at) if sooner else None
-        if isinstance(candidate, dt.datetime) and candidate < due:
-            due, every = candidate, sooner  # type: ignore[assignment]
+        if sooner is not None and isinstance(candidate, dt.datetime) and candidate < due:
+            due, every = candidate, sooner
     return due, every
 
 

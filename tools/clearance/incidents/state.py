@@ -194,8 +194,8 @@ def _derive(incident: Document, entries: Sequence[Document], levels: Sequence[st
         reopening = kind == "status-change" and entry.data.get("to") in ("active", "closed")
         if kind == "publication":
             published.add(str(entry.data.get("draft")))
-        allowed = reopening or allowed_after_close(entry.data, published)
-        if status == "closed" and closing is not None and not allowed:
+        may_follow = reopening or allowed_after_close(entry.data, published)
+        if status == "closed" and closing is not None and not may_follow:
             after_close.append((entry, closing))
         if kind == "status-change" and isinstance(entry.data.get("to"), str):
             target = str(entry.data["to"])

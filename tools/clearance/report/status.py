@@ -108,7 +108,12 @@ def text(report: Status, zone: dt.tzinfo) -> str:
     for d in report.deadlines:
         head = f"  {d['obligation']} ({d['title']}; notify {d['notify']}; {d['rule']}): "
         if d["state"] == "waiting":
-            lines.append(head + f"clock starts when {d['after']} is notified")
+            lines.append(
+                head
+                + (f"clock starts when {d['after']} is notified" if d["after"] else "no clock start recorded")
+            )
+        elif d["state"] == "tolled":
+            lines.append(head + f"TOLLED until {_local(d.get('tolled_until'), zone)}")
         elif d["state"] in ("met", "late"):
             lines.append(
                 head
@@ -123,6 +128,12 @@ def text(report: Status, zone: dt.tzinfo) -> str:
             )
         else:
             lines.append(head + f"due {_local(d['due'], zone)}, {_left(d['seconds_left'])}")
+    pending = [o for o in report.obligations if o["state"] in ("unassessed", "not-applicable")]
+    if pending:
+        lines += ["", "Obligations of the listed regulations not applying or not assessed:"]
+        for o in pending:
+            state = "UNASSESSED" if o["state"] == "unassessed" else "not applicable"
+            lines.append(f"  {o['obligation']} ({o['title']}): {state}: {o['reason']}")
     lines += ["", "Next public update:"]
     nxt = report.next_update
     if nxt:
@@ -133,11 +144,11 @@ def text(report: Status, zone: dt.tzinfo) -> str:
         lines.append("  no public statement yet")
     if report.override_reviews:
         lines += ["", "Emergency overrides awaiting review:"]
-        for o in report.override_reviews:
-            late = " OVERDUE" if o.overdue else ""
+        for review in report.override_reviews:
+            late = " OVERDUE" if review.overdue else ""
             lines.append(
-                f"  {o.override} by {o.by} ({o.role}) on draft {o.draft}: review by {o.review_by} "
-                f"before {_local(o.due, zone)}{late}"
+                f"  {review.override} by {review.by} ({review.role}) on draft {review.draft}: "
+                f"review by {review.review_by} before {_local(review.due, zone)}{late}"
             )
     if report.injects:
         lines += ["", "Exercise injects:"]
