@@ -14,4 +14,6 @@ RULES = {
     "VER001": "a landed incident log entry was modified, deleted or renamed",
     "VER002": "commit dated earlier than its parent (backdated)",
     "VER003": "recorded checkpoint is no longer an ancestor of HEAD (history rewritten)",
+    "VER004": "a merge whose result lacks a landed incident log entry that a parent held",
+    "VER005": "checkpoint tag that is unsigned or whose signature does not verify",
 }

@@ -826,6 +826,66 @@ class History:
         names = proc.stdout.decode("utf-8", "replace").split("\0")
         return {name[len(prefix) :] for name in names if name and name.startswith(prefix)}
 
+    def dropped_by_merges(self, folders: Sequence[str]) -> list[tuple[Commit, str]]:
+        """(merge, path) for every file under ``folders`` that a parent of the merge held
+        and the merge's result lacks: ONE ``git log --merges -m`` pass (a merge that
+        silently drops a file shows no change in the combined diff)."""
+        if not any(c.is_merge for c in self.commits) or not self.head:
+            return []
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        token = os.urandom(8).hex()
+        proc = run_git(
+            self.toplevel,
+            "-c", "core.quotepath=off", "log", "--merges", "-m", "--diff-filter=D", "--no-renames",
+            "--name-only", "-z", "--no-color", f"--format=%x1e{token}%H", self.head.sha, "--",
+            *[f"{prefix}{f.strip('/')}" for f in folders],
+        )  # fmt: skip
+        found: list[tuple[Commit, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for record in proc.stdout.decode("utf-8", "replace").split(f"\x1e{token}"):
+            if not record:
+                continue
+            sha, _, rest = record.partition("\0")
+            commit = self.by_sha.get(sha.strip())
+            for name in rest.split("\0"):
+                name = name.strip("\n")
+                if commit is None or not name or not name.startswith(prefix):
+                    continue
+                key = (commit.sha, name[len(prefix) :])
+                if key not in seen:
+                    seen.add(key)
+                    found.append((commit, key[1]))
+        return found
+
+    def tags(self, prefix: str) -> list[tuple[str, str]]:
+        """(tag name, commit it points at) for every tag under ``refs/tags/<prefix>``."""
+        proc = run_git(
+            self.toplevel, "for-each-ref", "--format=%(refname:strip=2)%00%(*objectname)%00%(objectname)",
+            f"refs/tags/{prefix}", check=False,
+        )  # fmt: skip
+        found = []
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            name, peeled, direct = [*line.split("\0"), "", ""][:3]
+            if name:
+                found.append((name, peeled or direct))
+        return found
+
+    def tag_verifies(self, name: str, allowed_signers: Path | None) -> bool:
+        """Whether tag ``name`` carries a good signature (SSH: against ``allowed_signers``)."""
+        config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
+        return run_git(self.toplevel, *config, "tag", "-v", name, check=False).returncode == 0
+
+    def sign_tag(self, name: str, message: str) -> None:
+        """Create a signed annotated tag ``name`` at HEAD (git's own signing settings)."""
+        proc = run_git(self.toplevel, "tag", "-s", "-m", message, name, "HEAD", check=False)
+        if proc.returncode != 0:
+            problem = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise FatalError(
+                f"could not create the signed checkpoint tag {name!r}: "
+                f"{problem[-1] if problem else proc.returncode} "
+                "(set gpg.format=ssh and user.signingkey for the CI identity)"
+            )
+
 
 def parse_moment(text: str, *, end: bool) -> dt.datetime:
     """A date (YYYY-MM-DD, taken in UTC) or an RFC 3339 time. With ``end``, a bare

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clearance.audit.people import Directory
@@ -29,6 +30,7 @@ def verify(
     *,
     checkpoints: Sequence[str] = (),
     keys: bool = True,
+    tag_signers: Path | None = None,
 ) -> list[AuditFinding]:
     findings: list[AuditFinding] = []
     entry = log_entry_pattern(repo)
@@ -71,6 +73,24 @@ def verify(
                         hint="find out who rewrote this commit and why",
                     )
                 )
+    folders = [f for f, kinds in repo.config.folders.items() if "log-entry" in kinds] or ["incidents"]
+    for merge, path in history.dropped_by_merges(folders):
+        if not entry.match(path):
+            continue
+        landed = history.added(path, merge.sha)
+        origin = f" (landed in {landed.short}, {landed.author})" if landed else ""
+        findings.append(
+            AuditFinding(
+                "VER004",
+                merge.sha,
+                f"merge commit {merge.short} ({merge.author}, {merge.committed.isoformat()}) dropped the "
+                f"landed log entry {path}{origin} that one of its parents held: {merge.subject!r}",
+                path,
+                "log entries are append-only: restore the entry in a new commit (its content from the "
+                "parent) and record a correction entry that names it",
+            )
+        )
+    findings.extend(checkpoint_tags(history, tag_signers))
     for checkpoint in checkpoints:
         if history.resolve(checkpoint) is not None:
             continue
@@ -97,6 +117,34 @@ def verify(
             seen.add(commit.sha)
             findings.extend(signature_findings(commit, directory, required=required, keys=keys)[2])
     return findings
+
+
+CHECKPOINT_TAGS = "clearance-checkpoint/"
+
+
+def checkpoint_tags(history: History, signers: Path | None) -> Iterator[AuditFinding]:
+    """Every signed checkpoint tag CI left after a clean run must still point into the
+    history (VER003) and carry a signature that verifies (VER005): a rewritten history is
+    found without anyone passing a hash by hand."""
+    for name, target in history.tags(CHECKPOINT_TAGS):
+        if target not in history.by_sha:
+            exists = history.object_exists(target)
+            yield AuditFinding(
+                "VER003",
+                target,
+                f"checkpoint tag {name} points at {target[:12]}, which "
+                + ("still exists but is not an ancestor of HEAD" if exists else "is not in this history")
+                + ": history was rewritten",
+                hint="compare with the tagged commit and restore the original history",
+            )
+        if not history.tag_verifies(name, signers):
+            yield AuditFinding(
+                "VER005",
+                target,
+                f"checkpoint tag {name} is unsigned or its signature does not verify"
+                + ("" if signers else " (pass --allowed-signers to check SSH signatures)"),
+                hint="checkpoint tags are created by 'clearance verify --tag-checkpoint' with a signing key",
+            )
 
 
 def governed_commits(history: History, folders: Sequence[str]) -> Iterator[Commit]:

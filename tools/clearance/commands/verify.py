@@ -9,10 +9,12 @@ shallow clone."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 
 from clearance import audit
+from clearance.audit.verify import CHECKPOINT_TAGS
 from clearance.commands import history as gitargs
 from clearance.commands.common import repository_config
 from clearance.errors import FatalError
@@ -24,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a previously recorded commit that must still be an ancestor of HEAD "
                         "(repeatable)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--tag-checkpoint", action="store_true",
+        help="after a run without findings, create a signed tag clearance-checkpoint/<UTC time> at HEAD; "
+        "every later run checks every such tag is still an ancestor of HEAD and its signature verifies",
+    )
     gitargs.add_signers(parser)
     gitargs.add_rev(parser)
 
@@ -36,7 +43,14 @@ def run(args: argparse.Namespace) -> int:
     history = gitargs.require_history(history, config.root)
     if history.shallow:
         raise FatalError(f"cannot verify: {UNSHALLOW_HINT}")
-    findings = audit.verify(history, repo, checkpoints=args.checkpoint, keys=signers is not None)
+    findings = audit.verify(
+        history, repo, checkpoints=args.checkpoint, keys=signers is not None, tag_signers=signers
+    )
+    tagged = None
+    if args.tag_checkpoint and not findings and history.head is not None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        tagged = f"{CHECKPOINT_TAGS}{stamp}"
+        history.sign_tag(tagged, f"clearance verify: {len(history.commits)} commits, no findings")
     if args.format == "json":
         json.dump({"head": history.head.sha if history.head else None, "commits": len(history.commits),
                    "findings": [f.as_dict() for f in findings]}, sys.stdout, indent=2, ensure_ascii=False)
@@ -46,4 +60,6 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(finding.render() + "\n")
         checked = f"verified {len(history.commits)} commits: "
         sys.stdout.write(f"{checked}{len(findings)} finding(s)\n" if findings else f"{checked}no findings\n")
+        if tagged:
+            sys.stdout.write(f"tagged {tagged} (signed); push it: git push origin {tagged}\n")
     return 1 if findings else 0
