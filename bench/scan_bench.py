@@ -22,18 +22,22 @@ import argparse
 import json
 import random
 import re
+import resource
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from clearance import config as config_mod  # noqa: E402
 from clearance import engine  # noqa: E402
-from clearance.scan import Scanner, detectors, scanner_for  # noqa: E402
+from clearance.scan import Scanner, contacts, scanner_for  # noqa: E402
+from clearance.scan.evaluate import score_corpus, score_heldout  # noqa: E402
 
 OPENINGS = [
     "We are aware that some customers could not complete their orders this morning.",
@@ -111,9 +115,68 @@ def baseline_regex(scanner: Scanner) -> re.Pattern[str]:
         flags = re.match(r"\(\?([aiLmsux]+)\)", pattern.regex.pattern)
         body = pattern.regex.pattern
         parts.append(f"(?{flags.group(1)}:{body[flags.end() :]})" if flags else body)
-    if scanner.term_pattern is not None:
-        parts.append(scanner.term_pattern.pattern)
+    if scanner.term_matcher is not None:
+        parts.extend(re.escape(key) for key in scanner.term_matcher.keys)
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+# Ordinary statement prose full of numbers that are not sensitive: prices, dates,
+# versions, order, invoice, tracking and case numbers. Every hit on it is a false
+# positive; plausible-shape detection must not drown statements in them.
+BENIGN = [
+    "Order {n8} was dispatched on {d}/{m}/2026.",
+    "Invoice INV-2026-{n6} for £{p}.{c} is attached.",
+    "Version {v1}.{v2}.{v3} of the app is rolling out.",
+    "Tracking number {n12} shows the parcel in Leeds.",
+    "Your order number {n16} has been refunded.",
+    "Reference {n8}-{n4} was logged at {h}:{mi}.",
+    "About {k},{n3} customers were affected between {h}:{mi} and {h2}:{mi}.",
+    "Case {n7} is now closed.",
+    "Receipt no. {n4}-{n4}-{n4} from the Bristol store.",
+    "Prices start at €{p}.{c} until {d} March 2026.",
+    "The update (build {n8}.{n1}) fixes the checkout on iOS {v1}.{v2}.",
+    "Refunds of up to ${p}.{c} arrive within {n1}-{n2} working days.",
+    "Loyalty members get {n3} bonus points on orders over £{p}.",
+    "Ticket #{n6} was escalated at {h}:{mi} on 2026-03-{dd}.",
+    "Our stores at {n3} High Street and {n2} Dock Road reopen at {h}:00.",
+]
+
+
+def benign_statements(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+
+    def digits(n: int) -> str:
+        return str(rng.randrange(1, 10)) + "".join(str(rng.randrange(10)) for _ in range(n - 1))
+
+    out = []
+    for _ in range(count):
+        template = rng.choice(BENIGN)
+        out.append(
+            template.format(
+                n1=digits(1),
+                n2=digits(2),
+                n3=digits(3),
+                n4=digits(4),
+                n6=digits(6),
+                n7=digits(7),
+                n8=digits(8),
+                n12=digits(12),
+                n16=digits(16),
+                k=rng.randrange(1, 99),
+                d=rng.randrange(1, 29),
+                dd=f"{rng.randrange(1, 29):02d}",
+                m=rng.randrange(1, 13),
+                h=rng.randrange(7, 20),
+                h2=rng.randrange(7, 20),
+                mi=f"{rng.randrange(60):02d}",
+                p=rng.randrange(1, 999),
+                c=f"{rng.randrange(100):02d}",
+                v1=rng.randrange(1, 20),
+                v2=rng.randrange(0, 20),
+                v3=rng.randrange(0, 50),
+            )
+        )
+    return out
 
 
 def timed(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
@@ -124,6 +187,98 @@ def timed(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def cpu_timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``fn``."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def card_lines(count: int, seed: int) -> str:
+    from stdnum import luhn
+
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        body = "4" + "".join(str(rng.randrange(10)) for _ in range(14))
+        number = body + luhn.calc_check_digit(body)
+        lines.append(f"Card {' '.join(number[i : i + 4] for i in range(0, 16, 4))} was refunded.")
+    return "\n".join(lines)
+
+
+def cost_figures(scanner: Scanner, naive: re.Pattern[str], seed: int, repeat: int) -> dict[str, float]:
+    """A 1 MB statement against the baseline regex; 8k/16k/32k card numbers as ratios."""
+    parts: list[str] = []
+    size = 0
+    for text in statements(20_000, seed):
+        parts.append(text)
+        size += len(text) + 2
+        if size >= 1_000_000:
+            break
+    big = "\n\n".join(parts)[:1_000_000]
+    wall, cpu = cpu_timed(lambda: scanner.scan(big), repeat)
+    base_wall, _ = cpu_timed(lambda: sum(1 for _ in naive.finditer(big)), repeat)
+    figures: dict[str, float] = {
+        "mb_statement_chars": len(big),
+        "mb_statement_seconds": round(wall, 3),
+        "mb_statement_cpu_seconds": round(cpu, 3),
+        "mb_statement_ratio_to_baseline": round(wall / base_wall, 1),
+    }
+    previous = None
+    for count in (8000, 16000, 32000):
+        text = card_lines(count, seed)
+        wall, cpu = cpu_timed(lambda text=text: scanner.scan(text), max(1, repeat // 2))
+        figures[f"cards_{count // 1000}k_cpu_seconds"] = round(cpu, 3)
+        if previous is not None:
+            figures[f"cards_{count // 1000}k_over_{count // 2000}k"] = round(cpu / previous, 2)
+        previous = cpu
+    return figures
+
+
+def quality_figures(scanner: Scanner, reference: Scanner, seed: int) -> dict[str, float]:
+    """Recall and false positives per kind on both labelled sets, and false positives
+    on benign text: generated number-heavy prose and this repository's own pages."""
+    data = ROOT / "tests" / "data" / "scan"
+    figures: dict[str, float] = {}
+    source = (data / "corpus.yaml").read_text("utf-8")
+    for key, score in score_corpus(scanner, yaml.safe_load(source), source).items():
+        if score.positives:
+            figures[f"original_recall_{key.replace(' ', '_')}"] = round(score.recall, 3)
+        elif key.startswith("fp:"):
+            figures[f"original_fp_{key[3:]}"] = round(score.fp_rate, 4)
+    heldout = yaml.safe_load((data / "heldout.yaml").read_text("utf-8"))
+    for kind, score in score_heldout(scanner, heldout).items():
+        if score.positives:
+            figures[f"heldout_recall_{kind}"] = round(score.recall, 3)
+        figures[f"heldout_fp_{kind}"] = round(score.fp_rate, 4)
+    prose = benign_statements(10_000, seed)
+    flagged: dict[str, int] = {}
+    for text in prose:
+        for kind in {h.detector for h in scanner.split(scanner.scan(text))[0]}:
+            flagged[kind] = flagged.get(kind, 0) + 1
+    figures["benign_prose_statements"] = len(prose)
+    figures["benign_prose_fp_any"] = round(sum(flagged.values()) / len(prose), 4)
+    for kind, count in sorted(flagged.items()):
+        figures[f"benign_prose_fp_{kind}"] = round(count / len(prose), 4)
+    pages = [p for folder in ("policies", "docs", "protocols") for p in sorted((ROOT / folder).rglob("*.md"))]
+    hits: dict[str, int] = {}
+    size = 0
+    for page in pages:
+        text = page.read_text("utf-8")
+        size += len(text)
+        for hit in reference.scan(text):
+            hits[hit.detector] = hits.get(hit.detector, 0) + 1
+    figures["own_pages"] = len(pages)
+    figures["own_pages_kb"] = round(size / 1024)
+    for kind, count in sorted(hits.items()):
+        figures[f"own_pages_hits_{kind}"] = count
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     def run_scanner() -> int:
         # Start each run cold: only repeats within the run (a support line quoted in
         # many statements) benefit from the phone-number cache.
-        detectors._phone_matches.cache_clear()
+        contacts._phone_matches.cache_clear()
         return sum(len(scanner.scan(text)) for text in texts)
 
     def run_baseline() -> int:
@@ -157,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     scan_time, scan_hits = timed(run_scanner, args.repeat)
     base_time, base_hits = timed(run_baseline, args.repeat)
     with_leaks = sum(1 for text in texts if scanner.scan(text))
+    reference = scanner_for(engine.load_repository(config_mod.load(ROOT)).index)
+    extra = {
+        **cost_figures(scanner, naive, args.seed, args.repeat),
+        **quality_figures(scanner, reference, args.seed),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     figures = {
         "statements": len(texts),
         "repeat": args.repeat,
@@ -170,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_statements_per_second": round(len(texts) / base_time),
         "baseline_matches": base_hits,
         "ratio_scanner_to_baseline": round(scan_time / base_time, 1),
+        **extra,
     }
     if args.json:
         json.dump(figures, sys.stdout, indent=2)
@@ -185,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(plain regex, no normalisation or validation), {base_hits} matches"
         )
         print(f"  ratio   : scanner takes {figures['ratio_scanner_to_baseline']}x the baseline's time")
+        for key, value in extra.items():
+            print(f"  {key}: {value}")
     return 0
 
 
