@@ -96,9 +96,7 @@ def repo(tmp_path: Path) -> Repo:
         )
         person = root / "policies" / "people" / f"{who}.yaml"
         public = (keys / f"{who}.pub").read_text("utf-8").split()
-        person.write_text(
-            person.read_text("utf-8") + f"signing_keys: ['{public[0]} {public[1]}']\n", "utf-8"
-        )
+        person.write_text(person.read_text("utf-8") + f"signing_keys: ['{public[0]} {public[1]}']\n", "utf-8")
     config = root / "clearance.yaml"
     config.write_text(config.read_text("utf-8") + "signing: {decisions: required}\n", "utf-8")
     made = Repo(root, keys)
@@ -115,7 +113,9 @@ def repo(tmp_path: Path) -> Repo:
 def approve_all(repo: Repo, draft: str, sha: str) -> None:
     repo.ok("priya", "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, now="2026-03-14T09:11:00Z")
     repo.commit("priya", "2026-03-14T09:11:30+00:00")
-    repo.ok("lena", "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, now="2026-03-14T09:12:00Z")
+    repo.ok(
+        "lena", "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, now="2026-03-14T09:12:00Z"
+    )
     repo.commit("lena", "2026-03-14T09:12:30+00:00")
 
 
@@ -241,7 +241,13 @@ def test_at_in_the_future_is_refused(repo: Repo) -> None:
 
 
 def test_a_file_name_that_disagrees_with_at_is_an_error(repo: Repo) -> None:
-    entry = {"kind": "log-entry", "type": "observation", "at": "2026-03-14T09:20:00Z", "by": "cleo", "text": "x"}
+    entry = {
+        "kind": "log-entry",
+        "type": "observation",
+        "at": "2026-03-14T09:20:00Z",
+        "by": "cleo",
+        "text": "x",
+    }
     (repo.log() / "20260314T093000Z-abcdef.yaml").write_text(yaml.safe_dump(entry), "utf-8")
     repo.commit("cleo", "2026-03-14T09:31:00+00:00")
     [wrong] = repo.findings("APR010")
@@ -292,7 +298,8 @@ def test_an_allowance_never_lets_a_never_class_through(repo: Repo) -> None:
     term = str(terms[0])
     incident = repo.root / "incidents" / INCIDENT / "incident.yaml"
     incident.write_text(
-        incident.read_text("utf-8") + f"allow:\n  - match: {term!r}\n    by: sam\n    reason: it is fine really\n",
+        incident.read_text("utf-8")
+        + f"allow:\n  - match: {term!r}\n    by: sam\n    reason: it is fine really\n",
         "utf-8",
     )
     body = repo.root.parent / "statement.txt"
@@ -302,3 +309,118 @@ def test_an_allowance_never_lets_a_never_class_through(repo: Repo) -> None:
     verdict_text = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:30:00Z")
     assert verdict_text.code == 1 and "may never be disclosed" in verdict_text.err
     assert approvals.sha256_text("x")  # the module is importable without a scanner install
+
+
+def _signed_approval(repo: Repo, who: str, draft: str, sha: str, at: str, role: str, step: str) -> Path:
+    """An approval written by hand but properly signed with ``who``'s own key."""
+    entry = {
+        "kind": "log-entry", "type": "approval", "at": at, "by": who, "draft": draft,
+        "role": role, "step": step, "sha256": sha,
+    }  # fmt: skip
+    key = signing.resolve_key(str(repo.keys / who), repo.root)
+    entry["signature"] = signing.sign(signing.payload(INCIDENT, entry), key)
+    stamp = at.replace("-", "").replace(":", "")
+    path = repo.log() / f"{stamp}-{who[:3]}aaa.yaml"
+    path.write_text(yaml.safe_dump(entry), "utf-8")
+    return path
+
+
+def test_a_removed_member_cannot_backdate_an_approval_into_their_old_membership(repo: Repo) -> None:
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    repo.ok("priya", "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, now="2026-03-14T09:11:00Z")
+    repo.commit("priya", "2026-03-14T09:11:30+00:00")
+    role = repo.root / "policies" / "roles" / "legal-counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("  - lena\n", ""), "utf-8")
+    repo.commit("cleo", "2026-03-14T09:20:00+00:00", "Lena leaves legal")
+    # signed by lena herself, committed by her, dated 09:12 while she was still a member
+    _signed_approval(repo, "lena", draft, sha, "2026-03-14T09:12:00Z", "legal-counsel", "legal")
+    commit = repo.commit("lena", "2026-03-14T09:25:00+00:00", "late approval")
+    result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:30:00Z")
+    assert result.code == 1 and "'lena' was not a member of role 'legal-counsel'" in result.err
+    assert commit[:12] in result.err and "step 'legal'" in result.err
+
+
+def test_a_later_grant_does_not_make_an_earlier_approval_count(repo: Repo) -> None:
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    repo.ok("priya", "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, now="2026-03-14T09:11:00Z")
+    repo.commit("priya", "2026-03-14T09:11:30+00:00")
+    _signed_approval(repo, "dan", draft, sha, "2026-03-14T09:12:00Z", "legal-counsel", "legal")
+    repo.commit("dan", "2026-03-14T09:12:30+00:00", "dan approves although not in legal")
+    role = repo.root / "policies" / "roles" / "legal-counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("members:\n", "members:\n  - dan\n", 1), "utf-8")
+    repo.commit("cleo", "2026-03-14T09:20:00+00:00", "dan joins legal")
+    result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:30:00Z")
+    assert result.code == 1 and "'dan' was not a member of role 'legal-counsel'" in result.err
+
+
+@pytest.mark.parametrize("action", ["publish", "notify", "reject"])
+def test_no_decision_is_recorded_as_someone_else(repo: Repo, action: str) -> None:
+    draft, _sha = repo.draft()
+    args = {
+        "publish": ("publish", INCIDENT, draft),
+        "notify": ("notify", INCIDENT, "gdpr#art33", "--recipient", "DPC"),
+        "reject": ("reject", INCIDENT, draft, "--step", "legal", "--reason", "no"),
+    }[action]
+    result = repo.act("cleo", *args, now="2026-03-14T09:12:00Z", as_="lena")
+    assert result.code == 1 and "--as 'lena'" in result.err and "'cleo'" in result.err
+
+
+def test_a_scribe_records_words_never_decisions(repo: Repo) -> None:
+    out = repo.ok("cleo", "log", INCIDENT, "observation", "--text", "Lena says legal is fine",
+                  now="2026-03-14T09:12:00Z", as_="lena")  # fmt: skip
+    [name] = [p for p in repo.log().glob("*.yaml") if "Lena says" in p.read_text("utf-8")]
+    data = yaml.safe_load(name.read_text("utf-8"))
+    assert out.startswith("logged observation")
+    assert data["by"] == "lena" and data["recorded_by"] == "cleo" and data["on_behalf_of"] == "lena"
+    repo.commit("cleo", "2026-03-14T09:13:00+00:00", "scribe notes")
+    assert repo.findings("APR007") == []  # the scribe committed their own record
+    draft, sha = repo.draft()
+    forged = {
+        "kind": "log-entry", "type": "approval", "at": "2026-03-14T09:14:00Z", "by": "lena",
+        "recorded_by": "cleo", "on_behalf_of": "lena", "draft": draft, "role": "legal-counsel",
+        "step": "legal", "sha256": sha,
+    }  # fmt: skip
+    (repo.log() / "20260314T091400Z-scribe.yaml").write_text(yaml.safe_dump(forged), "utf-8")
+    repo.commit("cleo", "2026-03-14T09:14:30+00:00", "scribe records an approval")
+    [scribe] = repo.findings("APR009")
+    assert "'lena'" in str(scribe["message"]) and "'cleo'" in str(scribe["message"])
+
+
+def test_a_signed_entry_edited_after_signing_does_not_verify(repo: Repo) -> None:
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    repo.ok("priya", "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, now="2026-03-14T09:11:00Z")
+    [path] = [p for p in repo.log().glob("*.yaml") if "type: approval" in p.read_text("utf-8")]
+    path.write_text(
+        path.read_text("utf-8").replace("step: pr", "step: legal").replace("pr-lead", "legal-counsel")
+    )
+    repo.commit("priya", "2026-03-14T09:11:30+00:00")
+    [bad] = repo.findings("APR008")
+    assert "does not verify" in str(bad["message"]) and "'priya'" in str(bad["message"])
+
+
+def test_a_key_added_in_the_same_commit_as_the_signed_entry_does_not_count(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """Someone who can write the register adds their own key to lena's entry and signs as
+    her in the same commit: the key was not lena's before that commit."""
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    person = repo.root / "policies" / "people" / "lena.yaml"
+    sam_public = " ".join((repo.keys / "sam.pub").read_text("utf-8").split()[:2])
+    person.write_text(
+        person.read_text("utf-8").replace("signing_keys: ['", f"signing_keys: ['{sam_public}', '")
+    )
+    entry = {
+        "kind": "log-entry", "type": "approval", "at": "2026-03-14T09:12:00Z", "by": "lena",
+        "draft": draft, "role": "legal-counsel", "step": "legal", "sha256": sha,
+    }  # fmt: skip
+    entry["signature"] = signing.sign(
+        signing.payload(INCIDENT, entry), signing.resolve_key(str(repo.keys / "sam"), repo.root)
+    )
+    (repo.log() / "20260314T091200Z-lenaaa.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    repo.commit("lena", "2026-03-14T09:12:30+00:00")
+    [bad] = repo.findings("APR008")
+    assert "does not verify" in str(bad["message"])
