@@ -290,13 +290,24 @@ class Index:
     def depends(self, token: Token) -> None:
         """Note that the caller's result depends on ``token`` (recorded by :class:`Reads`)."""
 
-    def derived(self, name: str, tokens: Iterable[Token], build: Callable[[Index], T]) -> T:
-        """``build(self)``, computed once per index: a table several units share
-        (``tokens`` say what it depends on)."""
+    def derived(self, name: str, build: Callable[[Index], T], *_old: Any) -> T:
+        """``build(view)``, computed once per index: a table several units share. The
+        build reads through a recording view, so what the table depends on is known
+        without anyone declaring it; a unit that uses the table depends on the same.
+        (A third argument, from the time rules declared those tokens, is ignored.)"""
+        if _old:  # derived(name, tokens, build): the tokens are not needed any more
+            build = _old[0]
         if name not in self._memo:
-            self._memo[name] = build(self)
-        result: T = self._memo[name]
+            view = Reads(self)
+            value = build(view)
+            self._memo[name] = (value, frozenset(view.tokens), view.expires)
+        result: T = self._memo[name][0]
         return result
+
+    def derived_reads(self, name: str) -> tuple[frozenset[Token], dt.datetime | None]:
+        """What the derived table ``name`` read, and until when it holds."""
+        _, tokens, expires = self._memo[name]
+        return tokens, expires
 
 
 def tokens_of(summary: Summary) -> set[Token]:
@@ -373,9 +384,13 @@ class Reads(Index):
     def depends(self, token: Token) -> None:
         self.tokens.add(token)
 
-    def derived(self, name: str, tokens: Iterable[Token], build: Callable[[Index], T]) -> T:
-        self.tokens.update(tokens)
-        return self.base.derived(name, (), build)
+    def derived(self, name: str, build: Callable[[Index], T], *_old: Any) -> T:
+        value = self.base.derived(name, build, *_old)
+        tokens, expires = self.base.derived_reads(name)
+        self.tokens |= tokens
+        if expires is not None:
+            self.until(expires)
+        return value
 
     def until(self, when: dt.datetime) -> None:
         """The findings hold only while the clock is before ``when``."""

@@ -28,8 +28,8 @@ def people(ctx: Context) -> Iterator[Finding]:
     for person in ctx.subjects("person"):
         if person.data.get("status") == "retired":
             continue
-        placed = ctx.index.derived("people.placed", [("kind", "role")], _placed)
-        owners = ctx.index.derived("people.emails", [("kind", "person")], _email_owners)
+        placed = ctx.index.derived("people.placed", _placed)
+        owners = ctx.index.derived("people.emails", _email_owners)
         if person.id not in placed:
             yield ctx.finding(
                 "PPL002",
