@@ -130,3 +130,130 @@ def test_search_cannot_find_a_restricted_canary(browser: object, served: str) ->
             assert "No matching documents" in meta.inner_text()
     finally:
         context.close()
+
+
+# ------------------------------------------------------------- offline and pictures
+
+SHOTS = {
+    "home": "",
+    "protocol": "protocols/account-takeover/",
+    "incident": "incidents/ex-2026-01/",
+    "dashboard": "dashboard/",
+}
+WIDTHS = {"desktop": 1280, "phone": 390}
+# What would show if Markdown or a diagram's source were printed instead of rendered.
+RAW = ("flowchart", "```", "**", "## ", "{: #", "-->", "CLEARANCESVG", "[restricted]")
+
+
+@pytest.fixture(scope="module")
+def served_public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = make_repo(tmp_path_factory.mktemp("browser-public"))
+    result = build(root, "--strict", audience="public")
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(_Quiet, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _offline_page(browser: object, base: str, width: int) -> tuple[object, object, list[str]]:
+    """A page whose every request to another host is blocked and recorded."""
+    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    elsewhere: list[str] = []
+
+    def route(request_route: object) -> None:
+        url = request_route.request.url  # type: ignore[attr-defined]
+        if url.startswith(base) or url.startswith("data:") or url.startswith("blob:"):
+            request_route.continue_()  # type: ignore[attr-defined]
+        else:
+            elsewhere.append(url)
+            request_route.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on(
+        "request",
+        lambda request: (
+            None if request.url.startswith((base, "data:", "blob:")) else elsewhere.append(request.url)
+        ),
+    )
+    return context, page, elsewhere
+
+
+def _visible_problems(page: object) -> list[str]:
+    text = page.inner_text("article")  # type: ignore[attr-defined]
+    problems = [f"raw {marker!r} visible" for marker in RAW if marker in text]
+    empty = page.evaluate(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('article th')].filter(th => !th.innerText.trim()).length"
+    )
+    if empty:
+        problems.append(f"{empty} empty header cell(s)")
+    return problems
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_pages_render_offline_with_svg_diagrams(
+    browser: object, served: str, width: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shots = Path(os.environ.get("CLEARANCE_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    context, page, elsewhere = _offline_page(browser, served, WIDTHS[width])
+    try:
+        for name, path in SHOTS.items():
+            page.goto(served + path, wait_until="networkidle")  # type: ignore[attr-defined]
+            target = shots / f"{name}-{width}.png"
+            page.screenshot(path=str(target), full_page=True)  # type: ignore[attr-defined]
+            assert target.stat().st_size > 10_000, target
+            assert not _visible_problems(page), (name, _visible_problems(page))
+            assert page.locator(".mermaid, pre.mermaid, code.language-mermaid").count() == 0  # type: ignore[attr-defined]
+            if name in ("protocol", "incident"):
+                figures = page.locator("figure.clearance-diagram")  # type: ignore[attr-defined]
+                assert figures.count() >= 1, name
+                for index in range(figures.count()):
+                    assert figures.nth(index).locator(":scope > svg").count() == 1, (name, index)
+        # The protocol's severities are tabs: each tab's chain is a drawn picture.
+        page.goto(served + SHOTS["protocol"], wait_until="networkidle")  # type: ignore[attr-defined]
+        labels = page.locator(".tabbed-labels label")  # type: ignore[attr-defined]
+        assert labels.count() == 2
+        for index in range(labels.count()):
+            labels.nth(index).click()
+            visible = page.locator("figure.clearance-diagram svg:visible")  # type: ignore[attr-defined]
+            assert visible.count() == 1
+            box = visible.first.bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 60
+            assert "Communications lead" in visible.first.text_content()
+        # The incident's timeline is a chart with its lanes.
+        page.goto(served + SHOTS["incident"], wait_until="networkidle")  # type: ignore[attr-defined]
+        chart = page.locator("svg.clearance-timeline")  # type: ignore[attr-defined]
+        assert chart.count() == 1 and chart.first.is_visible()
+        lanes = chart.first.text_content() or ""
+        assert all(lane in lanes for lane in ("Detection", "Drafts", "Approvals", "Publications"))
+    finally:
+        context.close()  # type: ignore[attr-defined]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
+
+
+def test_the_public_site_makes_no_request_elsewhere_and_search_works(
+    browser: object, served_public: str
+) -> None:
+    context, page, elsewhere = _offline_page(browser, served_public, 1280)
+    try:
+        page.goto(served_public, wait_until="networkidle")  # type: ignore[attr-defined]
+        assert not _visible_problems(page)
+        # Lists hold only what a public reader can open: no "restricted" item.
+        assert page.locator("article li", has_text="restricted").count() == 0  # type: ignore[attr-defined]
+        page.click("label.md-search__icon, .md-search__input", timeout=10_000)  # type: ignore[attr-defined]
+        _search(page, "breach")
+        page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=20_000)  # type: ignore[attr-defined]
+        results = page.inner_text(".md-search-result")  # type: ignore[attr-defined]
+        assert "flowchart" not in results and "CLEARANCESVG" not in results
+        page.goto(served_public + "dashboard/", wait_until="networkidle")  # type: ignore[attr-defined]
+        assert not _visible_problems(page)
+    finally:
+        context.close()  # type: ignore[attr-defined]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
