@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance import history, loading, signing
+from clearance import loading, signing
 from clearance.errors import FatalError
+from clearance.history import Commit, History
 from clearance.index import Index, parse_time
 from clearance.model import Document
 
@@ -45,7 +46,7 @@ class Proof:
     """What the record shows about one entry."""
 
     entry: Document
-    commit: history.Commit | None  # the commit that added it (None: not committed yet)
+    commit: Commit | None  # the commit that added it (None: not committed yet)
     legacy: bool  # added before decisions had to be signed
     signed: bool
     verified: bool  # the signature verifies against the person's committed keys
@@ -88,22 +89,22 @@ class Provenance:
         self.root = root
         self.configured = required or _configured(root)
         self._loaded = False
-        self._history: history.History | None = None
-        self._added: dict[str, history.Commit] = {}
+        self._history: History | None = None
+        self._added: dict[str, Commit] = {}
         self._files: dict[tuple[str, str], Any] = {}
         self._legacy: set[str] | None = None
-        self._since: history.Commit | None = None
+        self._since: Commit | None = None
         self._proofs: dict[str, Proof] = {}
 
     # -- history --------------------------------------------------------------------
 
     @property
-    def history(self) -> history.History | None:
+    def history(self) -> History | None:
         if not self._loaded:
             self._loaded = True
             if self.root is not None:
                 try:
-                    self._history = history.History.load(self.root)
+                    self._history = History.load(self.root)
                 except FatalError:
                     self._history = None
             if self._history is not None:
@@ -114,10 +115,10 @@ class Provenance:
         self.index.depends(("history",))
         return self._history
 
-    def added_by(self, path: str) -> history.Commit | None:
+    def added_by(self, path: str) -> Commit | None:
         return self._added.get(path) if self.history is not None else None
 
-    def base(self, commit: history.Commit | None) -> str | None:
+    def base(self, commit: Commit | None) -> str | None:
         """The commit whose registers judge an entry: the parent of the commit that added
         it (so nothing granted in that same commit counts), else HEAD."""
         found = self.history
@@ -203,7 +204,7 @@ class Provenance:
 
     # -- migration ------------------------------------------------------------------
 
-    def required_since(self) -> history.Commit | None:
+    def required_since(self) -> Commit | None:
         """The oldest mainline commit whose clearance.yaml requires signed decisions."""
         self._legacy_set()
         return self._since
@@ -232,7 +233,7 @@ class Provenance:
                 self._legacy = {c.sha for c in found.commits}
         return self._legacy
 
-    def is_legacy(self, commit: history.Commit | None) -> bool:
+    def is_legacy(self, commit: Commit | None) -> bool:
         return commit is not None and commit.sha in self._legacy_set()
 
     # -- entries --------------------------------------------------------------------
