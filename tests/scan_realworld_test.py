@@ -77,6 +77,14 @@ def test_local_numbers_are_read_for_the_texts_region() -> None:
     assert [h.name for h in Scanner(None).scan(text, region="sv_SE")] == ["se"]
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["001-734-555-0162x4471", "(734)555-0162x447", "734.555.0162", "+1-734-555-0162", "+44 (0)161 496 0875"],
+)
+def test_phone_formats_of_generated_data_with_extensions(written: str) -> None:
+    assert found(f"contact {written} today") == [("phone", written, found(written)[0][2])]
+
+
 def test_numbers_that_are_not_phones_stay_quiet() -> None:
     for text in (
         "Receipt no. 0045-2210-8836 from the Leeds store.",
@@ -185,6 +193,11 @@ def test_terms_survive_social_media_spelling(scanner: Scanner, written: str) -> 
     # Positions point into the original text.
     assert text[hits[0].start : hits[0].end] == hits[0].matched
     assert hits[0].matched.lstrip("#").lower().startswith("senti")
+
+
+def test_an_html_comment_between_words_is_still_scanned(scanner: Scanner) -> None:
+    text = "Update below. <!-- db_password = Kq7!vR2z --> More soon."
+    assert [(h.detector, h.matched) for h in scanner.scan(text)] == [("secret", "Kq7!vR2z")]
 
 
 def test_inflections_hashtag_joins_and_boundaries(scanner: Scanner) -> None:

@@ -166,7 +166,9 @@ def ip_address(text: str) -> Iterator[RawHit]:
 
 # Regions whose national formats are tried after the text's own region.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT", "AU", "IN")
-_PHONE_CANDIDATE = re.compile(r"(?<![\w./-])(?:\+|00|\()?\d[\d ().\-/]{5,24}\d")
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w./-])(?:\+|00|\()?\d[\d ().\-/]{5,24}\d(?:\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6})?"
+)
 _DATE_LIKE = re.compile(
     r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\b|$)|\d{1,2}[-"
     r"/.]\d{1,2}[-/.](?:\d{4}|\d{2})(?:$|\s+\d{1,2}(?::|$)))"
@@ -177,6 +179,7 @@ _NOT_PHONE_LABEL = re.compile(
     r"batch|serial|receipt|item|product|model|isbn|ean|no|number|#|id|iban|account|acct|sort code|"
     r"ssn|nino|bsn|pesel|cpf|nhs|passport|aadhaar|sin|code|numbers)\.?\s*(?:no\.?|numbers?|#|:|=|is|was)?\s*$"
 )
+_EXTENSION = re.compile(r"\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6}$")
 _AFTER_DIGITS = re.compile(r"\d[ .-]?$")
 _SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")
 _PHONE_LABEL = re.compile(
@@ -194,6 +197,7 @@ def region_of(locale: str | None) -> str | None:
 
 
 def _plausible_phone(text: str, start: int, raw: str) -> bool:
+    raw = _EXTENSION.sub("", raw)
     if _DATE_LIKE.match(raw):
         return False
     if raw.startswith("+"):
@@ -248,7 +252,7 @@ def _is_card_run(raw: str) -> bool:
 def phone(text: str, region: str | None = None) -> Iterator[RawHit]:
     seen: set[tuple[int, int]] = set()
     for candidate in _PHONE_CANDIDATE.finditer(text):
-        raw = candidate.group()
+        raw = _EXTENSION.sub("", candidate.group())
         digits = len(_DIGIT.findall(raw))
         international = raw.startswith(("+", "00"))
         if digits < (7 if international else 9) or digits > 17:

@@ -10,7 +10,7 @@ for a Latin one. Detectors run on one canonical form instead:
 - accents and other combining marks dropped;
 - confusable letters folded to a Latin skeleton (Cyrillic and Greek look-alikes);
 - dash variants folded to ``-``;
-- HTML comments (``Night<!-- -->jar``) removed;
+- an HTML comment inside a word (``Night<!-- -->jar``) removed;
 - Markdown emphasis, code ticks, backslash escapes, simple inline HTML tags and
   character entities reduced to their text; links to ``text url``;
 - optionally, template placeholders ``{{ name }}`` blanked out.
@@ -205,8 +205,13 @@ def _markup_edits(text: str, placeholders: bool) -> dict[int, str]:
             edits[match.start()] = ""
     if "<!--" in text:
         for match in _COMMENT.finditer(text):
-            for offset in range(match.start(), match.end()):
-                edits[offset] = ""
+            # Only a comment inside a word is dropped ("Night<!-- -->jar" hides a
+            # term); one standing between words keeps its text, which is scanned
+            # like the rest: a key in a comment is still published in the source.
+            start, end = match.span()
+            if start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+                for offset in range(start, end):
+                    edits[offset] = ""
     if "<" in text:
         for match in _TAG.finditer(text):
             for offset in range(match.start(), match.end()):
