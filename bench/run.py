@@ -40,7 +40,6 @@ PACKAGES = (
     "jsonschema",
     "jsonschema-rs",
     "check-jsonschema",
-    "GitPython",
     "mkdocs",
     "mkdocs-material",
 )

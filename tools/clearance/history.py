@@ -6,8 +6,11 @@ rename detection), then indexed by path in memory. Nothing here runs git once pe
 file, per page or per commit, and no per-commit diff objects are built: GitPython's
 ``iter_commits`` is ~19x slower for metadata alone and over 100x with per-commit
 diffs (see PERFORMANCE-NOTES.md), so git is run as one subprocess per query and its
-NUL-separated output is parsed here. GitPython is therefore not imported at all,
-which also keeps ``clearance check`` free of its ~130 ms import.
+NUL-separated output is parsed here. GitPython is not a dependency: its import
+costs ~70-130 ms and runs ``git version``, and its configuration reader disagrees
+with git (it ignores GIT_CONFIG_COUNT/KEY/VALUE and ``-c``, so it named another
+person's email than ``git config user.email`` does), so configuration is read by
+asking git through :func:`run_git`, the one place any module runs git.
 
 Field and record separators are random per run, so a commit message or a file name
 cannot forge a record (an audited history is untrusted input).
