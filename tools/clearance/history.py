@@ -86,10 +86,6 @@ class Signature:
     def signed(self) -> bool:
         return self.status != "N"
 
-    @property
-    def verified(self) -> bool:
-        return self.status == "G"
-
     def describe(self) -> str:
         return {
             "G": "good signature",
@@ -488,13 +484,6 @@ class PendingLog:
         ordered = topological(self.parser.commits)
         self.reordered = ordered is not self.parser.commits
         return History(self.root, self.toplevel, ordered, self.shallow)
-
-
-def parse_log(raw: bytes, token: str, prefix: str, signatures: bool) -> list[Commit]:
-    """Parse the whole output of the ``git log -z`` run built by :func:`start`."""
-    parser = _Parser(token, prefix, signatures)
-    parser.feed(raw.decode("utf-8", "replace"))
-    return parser.commits
 
 
 def topological(commits: list[Commit]) -> list[Commit]:
