@@ -17,6 +17,7 @@ from clearance import checks, engine, progress, schemas
 from clearance.config import Config
 from clearance.engine import Prepared, Repository, Result, prepare
 from clearance.errors import FatalError
+from clearance.history import head_id
 from clearance.incremental.codec import Row, UnitRecord
 from clearance.incremental.store import RACY_NS, Store, fingerprint, load_memo, save_memo, unchanged_stat
 from clearance.index import Index, Token, tokens_of, unit_of
@@ -219,29 +220,6 @@ def load_repository(
             store.close()
 
 
-def _head(root: Path) -> str:
-    """The commit HEAD names, read from .git without running git; a value that never
-    repeats when it cannot be read, so findings that depend on history are redone."""
-    git = root / ".git"
-    try:
-        head = (git / "HEAD").read_text("utf-8").strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        loose = git / ref
-        if loose.is_file():
-            return loose.read_text("utf-8").strip()
-        packed = git / "packed-refs"
-        lines = packed.read_text("utf-8").splitlines() if packed.is_file() else []
-        for line in lines:
-            if line.endswith(" " + ref):
-                return line.split(" ", 1)[0]
-        return f"unborn:{ref}"  # no commit yet: an empty history, the same every run
-    except OSError:
-        pass
-    return f"unknown:{time.time_ns()}"
-
-
 class _Units:
     """Each unit's rules, run afresh or reused from the store. A unit's findings are
     reused when none of its files changed, nothing it looked up can have changed, and
@@ -271,7 +249,7 @@ class _Units:
                 if summary is not None:
                     tokens |= tokens_of(summary)
         if any(("history",) in record.tokens for record in store.units.values()):
-            self.head = _head(self.config.root.resolve())
+            self.head = head_id(self.config.root.resolve())
             if self.head != store.head:
                 tokens.add(("history",))
         return units, tokens
@@ -296,7 +274,7 @@ class _Units:
         kept.update(self._evaluate_all(todo, jobs))
         self.records = {unit: kept[unit] for unit in self.index.units}  # in file order, every run
         if not self.head and any(("history",) in r.tokens for r in self.records.values()):
-            self.head = _head(self.config.root.resolve())
+            self.head = head_id(self.config.root.resolve())
 
     def _evaluate_all(self, todo: list[tuple[str, list[str]]], jobs: int) -> dict[str, UnitRecord]:
         """Run the units' rules. With many incidents to check and more than one core,
