@@ -200,7 +200,11 @@ def test_uncommitted_role_edits_never_count_for_publish(repo: Repo) -> None:
     repo.commit("priya", "2026-03-14T09:11:30+00:00")
     role = repo.root / "policies" / "roles" / "legal-counsel.yaml"
     role.write_text(role.read_text("utf-8").replace("members:\n", "members:\n  - dan\n", 1), "utf-8")
-    repo.ok("dan", "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, now="2026-03-14T09:12:00Z")
+    refused = repo.act(
+        "dan", "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, now="2026-03-14T09:12:00Z"
+    )
+    assert refused.code == 1 and "in the committed role register" in refused.err
+    _signed_approval(repo, "dan", draft, sha, "2026-03-14T09:12:00Z", "legal-counsel", "legal")  # by hand
     result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:13:00Z")
     assert result.code == 1
     assert "'dan' was not a member of role 'legal-counsel' in the committed register" in result.err
@@ -211,7 +215,7 @@ def test_a_grant_in_the_same_commit_as_the_approval_does_not_count(repo: Repo) -
     repo.commit("sam", "2026-03-14T09:10:30+00:00")
     role = repo.root / "policies" / "roles" / "legal-counsel.yaml"
     role.write_text(role.read_text("utf-8").replace("members:\n", "members:\n  - dan\n", 1), "utf-8")
-    repo.ok("dan", "approve", INCIDENT, draft, "--step", "legal", "--sha256", sha, now="2026-03-14T09:12:00Z")
+    _signed_approval(repo, "dan", draft, sha, "2026-03-14T09:12:00Z", "legal-counsel", "legal")
     commit = repo.commit("dan", "2026-03-14T09:12:30+00:00", "dan joins legal and approves")
     repo.ok("priya", "approve", INCIDENT, draft, "--step", "pr", "--sha256", sha, now="2026-03-14T09:13:00Z")
     repo.commit("priya", "2026-03-14T09:13:30+00:00")

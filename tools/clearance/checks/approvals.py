@@ -138,7 +138,7 @@ def _decision(
     problem = None
     if entry.data.get("type") == "approval" and who == draft.data.get("by"):
         problem = f"{who!r} approved their own draft (separation of duties)"
-    elif not membership.held(who, role, when):
+    elif not membership.held(who, role, when, entry):
         problem = f"{who!r} was not a member of role {role!r} at the time"
     elif entry.data.get("sha256") != approvals.sha256_text(str(draft.data.get("text", ""))):
         problem = f"{who!r} decided on text that differs from the draft's"

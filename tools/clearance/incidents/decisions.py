@@ -62,6 +62,19 @@ def decider(session: Session, given: str | None, action: str) -> str:
     return me
 
 
+def committed_member(session: Session, person: str, role: str, step: str) -> None:
+    """Refuse a decision by someone the committed role register does not list (a grant
+    in the working tree, not committed yet, never counts)."""
+    judge = provenance.Provenance(session.index, session.root)
+    if judge.history is None:
+        return
+    if person not in judge.members(role, judge.base(None)):
+        raise Refused(
+            f"{person!r} is not a member of role {role!r} in the committed role register, which step "
+            f"{step!r} needs; uncommitted edits to the registers never count: commit the change first"
+        )
+
+
 def scribe_for(session: Session, given: str | None) -> str | None:
     """The scribe when ``--as`` names someone other than git's user.email's person."""
     if not given:
