@@ -428,3 +428,60 @@ def test_a_key_added_in_the_same_commit_as_the_signed_entry_does_not_count(
     repo.commit("lena", "2026-03-14T09:12:30+00:00")
     [bad] = repo.findings("APR008")
     assert "does not verify" in str(bad["message"])
+
+
+def _on_terminal(repo: Repo, who: str, args: list[str], answer: str) -> tuple[int, str]:
+    """Run the installed command on a pseudo-terminal, as a person would type it."""
+    import pty
+    import select
+    import sys
+
+    email = f"{who}@fixture.example"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": email,
+    }  # fmt: skip
+    leader, follower = pty.openpty()
+    command = [str(Path(sys.executable).parent / "clearance"), "--root", str(repo.root), "incident", *args]
+    proc = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    seen = b""
+    sent = False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not sent and b"to approve exactly this text" in seen:
+            os.write(leader, answer.encode() + b"\n")
+            sent = True
+    os.close(leader)
+    return proc.wait(timeout=30), seen.decode("utf-8", "replace")
+
+
+def test_approve_on_a_terminal_shows_the_text_and_records_the_confirmation(repo: Repo) -> None:
+    draft, sha = repo.draft()
+    args = [
+        "approve",
+        INCIDENT,
+        draft,
+        "--step",
+        "pr",
+        "--now",
+        "2026-03-14T09:11:00Z",
+        "--key",
+        str(repo.keys / "priya"),
+    ]
+    code, shown = _on_terminal(repo, "priya", args, "not-it")
+    assert code == 1 and "reports about our app" in shown and sha in shown and "not confirmed" in shown
+    code, shown = _on_terminal(repo, "priya", args, sha[:8])
+    assert code == 0, shown
+    [path] = [p for p in repo.log().glob("*.yaml") if "type: approval" in p.read_text("utf-8")]
+    data = yaml.safe_load(path.read_text("utf-8"))
+    assert data["sha256"] == sha and "shown on a terminal" in data["confirmed"] and "signature" in data
