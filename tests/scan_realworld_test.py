@@ -290,6 +290,18 @@ def test_bare_provider_tokens(token: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("chimp key 5f2a9c0b7d3e4f1a8b6c2d9e0f7a3b4c-us14 leaked", "mailchimp-key"),
+        ("bot token 7712345678:AAGk2pLq9ZxY3wVb8NcR1tS5uQ7eD0fH4jM here", "telegram-token"),
+        ("AccountKey=" + "Qz8/xV2+" * 11 + ";EndpointSuffix=core.windows.net", "azure-storage-key"),
+    ],
+)
+def test_formats_from_the_detect_secrets_library(text: str, kind: str) -> None:
+    assert [(h.detector, h.kind) for h in run_all(text)] == [("secret", kind)]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "api_key = insert_key_here",

@@ -203,7 +203,8 @@ def _needs(scanner: Scanner, hit: Hit) -> str:
 
 
 def _describe(hit: Hit) -> str:
-    how = hit.label if hit.confidence == "validated" else f"{hit.label}, {hit.confidence}"
+    quiet = hit.confidence == "validated" or hit.detector == "claim"
+    how = hit.label if quiet else f"{hit.label}, {hit.confidence}"
     return f"{', '.join(hit.classes)} ({how}) {hit.masked!r}"
 
 

@@ -15,6 +15,7 @@ around it are read within fixed bounds.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -296,7 +297,51 @@ def _assignments(text: str) -> Iterator[RawHit]:
             yield RawHit(vstart, vend, "secret", "assignment", VALIDATED if not loose else PLAUSIBLE)
 
 
+# Token formats maintained by detect-secrets (Yelp) that the table above does not
+# carry: its plugins' own expressions run in process over our normalised text, no
+# verification calls, so it works offline. Imported only when a cheap hint occurs
+# (the library pulls in 'requests', a quarter of a second).
+_LIBRARY_PLUGINS = (
+    ("mailchimp", "MailchimpDetector", "mailchimp-key"),
+    ("azure_storage_key", "AzureStorageKeyDetector", "azure-storage-key"),
+    ("telegram_token", "TelegramBotTokenDetector", "telegram-token"),
+    ("square_oauth", "SquareOAuthDetector", "square-oauth-secret"),
+    ("artifactory", "ArtifactoryDetector", "artifactory-token"),
+)
+_LIBRARY_HINT = re.compile(
+    r"-us\d|AccountKey=|\d{8,10}:[\w-]{35}|sq0csp-|(?<![\w])A(?:KC|P[\dA-F])[A-Za-z0-9]{8}"
+)
+
+
+@functools.cache
+def _library_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    try:
+        import importlib
+
+        found = []
+        for module, name, kind in _LIBRARY_PLUGINS:
+            plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)
+            found.extend((kind, pattern) for pattern in plugin.denylist)
+        return tuple(found)
+    except (ImportError, AttributeError, TypeError):  # not installed, or its layout changed
+        return ()
+
+
+def _library(text: str) -> Iterator[RawHit]:
+    if not _LIBRARY_HINT.search(text):
+        return
+    for kind, pattern in _library_patterns():
+        for match in pattern.finditer(text):
+            start, end = match.span(1) if pattern.groups else match.span()
+            value = text[start:end].strip(" \t=:\"'")
+            if not value or _stand_in(value):
+                continue
+            start = text.index(value, start)
+            yield RawHit(start, start + len(value), "secret", kind)
+
+
 def secret(text: str) -> Iterator[RawHit]:
+    yield from _library(text)
     for kind, pattern, hint in _PROVIDERS:
         if hint not in text:
             continue
