@@ -28,6 +28,7 @@ FAMILIES = (
     "incidents",
     "approvals",
     "disclosure",
+    "regulations",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.
@@ -42,6 +43,7 @@ ENFORCED = frozenset(
         "APR010",  # entry time outside the incident or after its commit, or file name disagrees
         "APR011",  # signed decisions switched off after they were required
         "DSC005",  # published text touches a 'never' class
+        "OBL001",  # closed incident with a listed obligation nobody assessed
         "VER001",  # landed entry modified, deleted or renamed
         "VER002",  # backdated commit
         "VER003",  # checkpoint no longer an ancestor

@@ -225,7 +225,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = made["assess"]
     p.add_argument("incident")
-    p.add_argument("obligation", metavar="REGULATION#OBLIGATION")
+    p.add_argument(
+        "obligation",
+        metavar="REGULATION#OBLIGATION",
+        help="one obligation, or a regulation id alone to assess all its obligations at once",
+    )
     _common(p)
     p.add_argument("--applies", required=True, choices=("yes", "no"))
     p.add_argument("--clock-start", type=_time, help="when the clock started (awareness, determination ...)")

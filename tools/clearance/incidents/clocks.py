@@ -262,6 +262,7 @@ class Deadline:
             "recipient": self.recipient,
             "reference": self.reference,
             "notes": list(self.notes),
+            "tolled_until": _iso(self.tolled[1]) if self.tolled else None,
         }
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from clearance import durations
 from clearance.incidents import approvals, clocks, gates, metrics, state
-from clearance.incidents.session import Session, deadlines, state_of
+from clearance.incidents import obligations as obligation_model
+from clearance.incidents.session import Session, deadlines, obligations_of, state_of
 from clearance.index import parse_time
 from clearance.model import Document
 
@@ -117,6 +118,9 @@ class Status:
     to_close: tuple[gates.Item, ...]
     conflicts: tuple[Conflict, ...]
     metrics: Mapping[str, Any]
+    # Every obligation of every regulation the protocol lists, with its state
+    # (obligations.ObligationState.as_json rows: unassessed, not-applicable with reason...).
+    obligations: tuple[Mapping[str, Any], ...] = ()
 
 
 def _str(value: object) -> str:
@@ -208,6 +212,14 @@ def status(session: Session, incident_id: str) -> Status:
         to_close=tuple(gates.close_items(session, incident)) if derived.status != "closed" else (),
         conflicts=tuple(Conflict(state.entry_id(c.entry), c.message) for c in derived.conflicts),
         metrics=metrics.compute(index, incident, entries, found, now, membership),
+        obligations=tuple(
+            o.as_json(now)
+            for o in obligation_model.obligation_states(
+                obligations_of(index),
+                [e for e in derived.order if state.entry_id(e) not in derived.voided],
+                obligation_model.listed_regulations(index, incident),
+            )
+        ),
     )
 
 
