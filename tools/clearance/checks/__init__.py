@@ -29,6 +29,10 @@ FAMILIES = (
     "approvals",
     "disclosure",
     "regulations",
+    "claims",
+    "awareness",
+    "severity",
+    "exercises",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.

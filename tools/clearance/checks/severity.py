@@ -1,0 +1,172 @@
+"""Severity against the record: the protocol states, per level, criteria the log can be
+checked against (``severities[].at_least_when``); once the record meets one, the
+incident must be at that level or a more severe one within the hour
+(monitoring-and-escalation#4: when unsure, the higher level).
+
+A criterion holds from the first entry that shows it: a data class the incident
+involves (named in ``incident.yaml``, in an entry's ``data_classes``, or made evident by
+an observation with the class's awareness claim), or an observation whose text matches
+one of the criterion's patterns (the claim pattern syntax of ``clearance.scan.claims``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from clearance.checks import Context, register
+from clearance.checks.awareness import awareness_claims, earliest_evidence
+from clearance.incidents import state
+from clearance.index import parse_time
+from clearance.model import Document, Finding, Location, Severity
+from clearance.scan.claims import compile_claim_pattern
+from clearance.scan.normalise import normalise
+
+GRACE = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Where the record first meets a criterion."""
+
+    at: dt.datetime
+    what: str
+    where: Location
+    entry: Document | None
+
+
+def _patterns(sources: object) -> list[re.Pattern[str]]:
+    found = []
+    for source in sources if isinstance(sources, list) else ():
+        try:
+            pattern = compile_claim_pattern(str(source))
+        except re.error:
+            continue  # the schema and the protocols family report bad input
+        if not pattern.search(""):
+            found.append(pattern)
+    return found
+
+
+def _shown(
+    ctx: Context, incident: Document, entries: Sequence[Document], void: frozenset[str], cond: Mapping[str, object]
+) -> Shown | None:
+    candidates: list[Shown] = []
+    classes = [str(c) for c in cond.get("data_classes") or () if isinstance(c, str)]  # type: ignore[attr-defined]
+    if classes:
+        stamps = incident.data.get("timestamps") or {}
+        opened = parse_time(stamps.get("declared")) or parse_time(stamps.get("detected"))
+        named = [c for c in incident.data.get("data_classes") or () if c in classes]
+        if named and opened is not None:
+            candidates.append(
+                Shown(opened, f"incident.yaml names data class {named[0]!r}", incident.where(("data_classes",)), None)
+            )
+        for entry in entries:
+            involved = [c for c in entry.data.get("data_classes") or () if c in classes]
+            at = state.at_of(entry)
+            if involved and at is not None and state.entry_id(entry) not in void:
+                candidates.append(
+                    Shown(
+                        at,
+                        f"{entry.data.get('type')} {state.entry_id(entry)} touches data class {involved[0]!r}",
+                        entry.where(("data_classes",)),
+                        entry,
+                    )
+                )
+                break
+        known = awareness_claims(ctx.index.of_kind("data-class"))
+        for class_id in classes:
+            if class_id in known:
+                found = earliest_evidence(entries, known[class_id][0], void)
+                if found is not None:
+                    candidates.append(
+                        Shown(
+                            found.at,
+                            f"{found.entry.data.get('type')} {state.entry_id(found.entry)} says "
+                            f"{found.claim.says!r} ({found.quote!r})",
+                            found.entry.where(("text",)),
+                            found.entry,
+                        )
+                    )
+    patterns = _patterns(cond.get("observations"))
+    if patterns:
+        for entry in entries:
+            if entry.data.get("type") != "observation" or state.entry_id(entry) in void:
+                continue
+            text, at = entry.data.get("text"), state.at_of(entry)
+            if not isinstance(text, str) or at is None:
+                continue
+            norm = normalise(text).text
+            match = next((m for p in patterns if (m := p.search(norm))), None)
+            if match is not None:
+                candidates.append(
+                    Shown(
+                        at,
+                        f"observation {state.entry_id(entry)} says {match.group(0)!r}",
+                        entry.where(("text",)),
+                        entry,
+                    )
+                )
+                break
+    return min(candidates, key=lambda s: s.at) if candidates else None
+
+
+def _acknowledged(entries: Sequence[Document], void: frozenset[str], shown: Shown, rank: dict[str, int], level: str) -> bool:
+    """A later escalation to the level whose rationale names the entry that showed it."""
+    if shown.entry is None:
+        return False
+    eid = state.entry_id(shown.entry)
+    return any(
+        e.data.get("type") == "escalation"
+        and state.entry_id(e) not in void
+        and rank.get(str(e.data.get("severity")), 99) <= rank[level]
+        and eid in str(e.data.get("rationale") or "")
+        for e in entries
+    )
+
+
+@register(
+    ("SEV001", Severity.ERROR, "incident below the severity its protocol's criteria and its log call for"),
+)
+def under_classified(ctx: Context) -> Iterator[Finding]:
+    for incident in ctx.subjects("incident"):
+        protocol = ctx.get("protocol", incident.data.get("protocol"))
+        if protocol is None:
+            continue
+        severities = [s for s in protocol.data.get("severities") or () if isinstance(s, Mapping)]
+        levels = [str(s.get("level")) for s in severities]
+        rank = {level: position for position, level in enumerate(levels)}
+        entries = state.ordered(ctx.index.incident_entries(str(incident.id)))
+        void = state.voided(entries)
+        derived = state.derive(incident, ctx.index.incident_entries(str(incident.id)), levels)
+        for level_spec in severities:  # most severe first: report the worst miss only
+            level = str(level_spec.get("level"))
+            reported = False
+            for cond in level_spec.get("at_least_when") or ():
+                if not isinstance(cond, Mapping):
+                    continue
+                shown = _shown(ctx, incident, entries, void, cond)
+                if shown is None:
+                    continue
+                held = derived.severity_at(shown.at + GRACE)
+                if rank.get(held, 99) <= rank[level] or _acknowledged(entries, void, shown, rank, level):
+                    continue
+                fix = (
+                    f"clearance incident log {incident.id} escalation --severity {level} --rationale "
+                    f"'... {state.entry_id(shown.entry)} ...'"
+                    if shown.entry is not None
+                    else f"clearance incident log {incident.id} escalation --severity {level} --rationale '...'"
+                )
+                yield ctx.finding(
+                    "SEV001",
+                    shown.where,
+                    f"{protocol.id} puts this at {level} or above ({cond.get('says')}): {shown.what} at "
+                    f"{shown.at.isoformat()}, but the incident was at {held} an hour later",
+                    f"escalate, naming the entry that showed it: {fix} (when unsure, the higher level: "
+                    "monitoring-and-escalation#4)",
+                )
+                reported = True
+                break
+            if reported:
+                break
