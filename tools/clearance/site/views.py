@@ -320,8 +320,9 @@ class Helpers:
         return str(value.get("notify") or "") if isinstance(value, dict) else ""
 
     def data_classes(self, incident: Document) -> list[tuple[str, bool]]:
-        """(data class id, found by the scanner in a draft rather than declared):
-        the incident's declared classes, then those its drafts touch."""
+        """(data class id, from a draft rather than incident.yaml): the incident's
+        declared classes, then those its drafts touch (declared on the draft or found
+        in its text by the scanner)."""
         from clearance.incidents import approvals
 
         declared = [c for c in incident.data.get("data_classes") or () if isinstance(c, str)]
