@@ -174,11 +174,12 @@ def test_derived_data_is_kept_beside_the_cache_and_reused(repo: Path) -> None:
     folder = cache.location(repo).parent
     paths = cache.load_memo(repo, "reference-paths", key(repo))
     assert [(tuple(p), kind) for p, kind in paths["protocol"]] == list(schemas.reference_paths("protocol"))
-    verdicts = cache.load_memo(repo, "regex-verdicts", "10000:1.0")
-    assert verdicts == {r"CUST-\d{6}": False}
+    # rules remember through the memo the wing hands them (checks.Context.memo)
+    remembered = cache.load_memo(repo, "rules", key(repo))
+    assert remembered == {"regex-verdicts:10000:1.0": {r"CUST-\d{6}": False}}
     assert cache.load_memo(repo, "reference-paths", "another key") == {}
-    (folder / "regex-verdicts.json").write_bytes(b"garbage")
-    assert cache.load_memo(repo, "regex-verdicts", "10000:1.0") == {}
+    (folder / "rules.json").write_bytes(b"garbage")
+    assert cache.load_memo(repo, "rules", key(repo)) == {}
     same(run(repo), run(repo, use_cache=False))
 
 

@@ -10,10 +10,10 @@ import datetime as dt
 import functools
 import operator
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from clearance import checks, loading, schemas
 from clearance.config import Config
@@ -221,13 +221,17 @@ class UnitResult(NamedTuple):
 
 
 def evaluate(
-    index: Index, config: Config, members: Sequence[str], now: dt.datetime, cache_root: Path | None = None
+    index: Index,
+    config: Config,
+    members: Sequence[str],
+    now: dt.datetime,
+    memo: MutableMapping[str, Any] | None = None,
 ) -> UnitResult:
     """Run every rule over one unit (a file, or an incident's folder). The rules read
     the rest of the repository through a view that records what they looked up."""
     reads = Reads(index)
     docs = [index.doc(rel) for rel in members]
-    context = checks.Context(reads, config, cache_root, units=docs, now=now)
+    context = checks.Context(reads, config, memo, units=docs, now=now)
     found = tuple((f, suppression(f, index)) for f in checks.run(context))
     expires = reads.expires.timestamp() if reads.expires is not None else None
     return UnitResult(frozenset(reads.tokens), expires, found)

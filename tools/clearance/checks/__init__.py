@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from clearance.config import Config
@@ -120,8 +119,9 @@ def checks() -> list[Check]:
 class Context:
     index: Index
     config: Config
-    # Where rules may keep derived data between runs (None: do not persist anything).
-    cache_root: Path | None = None
+    # What rules may remember between runs (JSON values), kept by whoever runs them:
+    # the speed wing stores it beside its cache; None: nothing is remembered.
+    memo: MutableMapping[str, Any] | None = None
     # The documents whose findings are wanted (one unit: a file, or an incident's
     # folder); None means every document. Rules read everything else via the index.
     units: Sequence[Document] | None = None

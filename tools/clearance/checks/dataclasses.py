@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
 from clearance.checks import Context, register
@@ -100,19 +99,19 @@ def claim_source(source: str) -> str:
     return "(?i)" + re.sub(r"(?<!\\) +", r"\\s+", source)
 
 
-def _slow_patterns(cache_root: Path | None, index: Index) -> set[str]:
+def _slow_patterns(memo: MutableMapping[str, Any] | None, index: Index) -> set[str]:
     patterns = _patterns(index)
-    if cache_root is None or not patterns:
+    if memo is None or not patterns:
         return too_slow(patterns)
-    from clearance.incremental.store import load_memo, save_memo
-
-    # A verdict depends only on the pattern and on this probe; keep verdicts between runs.
-    key = f"{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
-    known = load_memo(cache_root, "regex-verdicts", key)
-    _verdicts.update({p: v for p, v in known.items() if isinstance(v, bool)})
+    # A verdict depends only on the pattern and on this probe; keep verdicts between
+    # runs in the memo whoever runs the rules keeps (the speed wing stores it).
+    key = f"regex-verdicts:{ADVERSARIAL_LENGTH}:{TIME_BUDGET}"
+    stored = memo.get(key)
+    known = {p: v for p, v in stored.items() if isinstance(v, bool)} if isinstance(stored, dict) else {}
+    _verdicts.update(known)
     slow = too_slow(patterns)
     if any(p not in known for p in patterns):
-        save_memo(cache_root, "regex-verdicts", key, {**known, **{p: _verdicts[p] for p in patterns}})
+        memo[key] = {**known, **{p: _verdicts[p] for p in patterns}}
     return slow
 
 
@@ -162,7 +161,7 @@ def detectors(ctx: Context) -> Iterator[Finding]:
         return
     # One probe for every data class's patterns at once (forking per unit would cost
     # more than the probing); a verdict depends only on the pattern's own text.
-    slow = ctx.index.derived("dataclasses.slow", functools.partial(_slow_patterns, ctx.cache_root))
+    slow = ctx.index.derived("dataclasses.slow", functools.partial(_slow_patterns, ctx.memo))
     slow = slow | too_slow(p for _, _, p in compiled if p not in _verdicts)
     for doc, position, pattern in compiled:
         if pattern in slow:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from clearance import checks, engine, progress, schemas
 from clearance.config import Config
@@ -225,11 +226,11 @@ class _Units:
     reused when none of its files changed, nothing it looked up can have changed, and
     the clock has not passed a time its findings depend on."""
 
-    def __init__(self, files: _Files, index: Index, config: Config, cache_root: Path | None) -> None:
+    def __init__(self, files: _Files, index: Index, config: Config, memo: dict[str, Any] | None) -> None:
         self.files = files
         self.index = index
         self.config = config
-        self.cache_root = cache_root
+        self.memo = memo  # what rules remember between runs (see checks.Context.memo)
         self.now = checks.Context(index, config).now
         self.records: dict[str, UnitRecord] = {}
         self.evaluated_units: set[str] = set()
@@ -312,7 +313,7 @@ class _Units:
 
     def evaluate(self, unit: str, members: list[str]) -> UnitRecord:
         self.evaluated_units.add(unit)
-        return engine.evaluate(self.index, self.config, members, self.now, self.cache_root)
+        return engine.evaluate(self.index, self.config, members, self.now, self.memo)
 
 
 _WORKER_UNITS: _Units | None = None
@@ -376,8 +377,12 @@ def _check(
         _reference_paths(root, store)
     index = files.index()
     repo = _repository(files, index)
-    units = _Units(files, index, config, root if store is not None else None)
+    memo = load_memo(root, "rules", store.key) if store is not None else None
+    remembered = dict(memo) if memo is not None else None
+    units = _Units(files, index, config, memo)
     units.run(store, jobs)
+    if store is not None and memo is not None and memo != remembered:
+        save_memo(root, "rules", store.key, memo)
     raw: list[tuple[Finding, str | None]] = [(f, None) for f in files.load_findings()]
     raw.extend((f, engine.suppression(f, index)) for f in index.findings)
     for record in units.records.values():
