@@ -81,6 +81,64 @@ class Proof:
         return None
 
 
+@dataclass
+class _Shared:
+    """What one history holds, shared by every Provenance over the same HEAD in this
+    process (a check builds one per unit): the one ``git log`` pass, which commit added
+    each log entry, files read at commits (immutable by sha) and the legacy cut."""
+
+    history: History | None
+    added: dict[str, Commit]
+    files: dict[tuple[str, str], Any]
+    cut: tuple[Commit | None, frozenset[str]] | None = None  # (since, its ancestors)
+    everything: frozenset[str] | None = None
+
+
+_SHARED: dict[tuple[str, str], _Shared] = {}
+
+
+def _head_id(root: Path) -> str | None:
+    """HEAD's commit read from .git without running git; None when it cannot be read
+    (then nothing is shared)."""
+    git = root / ".git"
+    try:
+        head = (git / "HEAD").read_text("utf-8").strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text("utf-8").strip()
+        for line in (git / "packed-refs").read_text("utf-8").splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    except OSError:
+        return None
+    return None
+
+
+def _load(root: Path) -> _Shared:
+    resolved = root.resolve()
+    head = _head_id(resolved)
+    key = (str(resolved), head) if head else None
+    if key is not None and key in _SHARED:
+        return _SHARED[key]
+    try:
+        found = History.load(root)
+    except FatalError:
+        found = None
+    added: dict[str, Commit] = {}
+    if found is not None:
+        for commit in reversed(found.commits):  # oldest first: the newest add wins
+            for status, path, _ in commit.files:
+                if status[:1] in ("A", "R", "C") and "/log/" in path:
+                    added[path] = commit
+    shared = _Shared(found, added, {})
+    if key is not None:
+        _SHARED.clear()  # one HEAD at a time
+        _SHARED[key] = shared
+    return shared
+
+
 class Provenance:
     """History-backed facts for one run; everything read from git is cached."""
 
@@ -88,11 +146,8 @@ class Provenance:
         self.index = index
         self.root = root
         self.configured = required or _configured(root)
-        self._loaded = False
-        self._history: History | None = None
-        self._added: dict[str, Commit] = {}
-        self._files: dict[tuple[str, str], Any] = {}
-        self._legacy: set[str] | None = None
+        self._shared: _Shared | None = None
+        self._legacy: frozenset[str] | None = None
         self._since: Commit | None = None
         self._proofs: dict[str, Proof] = {}
 
@@ -100,23 +155,13 @@ class Provenance:
 
     @property
     def history(self) -> History | None:
-        if not self._loaded:
-            self._loaded = True
-            if self.root is not None:
-                try:
-                    self._history = History.load(self.root)
-                except FatalError:
-                    self._history = None
-            if self._history is not None:
-                for commit in reversed(self._history.commits):  # oldest first: the newest add wins
-                    for status, path, _ in commit.files:
-                        if status[:1] in ("A", "R", "C") and "/log/" in path:
-                            self._added[path] = commit
+        if self._shared is None:
+            self._shared = _load(self.root) if self.root is not None else _Shared(None, {}, {})
         self.index.depends(("history",))
-        return self._history
+        return self._shared.history
 
     def added_by(self, path: str) -> Commit | None:
-        return self._added.get(path) if self.history is not None else None
+        return self._shared.added.get(path) if self.history is not None and self._shared else None
 
     def base(self, commit: Commit | None) -> str | None:
         """The commit whose registers judge an entry: the parent of the commit that added
@@ -142,9 +187,10 @@ class Provenance:
         return changes[-1].sha if changes else found.mainline()[-1].sha
 
     def _read(self, path: str, sha: str) -> Any:
+        found = self.history
+        files = self._shared.files if self._shared is not None else {}
         key = (path, sha)
-        if key not in self._files:
-            found = self.history
+        if key not in files:
             value = None
             old = found.path_at(path, sha) if found is not None else None
             if found is not None and old is not None:
@@ -152,8 +198,8 @@ class Provenance:
                     value = loading.load_text(found.read(sha, old).decode("utf-8"), old).data
                 except (FatalError, loading.LoadFailed, UnicodeDecodeError):
                     value = None
-            self._files[key] = value
-        return self._files[key]
+            files[key] = value
+        return files[key]
 
     def person(self, person: object, sha: str | None) -> Person | None:
         """The person as the register held them at ``sha`` (the working tree when there
@@ -212,25 +258,35 @@ class Provenance:
     def required(self) -> bool:
         return self.configured or self.required_since() is not None
 
-    def _legacy_set(self) -> set[str]:
+    def _legacy_set(self) -> frozenset[str]:
         if self._legacy is None:
-            self._legacy = set()
             found = self.history
-            if found is None:
+            shared = self._shared
+            if found is None or shared is None:
+                self._legacy = frozenset()
                 return self._legacy
-            for change in reversed(found.changes(CONFIG)):  # oldest first
-                if change.status == "D":
-                    continue
-                data = self._read(CONFIG, change.sha)
-                signing_spec = data.get("signing") if isinstance(data, Mapping) else None
-                if isinstance(signing_spec, Mapping) and signing_spec.get("decisions") == "required":
-                    self._since = found.by_sha[change.sha]
-                    self._legacy = found.ancestors(change.sha)
-                    break
-            if self._since is None and self.configured:
-                # required in the working tree, not committed yet: what is committed
-                # so far predates it
-                self._legacy = {c.sha for c in found.commits}
+            if shared.cut is None:
+                since: Commit | None = None
+                for change in reversed(found.changes(CONFIG)):  # oldest first
+                    if change.status == "D":
+                        continue
+                    data = self._read(CONFIG, change.sha)
+                    spec = data.get("signing") if isinstance(data, Mapping) else None
+                    if isinstance(spec, Mapping) and spec.get("decisions") == "required":
+                        since = found.by_sha[change.sha]
+                        break
+                shared.cut = (since, frozenset(found.ancestors(since.sha)) if since else frozenset())
+            self._since, ancestors = shared.cut
+            if self._since is not None:
+                self._legacy = ancestors
+            elif self.configured:
+                # required in the working tree, not committed yet: what is committed so
+                # far predates it
+                if shared.everything is None:
+                    shared.everything = frozenset(c.sha for c in found.commits)
+                self._legacy = shared.everything
+            else:
+                self._legacy = frozenset()
         return self._legacy
 
     def is_legacy(self, commit: Commit | None) -> bool:
@@ -282,13 +338,24 @@ def entry_time(entry: Document) -> dt.datetime | None:
     return parse_time(entry.data.get("at"))
 
 
+_CONFIGURED: dict[tuple[str, int], bool] = {}
+
+
 def _configured(root: Path | None) -> bool:
-    """Whether clearance.yaml at ``root`` requires signed decisions."""
+    """Whether clearance.yaml at ``root`` requires signed decisions (read once per
+    version of the file)."""
     if root is None:
         return False
     from clearance import config
 
     try:
-        return config.load(root).signing_decisions
-    except FatalError:
+        stamp = (root / CONFIG).stat().st_mtime_ns
+    except OSError:
         return False
+    key = (str(root.resolve()), stamp)
+    if key not in _CONFIGURED:
+        try:
+            _CONFIGURED[key] = config.load(root).signing_decisions
+        except FatalError:
+            _CONFIGURED[key] = False
+    return _CONFIGURED[key]
