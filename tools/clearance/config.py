@@ -9,7 +9,7 @@ from typing import Any
 
 from clearance import loading, schemas
 from clearance.errors import FatalError, UsageError
-from clearance.model import Document, Severity
+from clearance.model import Location, Severity
 
 CONFIG_NAME = "clearance.yaml"
 DEFAULT_CONTENT = ("policies", "protocols", "incidents")
@@ -30,12 +30,15 @@ class Config:
     folders: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FOLDERS))
     max_file_bytes: int = loading.DEFAULT_MAX_BYTES
     rules: dict[str, Severity] = field(default_factory=dict)
+    # where each of ``rules`` is set: (its key, its value); checks.settings judges them
+    rule_places: dict[str, tuple[Location, Location]] = field(default_factory=dict, repr=False)
     due_soon_days: int = 30
     today: dt.date | None = None
     actor: str | None = None
     signing_required: bool = False
     signing_decisions: bool = False  # signing: {decisions: required}
     clock_skew: str | None = None  # signing: {clock_skew: ...}
+    assess_within: str | None = None  # obligations: {assess_within: ...} (rule OBL002)
     locale: str | None = None  # organisation: {locale: en-GB}; the scanner's default phone region
 
     def today_or_now(self) -> dt.date:
@@ -82,11 +85,6 @@ def load(root: Path) -> Config:
     folders = dict(DEFAULT_FOLDERS)
     for folder, kinds in (data.get("folders") or {}).items():
         folders[folder] = tuple(kinds)
-    unknown = [(f"rules.{rule}", rule) for rule in (data.get("rules") or {}) if not _rule_known(rule)]
-    if unknown:
-        where = doc.where(("rules", unknown[0][1]), key=True)
-        raise FatalError(f"{where}: unknown rule {unknown[0][1]!r} (see 'clearance rules')")
-    _refuse_waivers(doc, data.get("rules") or {})
     today = data.get("today")
     return Config(
         root=root,
@@ -96,32 +94,16 @@ def load(root: Path) -> Config:
         folders=folders,
         max_file_bytes=(data.get("limits") or {}).get("max_file_bytes", loading.DEFAULT_MAX_BYTES),
         rules={rule: Severity.parse(level) for rule, level in (data.get("rules") or {}).items()},
+        rule_places={
+            rule: (doc.where(("rules", rule), key=True), doc.where(("rules", rule)))
+            for rule in (data.get("rules") or {})
+        },
         due_soon_days=(data.get("review") or {}).get("due_soon_days", 30),
         today=dt.date.fromisoformat(today) if today else None,
         actor=data.get("actor"),
         signing_required=bool((data.get("signing") or {}).get("required", False)),
         signing_decisions=(data.get("signing") or {}).get("decisions") == "required",
         clock_skew=(data.get("signing") or {}).get("clock_skew"),
+        assess_within=(data.get("obligations") or {}).get("assess_within"),
         locale=org.get("locale"),
     )
-
-
-def _rule_known(rule: str) -> bool:
-    from clearance.checks import catalogue
-
-    return rule in catalogue()
-
-
-def _refuse_waivers(doc: Document, rules: dict[str, Any]) -> None:
-    """Enforcement rules (approvals, 'never' disclosure, append-only, signatures) cannot
-    be lowered or switched off here: the people they constrain can edit this file."""
-    from clearance.checks import ENFORCED
-
-    for rule, level in rules.items():
-        if rule in ENFORCED and level != "error":
-            where = doc.where(("rules", rule))
-            raise FatalError(
-                f"{where}: rule {rule!r} cannot be set to {level!r}: it enforces approvals, "
-                "'never' disclosure, the append-only record or signatures, which the people it "
-                "constrains may not waive; remove the line"
-            )
