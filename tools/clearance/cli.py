@@ -61,6 +61,12 @@ def _scan() -> CommandModule:
     return scan
 
 
+def _signals() -> CommandModule:
+    from clearance.commands import signals
+
+    return signals
+
+
 def _audit() -> CommandModule:
     from clearance.commands import audit
 
@@ -134,6 +140,12 @@ COMMANDS = (
         _incident,
         "run an incident: log, draft, approve, publish, deadlines, status, review",
         "clearance incident status 2026-10-14-viral-export-link-exercise",
+    ),
+    Command(
+        "signals",
+        _signals,
+        "monitoring exports against protocol triggers (--open opens the incident); media enquiries",
+        "clearance signals evaluate tests/data/signals/viral-leak-mentions.csv --open --exercise",
     ),
     Command(
         "scan",

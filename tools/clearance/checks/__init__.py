@@ -22,6 +22,7 @@ FAMILIES = (
     "chains",
     "protocols",
     "templates",
+    "clearances",
     "policies",
     "dataclasses",
     "incidents",

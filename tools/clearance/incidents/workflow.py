@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.errors import UsageError
-from clearance.incidents import approvals, gates, logbook, state, store
+from clearance.incidents import approvals, decisions, gates, logbook, preclearance, state, store
 from clearance.incidents.logbook import Logged, log
 from clearance.incidents.session import (
     Refused,
@@ -321,6 +321,9 @@ def draft(
             "values": dict(values) if values else None,
             "data_classes": classes,
             "sha256": digest,
+            "clearance": preclearance.clearance_id(
+                session.index, template, values, text, state_now.severity_at(at), at, actor
+            ),
         },
     )
     session = reload(session)
