@@ -129,10 +129,13 @@ def _iso(delta: dt.timedelta) -> str:
     return f"PT{hours}H" if hours % 24 else f"P{hours // 24}D"
 
 
-def assess_within(ctx: Context) -> dt.timedelta:
-    text = getattr(ctx.config, "assess_within", None) or DEFAULT_ASSESS_WITHIN
-    parsed = durations.parse(str(text))
-    return parsed.fixed if parsed else dt.timedelta(hours=24)
+def assess_within(ctx: Context) -> tuple[str, dt.timedelta]:
+    """clearance.yaml's ``incidents.assess_within`` (an ISO 8601 duration), else PT24H."""
+    text = str(getattr(ctx.config, "assess_within", None) or DEFAULT_ASSESS_WITHIN)
+    parsed = durations.parse(text)
+    if parsed is None or parsed.months:
+        return DEFAULT_ASSESS_WITHIN, dt.timedelta(hours=24)
+    return text, parsed.fixed
 
 
 def _started(incident: Document) -> dt.datetime | None:
@@ -153,7 +156,7 @@ def unassessed(ctx: Context) -> Iterator[Finding]:
     if not incidents:
         return
     table = obligations_of(ctx)
-    grace = assess_within(ctx)
+    grace_text, grace = assess_within(ctx)
     for incident in incidents:
         listed = obligations.listed_regulations(ctx.index, incident)
         if not listed:
@@ -181,7 +184,7 @@ def unassessed(ctx: Context) -> Iterator[Finding]:
                 ctx.until(start + grace)
                 continue
             rule = "OBL002"
-            when = f"open more than {grace} with"
+            when = f"open more than {grace_text} with"
         for regulation, states in sorted(found.items()):
             keys = ", ".join(s.key.split("#", 1)[1] for s in states)
             reasons = sorted({s.reason for s in states})
