@@ -254,6 +254,8 @@ def finish(
         if paths and not _selected(paths, finding):
             continue
         severity = config.rules.get(finding.rule, finding.severity)
+        if finding.rule in checks.ENFORCED and severity < finding.severity:
+            severity = finding.severity  # never lowered, however the configuration was read
         if severity is Severity.OFF:
             continue
         if strict and severity is Severity.WARNING:

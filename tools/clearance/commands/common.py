@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from clearance import config as config_mod
+from clearance.checks import settings
 from clearance.errors import UsageError
 
 
@@ -16,4 +17,6 @@ def repository_config(args: argparse.Namespace) -> config_mod.Config:
             raise UsageError(f"--root {args.root!r} is not a directory")
     else:
         root = config_mod.find_root(Path.cwd())
-    return config_mod.load(root.resolve())
+    config = config_mod.load(root.resolve())
+    settings.require_valid_rules(config)
+    return config

@@ -39,6 +39,7 @@ from mkdocs.structure.pages import Page
 
 from clearance import config as clearance_config
 from clearance import engine
+from clearance.checks import settings as rule_settings
 from clearance.errors import FatalError
 from clearance.incremental import run as incremental
 from clearance.model import Severity
@@ -89,6 +90,7 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
             config.theme["font"] = False
         try:
             settings = clearance_config.load(self.root)
+            rule_settings.require_valid_rules(settings)
         except FatalError as exc:
             raise PluginError(f"clearance: {exc}") from None
         if self.config.folders:
