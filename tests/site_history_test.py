@@ -189,3 +189,57 @@ def test_history_reads_past_classifications_in_one_git_process(tmp_path: Path) -
     (root / SECRET).write_text("changed", "utf-8")
     assert history.dirty() == {SECRET}
     subprocess.run(["git", "checkout", "-q", "--", SECRET], cwd=root, check=True)
+
+
+def _log_entry(root: Path, name: str, at: str, text: str) -> None:
+    path = root / "incidents" / "ex-2026-01" / "log" / f"{name}.yaml"
+    path.write_text(
+        f"kind: log-entry\ntype: observation\nat: '{at}'\nby: ada-example\ntext: {text}\n",
+        "utf-8",
+    )
+    add_entry(root, path)
+
+
+def test_merges_into_an_incident_are_in_its_history_and_judged_by_what_they_bring(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    # A branch that only logs: its merge subject is shown on the incident page.
+    git(root, "checkout", "-q", "-b", "logging")
+    _log_entry(root, "20260504T100000Z-mmmm", "2026-05-04T10:00:00Z", "Quiet again.")
+    git(root, "checkout", "-q", "main")
+    git(
+        root,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge the logging branch",
+        "logging",
+        date="2026-05-04T10:05:00+00:00",
+    )
+    # A branch that logs and edits a confidential document: its merge subject is not.
+    git(root, "checkout", "-q", "-b", "pricing")
+    _log_entry(root, "20260504T101000Z-nnnn", "2026-05-04T10:10:00Z", "Pricing question raised.")
+    _touch(root / SECRET, "Pricing answer.")
+    git(root, "commit", "-q", "-am", "Answer", date="2026-05-04T10:12:00+00:00")
+    git(root, "checkout", "-q", "main")
+    git(
+        root,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "CANARYMERGE34 pricing",
+        "pricing",
+        date="2026-05-04T10:15:00+00:00",
+    )
+    result = build(root, "--strict", audience="internal")
+    assert result.returncode == 0, result.stderr
+    incident = article((root / "site" / "incidents" / "ex-2026-01" / "index.html").read_text("utf-8"))
+    assert "Merge the logging branch" in incident
+    assert incident.count("Log: observation") == 2
+    for path, data in site_files(root / "site"):
+        assert b"CANARYMERGE34" not in data, path
+    result = build(root, "--strict", audience="confidential")
+    assert result.returncode == 0, result.stderr
+    incident = article((root / "site" / "incidents" / "ex-2026-01" / "index.html").read_text("utf-8"))
+    assert "CANARYMERGE34 pricing" in incident

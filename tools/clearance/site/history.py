@@ -140,7 +140,8 @@ class PageHistory:
         self._rank: dict[str, int] = {}  # sha -> highest rank of what it touched, then
         self._hidden_now: set[str] = set()
         self._order: dict[str, int] | None = None
-        self._dirty: set[str] = set()
+        self._dirty: set[str] | None = None
+        self._merged_by: dict[str, list[Any]] | None = None
         self._newest: dict[str, int] = {}
 
     @classmethod
@@ -194,8 +195,36 @@ class PageHistory:
                             cut = name.rfind("/", 0, cut)
                 for prefix in hit:
                     under[prefix].append(_CommitChange.of(commit))
+                    # The merge that brought this commit into the main line belongs to
+                    # the folder's history too (its subject is judged by everything it
+                    # brought in: see _classify).
+                    merge = self.history.introduced_by(commit.sha)
+                    if merge is not None and merge.sha != commit.sha:
+                        under[prefix].append(_CommitChange.of(merge))
+            order = self._positions()
+            for prefix, found in under.items():
+                unique = {change.sha: change for change in found}
+                under[prefix] = sorted(unique.values(), key=lambda change: order.get(change.sha, 0))
             self._under = under
         return self._under[folder]
+
+    def _positions(self) -> dict[str, int]:
+        assert self.history is not None
+        if self._order is None:
+            self._order = {c.sha: i for i, c in enumerate(self.history.commits)}
+        return self._order
+
+    def _merged(self) -> dict[str, list[Any]]:
+        """The commits each merge brought into the main line, by merge sha."""
+        assert self.history is not None
+        if self._merged_by is None:
+            table: dict[str, list[Any]] = {}
+            for commit in self.history.commits:
+                merge = self.history.introduced_by(commit.sha)
+                if merge is not None and merge.sha != commit.sha:
+                    table.setdefault(merge.sha, []).append(commit)
+            self._merged_by = table
+        return self._merged_by
 
     def key_of(self, doc: Document | None) -> str | None:
         if doc is None:
@@ -235,10 +264,15 @@ class PageHistory:
         history = self.history
         if not commits:
             return
-        if self._order is None:
-            self._order = {c.sha: i for i, c in enumerate(history.commits)}
+        # A merge has no files of its own here: its subject may name anything it
+        # brought in, so it is judged with those commits.
+        merges = {c.sha: self._merged().get(c.sha, []) for c in commits if len(c.parents) > 1}
+        brought = {b.sha: b for found in merges.values() for b in found if b.sha not in self._rank}
+        commits = list({c.sha: c for c in [*commits, *brought.values()]}.values())
+        order = self._positions()
+        if self._dirty is None:
             self._dirty = history.dirty()
-        order, dirty, newest = self._order, self._dirty, self._newest
+        dirty, newest = self._dirty, self._newest
 
         def newest_position(path: str) -> int:
             if path not in newest:
@@ -300,6 +334,8 @@ class PageHistory:
                 if name in self._hidden_now:
                     level = TOP
             self._rank[commit.sha] = level
+        for sha, found in merges.items():
+            self._rank[sha] = max([self._rank[sha], *(self._rank.get(b.sha, TOP) for b in found)])
 
     # ------------------------------------------------------------------- pages
 
