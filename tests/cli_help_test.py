@@ -26,6 +26,7 @@ skipped; each must give the exit code and output listed here."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -112,12 +113,32 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("incident", "assess"): ("karim-haddad", 0, ("assessed gdpr#art-33",)),
     ("incident", "notify"): ("karim-haddad", 0, ("notified for gdpr#art-33",)),
     ("incident", "status"): ("tomas-ferreira", 0, (f'"incident": "{INCIDENT}"', '"waiting": []')),
-    ("incident", "close"): ("tomas-ferreira", 0, (f"closed {INCIDENT}\n",)),
+    ("incident", "close"): ("tomas-ferreira", 0, (f"closed {INCIDENT}: ",)),
     ("incident", "review"): ("tomas-ferreira", 0, (f"created incidents/{INCIDENT}/review.md",)),
     ("incident", "reject"): ("adaeze-nwankwo", 0, ("rejected for step 'legal' as 'legal-counsel'",)),
     ("init",): (None, 0, ("cd handbook",)),
 }
 ALSO_APPROVE = (("pr", "delphine-arceneaux"), ("privacy", "karim-haddad"), ("lead", "tomas-ferreira"))
+NOT_ASSESSED = re.compile(r"^obligation (\S+) \(.*was never assessed")
+
+
+def ready_to_close(copy: Copy) -> None:
+    """What the story does between 'status' and 'close' (close refuses until every gate
+    is met): the lead calls it stable, counsel assesses every listed obligation the
+    story did not, and the lead records that no resolution statement follows."""
+
+    def incident(person: str, *args: str) -> None:
+        act_as(copy, person)
+        done = run_cli("--root", str(copy.root), "incident", *args)
+        assert done.code == 0, done.err
+
+    incident("tomas-ferreira", "log", INCIDENT, "status-change", "--to", "stable", "--text", "Contained")
+    status = run_cli("--root", str(copy.root), "incident", "status", INCIDENT, "--format", "json")
+    for item in json.loads(status.out)["to_close"]:
+        found = NOT_ASSESSED.match(item["what"])
+        if found:
+            incident("karim-haddad", "assess", INCIDENT, found.group(1), "--applies", "no", "--rationale", "Story: out of scope")
+    incident("tomas-ferreira", "log", INCIDENT, "resolution-decision", "--rationale", "The scoping message said it all")
 
 
 def example(path: tuple[str, ...]) -> str:
@@ -168,6 +189,9 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Resul
             for step in (("incident", "new"), ("incident", "draft")):
                 assert run_example(second, step).code == 0
             results[path] = run_example(second, path)
+        elif path == ("incident", "close"):
+            ready_to_close(copy)
+            results[path] = run_example(copy, path)
         elif path == ("init",):
             empty = tmp_path_factory.mktemp("init")
             results[path] = run_example(copy, path, cwd=empty)
