@@ -485,3 +485,77 @@ def test_approve_on_a_terminal_shows_the_text_and_records_the_confirmation(repo:
     [path] = [p for p in repo.log().glob("*.yaml") if "type: approval" in p.read_text("utf-8")]
     data = yaml.safe_load(path.read_text("utf-8"))
     assert data["sha256"] == sha and "shown on a terminal" in data["confirmed"] and "signature" in data
+
+
+@pytest.fixture
+def unsigned_repo(tmp_path: Path) -> Repo:
+    """The fixture repository before anyone required signed decisions: no keys."""
+    root = tmp_path / "plain"
+    shutil.copytree(DATA, root)
+    made = Repo(root, tmp_path / "nokeys")
+    made.git("init", "-q", "-b", "main")
+    made.commit("cleo", "2026-03-14T08:00:00+00:00", "Registers")
+    made.ok(
+        "cleo", "new", "--protocol", "social-media-crisis", "--severity", "sev3", "--title",
+        "App outage rumour", "--detected", "2026-03-14T08:40:00Z", now="2026-03-14T09:00:00Z",
+    )  # fmt: skip
+    made.commit("cleo", "2026-03-14T09:00:30+00:00", "Open")
+    return made
+
+
+def test_without_the_setting_unsigned_decisions_are_warnings_saying_what_they_lack(
+    unsigned_repo: Repo,
+) -> None:
+    repo = unsigned_repo
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    repo.ok(
+        "priya",
+        "approve",
+        INCIDENT,
+        draft,
+        "--step",
+        "pr",
+        "--sha256",
+        sha,
+        now="2026-03-14T09:11:00Z",
+        key=False,
+    )
+    repo.commit("priya", "2026-03-14T09:11:30+00:00")
+    report = repo.check().json()
+    [warning] = [f for f in report["findings"] if f["rule"] == "APR013"]
+    assert warning["severity"] == "warning" and "'priya' is not signed" in warning["message"]
+    assert not [f for f in report["findings"] if f["rule"].startswith("APR") and f["severity"] == "error"]
+
+
+def test_decisions_before_the_setting_are_legacy_warnings_and_later_ones_must_be_signed(
+    unsigned_repo: Repo,
+) -> None:
+    repo = unsigned_repo
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    for who, step in (("priya", "pr"), ("lena", "legal")):
+        repo.ok(
+            who,
+            "approve",
+            INCIDENT,
+            draft,
+            "--step",
+            step,
+            "--sha256",
+            sha,
+            now="2026-03-14T09:11:00Z",
+            key=False,
+        )
+    repo.commit("cleo", "2026-03-14T09:12:00+00:00", "the lead commits everyone's approvals")  # not theirs
+    config = repo.root / "clearance.yaml"
+    config.write_text(config.read_text("utf-8") + "signing: {decisions: required}\n", "utf-8")
+    since = repo.commit("cleo", "2026-03-14T09:13:00+00:00", "Require signed decisions")
+    report = repo.check().json()
+    [legacy] = [f for f in report["findings"] if f["rule"] == "APR012"]
+    assert legacy["severity"] == "warning" and since[:12] in legacy["message"]
+    assert "lena: committed by cleo@fixture.example, unsigned" in legacy["message"]
+    assert not [f for f in report["findings"] if f["severity"] == "error" and f["rule"].startswith("APR")]
+    # from now on an unsigned decision is an error, and publish refuses to count it
+    result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:20:00Z", key=False)
+    assert result.code == 1 and "no signing key" in result.err
