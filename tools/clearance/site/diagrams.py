@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -74,7 +76,7 @@ def chain_svg(steps: Sequence[Step], *, left_out: str = "") -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="clearance-chain" role="img" '
         f'viewBox="0 0 {width} {height:.0f}" '
-        f'width="100%" style="max-width:{width}px" {_FONT} font-size="13">',
+        f'width="{width}" style="max-width:100%;height:auto" {_FONT} font-size="13">',
         "<title>Approval steps: each applicable step is required; they may be approved in any order</title>",
         _node(10, mid - 22, 120, 44, "Draft", rounded=True),
         _node(width - 130, mid - 22, 120, 44, "Publish", rounded=True),
@@ -140,8 +142,6 @@ def _line(x1: float, y1: float, x2: float, y2: float, *, dashed: bool, arrow: bo
 
 
 def _angle(x1: float, y1: float, x2: float, y2: float) -> float:
-    import math
-
     return math.degrees(math.atan2(y2 - y1, x2 - x1))
 
 
@@ -179,7 +179,15 @@ def timeline_svg(events: Sequence[Event]) -> str:
         return ""
     ordered = sorted(events, key=lambda e: e.at)
     start, end = ordered[0].at, ordered[-1].at
-    span = max((end - start).total_seconds(), 60.0)
+    # Time runs left to right, but a long quiet gap (days between detection and the
+    # review) is shortened: each gap takes room by the logarithm of its length, so
+    # the minutes of the response stay readable beside the weeks around them.
+    stops = sorted({e.at for e in ordered})
+    room = [0.0]
+    for before, after in itertools.pairwise(stops):
+        room.append(room[-1] + math.log1p((after - before).total_seconds() / 60.0))
+    total = room[-1] or 1.0
+    place = {moment: offset / total for moment, offset in zip(stops, room, strict=False)}
     lanes = [key for key, _ in LANES if any(e.lane == key for e in ordered)]
     names = dict(LANES)
     left, right, top, lane_h = 110, 660, 28, 34
@@ -187,12 +195,12 @@ def timeline_svg(events: Sequence[Event]) -> str:
     height = top + lane_h * len(lanes) + 30
 
     def x_of(moment: dt.datetime) -> float:
-        return left + (right - left) * (moment - start).total_seconds() / span
+        return left + (right - left) * place[moment]
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="clearance-timeline" role="img" '
         f'viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" {_FONT} font-size="12">',
+        f'width="{width}" style="max-width:100%;height:auto" {_FONT} font-size="12">',
         f"<title>Incident timeline from {_t(_when(start))} to {_t(_when(end))}</title>",
     ]
     for row, key in enumerate(lanes):
@@ -219,11 +227,19 @@ def timeline_svg(events: Sequence[Event]) -> str:
                 )
     axis = top + lane_h * len(lanes) + 8
     parts.append(f'<line x1="{left}" y1="{axis}" x2="{right}" y2="{axis}" stroke="currentColor"/>')
-    for fraction in (0.0, 0.5, 1.0):
-        moment = start + dt.timedelta(seconds=span * fraction)
-        anchor = ("start", "middle", "end")[int(fraction * 2)]
+    ticks = [stops[0], stops[-1]] if len(stops) > 1 else [stops[0]]
+    middle = min(stops, key=lambda moment: abs(place[moment] - 0.5))
+    if 0.3 < place[middle] < 0.7:
+        ticks.insert(1, middle)
+    for moment in ticks:
+        fraction = place[moment]
+        anchor = "start" if fraction < 0.2 else "end" if fraction > 0.8 else "middle"
+        x = left + (right - left) * fraction
         parts.append(
-            f'<text x="{left + (right - left) * fraction:.0f}" y="{axis + 16}" text-anchor="{anchor}" '
+            f'<line x1="{x:.0f}" y1="{axis - 4}" x2="{x:.0f}" y2="{axis + 4}" stroke="currentColor"/>'
+        )
+        parts.append(
+            f'<text x="{x:.0f}" y="{axis + 16}" text-anchor="{anchor}" '
             f'fill="currentColor" font-size="11">{_t(_when(moment))}</text>'
         )
     parts.append("</svg>")

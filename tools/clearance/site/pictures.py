@@ -130,8 +130,8 @@ def timeline(
     if not events:
         return Markup("")
     legend = (
-        "Deadlines: green met, red missed, amber still open. "
-        "A hollow mark is a rejection. Hover a mark for its time and what happened."
+        "Deadlines: green met, red missed, amber still open. A hollow mark is a rejection. "
+        "Long quiet gaps are shortened; hover a mark for its time and what happened."
     )
     return diagrams.embed(diagrams.timeline_svg(events), legend)
 
