@@ -237,14 +237,15 @@ def test_people_who_leave_a_role_later_keep_their_past_approvals(desk: Desk, tmp
     git(desk.root, "checkout", "-q", "--orphan", "rewritten")
     git(desk.root, "commit", "-q", "-m", "History without her", when="2026-04-02T10:00:00+00:00")
     [rewritten] = findings(desk, "APR001")
-    assert before == [] and "'lena' is not a member of role 'legal-counsel'" in rewritten["message"]
+    # the rewritten history neither lists her in the role nor has her commit her approval
+    assert before == [] and "'lena'" in rewritten["message"] and "step 'legal'" in rewritten["message"]
     git(desk.root, "checkout", "-q", "main")
     assert findings(desk, "APR001") == []
     # Without the history there is no evidence she was a member: the publication fails.
     plain = tmp_path / "plain"
     shutil.copytree(desk.root, plain, ignore=shutil.ignore_patterns(".git"))
     [finding] = findings(Desk(plain), "APR001")
-    assert "'lena' is not a member of role 'legal-counsel'" in finding["message"]
+    assert "'lena' was not a member of role 'legal-counsel'" in finding["message"]
 
 
 def test_hand_written_draft_over_the_channel_limit_is_an_error(desk: Desk) -> None:
@@ -297,7 +298,10 @@ REPOSITORY = Path(__file__).parent.parent
 def test_the_repositorys_exercises_pass_every_approval_rule_and_have_a_status() -> None:
     result = run_cli("--root", str(REPOSITORY), "check", "--format", "json")
     assert result.code == 0, result.out
-    assert [f for f in json.loads(result.out)["findings"] if f["rule"].startswith("APR")] == []
+    found = [f for f in json.loads(result.out)["findings"] if f["rule"].startswith("APR")]
+    # decisions recorded before signing was required are reported, as warnings (issue 15)
+    assert [f for f in found if f["rule"] != "APR012"] == []
+    assert all(f["severity"] == "warning" for f in found)
     exercises = [
         path.parent.name
         for path in sorted((REPOSITORY / "incidents").glob("*/incident.yaml"))
