@@ -190,3 +190,14 @@ def claims(commit: Commit, directory: Directory) -> list[Approval]:
                 Approval(name, email, directory.by_email(email) if email else None, key, commit.sha, True)
             )
     return claims
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``clearance verify`` established: how much history it read, what it found,
+    and the checkpoint tag it created after a clean run."""
+
+    head: str | None
+    commits: int
+    findings: list[AuditFinding]
+    tagged: str | None = None

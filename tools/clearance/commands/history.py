@@ -8,13 +8,11 @@ show, verify) share."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-from clearance import audit
 from clearance.commands.common import repository_config
 from clearance.errors import FatalError, UsageError
 from clearance.history import UNSHALLOW_HINT, History
@@ -33,17 +31,9 @@ def run(args: argparse.Namespace) -> int:
     changes = history.changes(path)
     if not changes:
         raise FatalError(f"{path}: no history (never committed under this name)")
-    if args.format == "json":
-        json.dump({"path": path, "changes": audit.describe_changes(changes)}, sys.stdout, indent=2,
-                  ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    for change in changes:
-        name = f"{change.old_path} -> {change.path}" if change.old_path else change.path
-        sys.stdout.write(
-            f"{change.sha[:12]}  {change.date.isoformat()}  {change.status}  {name}\n"
-            f"    {change.author_name} <{change.author_email}>: {change.subject}\n"
-        )
+    from clearance.report import trail
+
+    trail.document_history(path, changes, args.format, sys.stdout)
     return 0
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from clearance import checks
+from clearance.report import trail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,15 +14,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    catalogue = checks.catalogue()
-    if args.format == "json":
-        rows = [
-            {"id": r.id, "severity": str(r.severity), "description": r.description}
-            for r in catalogue.values()
-        ]
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0
-    for rule in catalogue.values():
-        sys.stdout.write(f"{rule.id}  {rule.severity!s:8} {rule.description}\n")
+    trail.rules(checks.catalogue().values(), args.format, sys.stdout)
     return 0

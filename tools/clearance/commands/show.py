@@ -6,7 +6,6 @@ Exit 0, 2 when the document did not exist then or on a usage error."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from clearance import audit
@@ -14,6 +13,7 @@ from clearance.commands.common import repository_config
 from clearance.commands.history import repo_path, require_history, warn_shallow
 from clearance.errors import FatalError
 from clearance.history import History, parse_moment
+from clearance.report import trail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +32,6 @@ def run(args: argparse.Namespace) -> int:
     snapshot = audit.as_of(history, path, moment)
     if isinstance(snapshot, str):
         raise FatalError(snapshot)
-    commit = snapshot.commit
-    text = snapshot.text.decode("utf-8", "replace")
-    if args.format == "json":
-        json.dump({
-            "path": path, "path_then": snapshot.path, "as_of": moment.isoformat() if moment else None,
-            "commit": commit.sha, "committed": commit.committed.isoformat(), "author": commit.author,
-            "subject": commit.subject, "text": text,
-        }, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    renamed = f" (then named {snapshot.path})" if snapshot.path != path else ""
-    print(f"{path}{renamed} as of commit {commit.sha[:12]} ({commit.committed.isoformat()}, "
-          f"{commit.author}: {commit.subject})", file=sys.stderr)
-    sys.stdout.write(text)
+    as_of = moment.isoformat() if moment else None
+    trail.snapshot(path, snapshot, as_of, args.format, sys.stdout, sys.stderr)
     return 0

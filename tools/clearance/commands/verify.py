@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 
 from clearance import audit
+from clearance.audit.records import Verification
 from clearance.audit.verify import CHECKPOINT_TAGS
 from clearance.commands import history as gitargs
 from clearance.commands.common import repository_config
 from clearance.errors import FatalError
 from clearance.history import UNSHALLOW_HINT
+from clearance.report import trail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,15 +52,6 @@ def run(args: argparse.Namespace) -> int:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         tagged = f"{CHECKPOINT_TAGS}{stamp}"
         history.sign_tag(tagged, f"clearance verify: {len(history.commits)} commits, no findings")
-    if args.format == "json":
-        json.dump({"head": history.head.sha if history.head else None, "commits": len(history.commits),
-                   "findings": [f.as_dict() for f in findings]}, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        for finding in findings:
-            sys.stdout.write(finding.render() + "\n")
-        checked = f"verified {len(history.commits)} commits: "
-        sys.stdout.write(f"{checked}{len(findings)} finding(s)\n" if findings else f"{checked}no findings\n")
-        if tagged:
-            sys.stdout.write(f"tagged {tagged} (signed); push it: git push origin {tagged}\n")
+    result = Verification(history.head.sha if history.head else None, len(history.commits), findings, tagged)
+    trail.verification(result, args.format, sys.stdout)
     return 1 if findings else 0
