@@ -559,3 +559,19 @@ def test_decisions_before_the_setting_are_legacy_warnings_and_later_ones_must_be
     # from now on an unsigned decision is an error, and publish refuses to count it
     result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:20:00Z", key=False)
     assert result.code == 1 and "no signing key" in result.err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
+def test_every_remaining_suppression_is_shown_in_every_format(repo: Repo, fmt: str) -> None:
+    person = repo.root / "policies" / "people" / "zed.yaml"
+    person.write_text(
+        "kind: person\n# clearance: ignore[PPL002] joins a role next week\nid: zed\ntitle: Zed\n"
+        "owner: crisis-lead\nstatus: active\nclassification: internal\nname: Zed\n"
+        "emails: [zed@fixture.example]\n",
+        "utf-8",
+    )
+    result = run_cli("--root", str(repo.root), "check", "--no-cache", "--format", fmt)
+    assert "PPL002" in result.out and "joins a role next week" in result.out, result.out
+    if fmt == "json":
+        [shown] = result.json()["suppressed"]
+        assert shown["rule"] == "PPL002" and shown["reason"] == "joins a role next week"
