@@ -99,6 +99,11 @@ class Crisis:
 
 @pytest.fixture
 def crisis(tmp_path: Path) -> Crisis:
+    return open_crisis(tmp_path)
+
+
+def open_crisis(tmp_path: Path) -> Crisis:
+    """The fixture repository in git with its registers committed and the incident open at sev3."""
     root = tmp_path / "repo"
     shutil.copytree(DATA, root)
     (root / "protocols" / "channels" / "customer-email.yaml").write_text(CUSTOMER_EMAIL, "utf-8")
