@@ -101,8 +101,10 @@ class Rule:
         if self.trigger:
             words += f" from {self.trigger}"
         if self.unit == "business-days" or self.roll != "none":
-            source = f"the {self.country_fact} fact's" if self.country_fact else ""
-            words += f" ({source + ' ' if source else ''}{self.calendar.describe()})"
+            if self.country_fact and not self.country:
+                words += f" (holidays of the country named by the {self.country_fact!r} fact)"
+            else:
+                words += f" ({self.calendar.describe()})"
         if self.start == "next-business-day":
             words += "; a start on a non-business day counts from, and includes, the next business day"
         if self.cutoff:

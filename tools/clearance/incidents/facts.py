@@ -123,6 +123,14 @@ def condition(cond: Mapping[str, Any], facts: Facts) -> tuple[bool | None, str]:
     return best
 
 
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
 def describe_condition(cond: Mapping[str, Any]) -> str:
     """A threshold in words, for the handbook."""
     if "all" in cond or "any" in cond:
@@ -135,5 +143,5 @@ def describe_condition(cond: Mapping[str, Any]) -> str:
     for op, (words, _) in OPERATORS.items():
         if op in cond:
             subject = path.replace("*", "(any one)")
-            return f"{subject} is {words} {cond[op]!r}"
+            return f"{subject} is {words} {_show(cond[op])}"
     return repr(dict(cond))

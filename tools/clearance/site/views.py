@@ -167,6 +167,25 @@ class Helpers:
                 obligations[key] = self.site.index.value(owner, *path)
         return clocks.deadlines(obligations, self.entries(incident))
 
+    def regulation_obligations(self, doc: Document) -> Markup:
+        """A regulation's obligations: clocks in words, thresholds, relations and worked
+        examples checked by the engine (rendered by ``regulation_page``)."""
+        from clearance.site import regulation_page
+
+        return regulation_page.obligations_section(doc, self.link.ref)
+
+    def obligation_states(self, incident: Document) -> list[dict[str, Any]]:
+        """Every obligation of the regulations the protocol lists, with its state:
+        unassessed, not applicable (why), waiting, open (due when), overdue, tolled, met."""
+        from clearance.site import regulation_page
+
+        visible: dict[str, Any] = {}
+        for key, (owner, path) in self.site.index.parts.get("obligation", {}).items():
+            if self.site.audience.sees(owner):
+                visible[key] = self.site.index.value(owner, *path)
+        states = regulation_page.listed_states(self.site.index, incident, self.entries(incident), visible)
+        return regulation_page.state_rows(states, self.now())
+
     def deadlines(self, incident: Document) -> list[dict[str, Any]]:
         """Regulatory deadlines computed by the incidents package's clocks."""
         now = self.now()
