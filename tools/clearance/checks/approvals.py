@@ -138,6 +138,8 @@ def _decision(
     problem = None
     if entry.data.get("type") == "approval" and who == draft.data.get("by"):
         problem = f"{who!r} approved their own draft (separation of duties)"
+    elif (drafted := parse_time(draft.data.get("at"))) is not None and when < drafted:
+        problem = f"{who!r} decided at {entry.data.get('at')}, before the draft ({draft.data.get('at')})"
     elif not membership.held(who, role, when, entry):
         problem = f"{who!r} was not a member of role {role!r} at the time"
     elif entry.data.get("sha256") != approvals.sha256_text(str(draft.data.get("text", ""))):
