@@ -10,7 +10,8 @@ import datetime as dt
 import functools
 import operator
 import os
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -136,9 +137,12 @@ class Loaded(NamedTuple):
     valid: bool
 
 
-def load_one(filename: Path, rel: str, config: Config) -> Loaded:
+def load_one(filename: Path, rel: str, config: Config, raw: bytes | None = None) -> Loaded:
+    """Load and validate one file (from ``raw`` when its bytes were read already)."""
     try:
-        doc = loading.load_file(filename, rel, max_bytes=config.max_file_bytes)
+        if raw is None:
+            raw = loading.read_bytes(filename, rel, max_bytes=config.max_file_bytes)
+        doc = loading.load_bytes(raw, rel)
     except loading.LoadFailed as exc:
         return Loaded(
             None,
@@ -163,8 +167,8 @@ class Prepared(NamedTuple):
     notes: tuple[Finding, ...]
 
 
-def prepare(filename: str | Path, rel: str, config: Config) -> Prepared:
-    doc, problems, ok = load_one(Path(filename), rel, config)
+def prepare(filename: str | Path, rel: str, config: Config, raw: bytes | None = None) -> Prepared:
+    doc, problems, ok = load_one(Path(filename), rel, config, raw)
     if doc is None:
         return Prepared(doc, problems, ok, None, ())
     return Prepared(doc, problems, ok, summarize(doc), tuple(_suppression_findings([doc])))
@@ -203,11 +207,42 @@ def repository(config: Config, prepared: Iterable[Prepared], problems: Iterable[
     return Repository(config, documents, index, findings, valid)
 
 
-def load_repository(config: Config, extra: Sequence[Path] = ()) -> Repository:
-    """Every document of the repository, loaded and validated."""
+_LOG_ENTRY = re.compile(r"^[^/]+/[^/]+/log/[^/]+$")
+
+
+def load_repository(
+    config: Config,
+    extra: Sequence[Path] = (),
+    *,
+    kinds: Collection[str] | None = None,
+    mentioning: Sequence[bytes] = (),
+) -> Repository:
+    """Every document of the repository, loaded and validated. With ``kinds``, only
+    documents of those kinds (log entries, most of a busy repository's files, are not
+    even read unless asked for). With ``mentioning``, a file is parsed only when its
+    bytes contain one of those words: a cheap superset test for a caller that needs
+    only documents carrying some field (the audit trail: people and allowances)."""
     found = files(config, extra)
     problems = [item for item in found if isinstance(item, Finding)]
-    prepared = [prepare(item[0], item[1], config) for item in found if not isinstance(item, Finding)]
+    prepared = []
+    for item in found:
+        if isinstance(item, Finding):
+            continue
+        filename, rel = item[0], item[1]
+        if kinds is not None and "log-entry" not in kinds and _LOG_ENTRY.match(rel):
+            continue
+        raw = None
+        if mentioning:
+            try:
+                raw = loading.read_bytes(filename, rel, max_bytes=config.max_file_bytes)
+            except loading.LoadFailed:
+                raw = None  # read again by prepare, which reports why it cannot be
+            else:
+                if not any(word in raw for word in mentioning):
+                    continue
+        loaded = prepare(filename, rel, config, raw)
+        if kinds is None or (loaded.document is not None and loaded.document.kind in kinds):
+            prepared.append(loaded)
     return repository(config, prepared, problems)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from clearance.history import History
@@ -23,10 +22,8 @@ def load(
     """Start the one ``git log`` pass, read the documents while git works, then join.
 
     The audit needs identities (people's emails, signing keys, handles), owners and
-    allowances, never validity: that is ``clearance check``'s job. So the documents are
-    read with the engine's discovery and the same strict loader, minus schema
-    validation and minus incident log entries (which name no people's keys and carry
-    no allowances, and are most of the files in a busy repository)."""
+    allowances; validity is ``clearance check``'s job. The engine loads them (see
+    :func:`documents`) while git streams the log."""
     import os
     from pathlib import Path
 
@@ -36,10 +33,8 @@ def load(
     pending = history.start(
         config.root, rev=rev, signatures=signatures, allowed_signers=signers, merges=merges
     )
-    # only people (identities, keys) and documents with allowances matter here; a
-    # byte search skips the rest before parsing (a superset: both need the word)
     try:
-        repo = documents(config, wanted=needed)
+        repo = documents(config, mentioning=NEEDED)
     except BaseException:
         if pending is not None:
             pending.cancel()
@@ -47,32 +42,17 @@ def load(
     return (pending.result() if pending is not None else None), repo
 
 
-def needed(raw: bytes) -> bool:
-    return b"person" in raw or b"allow" in raw
+# What the audit trail reads: people (identities, keys, handles), and any document's
+# allowances; a file mentioning neither is never parsed.
+NEEDED = (b"person", b"allow")
 
 
-def documents(config: Any, wanted: Callable[[bytes], bool] | None = None) -> Repository:
-    """The documents the audit trail needs (see :func:`load`), without validation
-    and without incident log entries; with ``wanted``, only files whose bytes it
-    accepts."""
-    from clearance import engine, loading
-    from clearance.index import Index
-    from clearance.model import Finding
+def documents(config: Any, mentioning: Sequence[bytes] = ()) -> Repository:
+    """The documents the audit trail needs (see :func:`load`), from the engine (the
+    one loader), without incident log entries, which name no people's keys, carry no
+    allowances and own nothing; with ``mentioning``, only files mentioning one of
+    those words. Documents that fail to load are left to ``clearance check``."""
+    from clearance import engine, schemas
 
-    entries = re.compile(r"^[^/]+/[^/]+/log/[^/]+$")
-    found = []
-    problems: list[Finding] = []
-    for item in engine.discover(config):
-        if isinstance(item, Finding):
-            problems.append(item)
-            continue
-        filename, rel = item
-        if entries.match(rel):
-            continue
-        try:
-            raw = loading.read_bytes(filename, rel, max_bytes=config.max_file_bytes)
-            if wanted is None or wanted(raw):
-                found.append(loading.load_bytes(raw, rel))
-        except loading.LoadFailed:
-            continue  # clearance check reports it; the audit just cannot use it
-    return engine.Repository(config, found, Index(found), problems)
+    kinds = frozenset(schemas.KINDS) - {"log-entry"}
+    return engine.load_repository(config, kinds=kinds, mentioning=mentioning)

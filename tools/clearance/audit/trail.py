@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from clearance.audit.loader import documents, needed
+from clearance.audit.loader import NEEDED, documents
 from clearance.audit.people import Directory
 from clearance.audit.records import (
     GITHUB_MERGE,
@@ -329,7 +329,7 @@ def audit(
     if pending is None:
         return None
     try:
-        repo = documents(config, wanted=needed)
+        repo = documents(config, mentioning=NEEDED)
         keys = allowed_signers is not None
         builder = _Builder(
             repo,
