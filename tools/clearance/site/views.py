@@ -284,8 +284,15 @@ class Helpers:
         except ValueError:
             return False
 
+    def incident_state(self, incident: Document) -> Any:
+        """Status and severity as the incident state machine derives them from the log
+        (the one computation behind `incident status`; incident.yaml keeps the opening)."""
+        from clearance.incidents import state
+
+        return state.derive(incident, self.site.index.incident_entries(incident.id or ""))
+
     def open_incidents(self) -> list[Document]:
-        return [doc for doc in self.site.visible("incident") if doc.data.get("status") != "closed"]
+        return [doc for doc in self.site.visible("incident") if self.incident_state(doc).status != "closed"]
 
     def chain_steps(self, chain_id: object) -> list[dict[str, Any]] | None:
         chain = self.site.index.get("approval-chain", chain_id) if isinstance(chain_id, str) else None
