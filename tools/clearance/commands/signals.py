@@ -28,6 +28,7 @@ from clearance.incidents import session as session_mod
 from clearance.signals import opening
 from clearance.signals.triggers import as_data
 
+SKEW = dt.timedelta(minutes=1)  # an export's clock may run a little ahead of ours
 SUBCOMMANDS = (
     (
         "evaluate",
@@ -180,7 +181,9 @@ def _evaluate(session: session_mod.Session, args: argparse.Namespace) -> int:
     if not args.open and (args.incident or args.exercise or args.title or args.slug):
         raise UsageError("--incident, --exercise, --title and --slug go with --open")
     files = [(Path(f), _shown(f, session.root)) for f in args.files]
-    result = signals.evaluate(files, session.index, settings, args.export_format, args.protocol)
+    result = signals.evaluate(
+        files, session.index, settings, args.export_format, args.protocol, session.now + SKEW
+    )
     for bad in result.bad:
         print(f"clearance: {bad}", file=sys.stderr)
     if result.bad_count + result.notes_count > len(result.bad):

@@ -251,4 +251,12 @@ def close_items(session: Session, incident: Document) -> list[Item]:
         + draft_items(session, incident)
         + resolution_items(session, incident)
         + override_review_items(session, incident)
+        + enquiry_items(session, incident)
     )
+
+
+def enquiry_items(session: Session, incident: Document) -> list[Item]:
+    """Media enquiries past their deadline with no answer (see incidents.enquiries)."""
+    from clearance.incidents import enquiries
+
+    return [item for item in enquiries.close_items(session, incident) if isinstance(item, Item)]

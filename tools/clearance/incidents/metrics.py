@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from clearance import durations
-from clearance.incidents import approvals, state
+from clearance.incidents import approvals, firsthour, state
 from clearance.incidents.clocks import Deadline
 from clearance.index import Index, parse_time
 from clearance.model import Document
@@ -206,5 +206,6 @@ def compute(
         "deadlines_missed": states.count("late") + states.count("overdue"),
         "deadlines_open": states.count("open") + states.count("waiting"),
         "corrections": sum(1 for e in entries if e.data.get("type") == "correction"),
+        **firsthour.metrics(index, incident, entries, declared, first_public, end_of(incident, entries, now)),
         "entries": len(entries),
     }

@@ -12,6 +12,7 @@ from typing import Any
 
 from clearance import durations
 from clearance.incidents import approvals, clocks, gates, metrics, state
+from clearance.incidents import enquiries as enquiry_model
 from clearance.incidents import obligations as obligation_model
 from clearance.incidents.session import Session, deadlines, obligations_of, state_of
 from clearance.index import parse_time
@@ -121,6 +122,8 @@ class Status:
     # Every obligation of every regulation the protocol lists, with its state
     # (obligations.ObligationState.as_json rows: unassessed, not-applicable with reason...).
     obligations: tuple[Mapping[str, Any], ...] = ()
+    # Media enquiries by deadline (enquiries.Enquiry); unanswered past the deadline = overdue.
+    enquiries: tuple[enquiry_model.Enquiry, ...] = ()
 
 
 def _str(value: object) -> str:
@@ -212,6 +215,7 @@ def status(session: Session, incident_id: str) -> Status:
         to_close=tuple(gates.close_items(session, incident)) if derived.status != "closed" else (),
         conflicts=tuple(Conflict(state.entry_id(c.entry), c.message) for c in derived.conflicts),
         metrics=metrics.compute(index, incident, entries, found, now, membership),
+        enquiries=tuple(enquiry_model.enquiries(entries, derived.voided)),
         obligations=tuple(
             o.as_json(now)
             for o in obligation_model.obligation_states(
@@ -293,6 +297,12 @@ def _span(seconds: float | None) -> str:
     return "n/a" if seconds is None else clocks.humanise(seconds)
 
 
+def _target(m: Mapping[str, Any], name: str) -> str:
+    """The protocol's first-hour target and whether it was met, for the review."""
+    target, state = m.get(f"{name}_target"), m.get(f"{name}_state")
+    return f"; target {target}: **{state}**" if target and state else ""
+
+
 def render_review_body(report: Status, actor: str) -> str:
     m = report.metrics
     lines = [
@@ -308,6 +318,10 @@ def render_review_body(report: Status, actor: str) -> str:
         f"| Time to detect | {_span(m['time_to_detect_seconds'])} |",
         f"| Time to declare | {_span(m['time_to_declare_seconds'])} |",
         f"| Time to first public statement | {_span(m['time_to_first_public_statement_seconds'])} |",
+        f"| Time to page (first signal to declaration) | {_span(m['time_to_page_seconds'])}"
+        f"{_target(m, 'time_to_page')} |",
+        f"| Time to first statement (first signal to publication) | "
+        f"{_span(m['time_to_first_statement_seconds'])}{_target(m, 'time_to_first_statement')} |",
         f"| Public statements | {m['public_statements']} |",
         f"| Updates kept / missed | {m['updates_kept']} / {m['updates_missed']} |",
         f"| Deadlines met / missed / open | {m['deadlines_met']} / {m['deadlines_missed']} "

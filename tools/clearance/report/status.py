@@ -66,6 +66,12 @@ def _span(seconds: float | None) -> str:
     return "n/a" if seconds is None else clocks.humanise(seconds)
 
 
+def _goal(m: Any, name: str) -> str:
+    """' (target PT15M: met)' for a first-hour metric with a protocol target."""
+    target, state = m.get(f"{name}_target"), m.get(f"{name}_state")
+    return f" (target {target}: {state})" if target and state else ""
+
+
 def text(report: Status, zone: dt.tzinfo) -> str:
     lines = [
         f"{'EXERCISE ' if report.exercise else ''}{report.incident}: {report.title}",
@@ -155,6 +161,17 @@ def text(report: Status, zone: dt.tzinfo) -> str:
         for item in report.injects:
             mark = "delivered" if item.delivered else ("DUE" if item.pending else "upcoming")
             lines.append(f"  #{item.inject} at +{item.at} ({_local(item.due, zone)}) [{mark}]: {item.text}")
+    if report.enquiries:
+        now = report.closed or report.now
+        lines += ["", "Media enquiries (by deadline):"]
+        for enq in report.enquiries:
+            if enq.answer:
+                mark = ("late, " if enq.overdue(now) else "") + f"answered: {enq.answer}"
+            else:
+                mark = "OVERDUE" if enq.overdue(now) else "open"
+            who = f" ({enq.journalist})" if enq.journalist else ""
+            due = _local(enq.deadline, zone) if enq.deadline else "no deadline"
+            lines.append(f"  {enq.entry} {enq.outlet}{who} via {enq.channel}, due {due} [{mark}]")
     if report.to_close:
         lines += ["", "Before it can close:"]
         for entry in report.to_close:
@@ -171,6 +188,9 @@ def text(report: Status, zone: dt.tzinfo) -> str:
         f"updates kept {m['updates_kept']}, missed {m['updates_missed']}",
         f"  deadlines met {m['deadlines_met']}, missed {m['deadlines_missed']}, open {m['deadlines_open']}",
         f"  corrections {m['corrections']}, approval steps over target {len(m['approval_sla_missed'])}",
+        f"  time to page {_span(m['time_to_page_seconds'])}{_goal(m, 'time_to_page')}, to first statement "
+        f"{_span(m['time_to_first_statement_seconds'])}{_goal(m, 'time_to_first_statement')} "
+        f"(from the first signal, {m['first_signal_from']})",
     ]
     for name, row in m["approval_latency_per_step"].items():
         lines.append(f"  approval latency {name}: median {_span(row['median_seconds'])} over {row['count']}")

@@ -7,6 +7,7 @@ renders the result and opens or escalates the incident through the incident work
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,13 +71,17 @@ def evaluate(
     config: Settings,
     fmt: str | None = None,
     only: Sequence[str] = (),
+    until: dt.datetime | None = None,
 ) -> Evaluation:
     """Stream every file once and evaluate every structured trigger (of the protocols in
-    ``only`` when given). ``paths`` pairs each file with the name to report it by."""
+    ``only`` when given). ``paths`` pairs each file with the name to report it by. Rows
+    dated after ``until`` (now) are skipped as bad rows: an export cannot hold the
+    future, so the time zone of the export is wrong or the clock is."""
     wanted = [t for t in triggers.protocol_triggers(index) if not only or t.protocol in only]
     accumulators = [triggers.Accumulator(t) for t in wanted]
     classes = classifier(index)
     count = bad_count = notes = 0
+    limit = int(until.timestamp()) if until is not None else None
     bad: list[BadRow] = []
     for path, shown in paths:
         for item in rows.read(path, shown, config, fmt):
@@ -85,6 +90,12 @@ def evaluate(
                     bad_count += 1
                 else:
                     notes += 1
+                if len(bad) < BAD_KEPT:
+                    bad.append(item)
+                continue
+            if limit is not None and item.at > limit:
+                item = BadRow(item.path, item.line, f"dated {item.moment.isoformat()}, after now")
+                bad_count += 1
                 if len(bad) < BAD_KEPT:
                     bad.append(item)
                 continue

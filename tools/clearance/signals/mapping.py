@@ -79,7 +79,7 @@ TICKETS_JSON = Format(
         "text": ("description", "subject"),
         "channel": ("via.channel",),
         "author": ("requester.name", "requester_id"),
-        "author_kind": ("requester.role", "requester.organization"),
+        "author_kind": ("requester.organization", "requester.role"),
         "reach": ("requester.followers",),
         "url": ("url",),
         "sentiment": ("satisfaction_rating.score",),

@@ -346,7 +346,8 @@ class _Stream:
                 if self._more():
                     continue
                 line = self.line + self.buf.count("\n", self.pos, exc.pos)
-                raise UsageError(f"{self.shown}:{line}: not valid JSON: {exc.msg}") from None
+                col = exc.pos - self.buf.rfind("\n", 0, exc.pos)
+                raise UsageError(f"{self.shown}:{line}:{col}: not valid JSON: {exc.msg}") from None
             if end == len(self.buf) and not self.eof and isinstance(value, int | float) and self._more():
                 continue  # a number cut by the chunk boundary
             self._advance(end)
