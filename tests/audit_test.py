@@ -489,3 +489,21 @@ def test_a_failing_record_stops_git_and_restores_collection(
     with pytest.raises(RuntimeError, match="boom"):
         audit.audit(config.load(story["repo"].path))
     assert gc.isenabled()
+
+
+def test_history_rules_take_their_severity_from_the_configuration(cli: CLI, story: dict[str, Any]) -> None:
+    """AUD/SIG/VER are rules like any other: clearance.yaml sets their severity, and
+    switches off the ones it may (the enforcement rules it may not touch)."""
+    before = _audit(cli, story, "--format", "json").json()
+    rules = {f["rule"]: f["severity"] for f in before["findings"]}
+    assert rules.get("AUD003") == "warning" and rules.get("AUD002") == "error"
+    config = story["repo"].path / "clearance.yaml"
+    original = config.read_text()
+    config.write_text(original + "rules:\n  AUD003: off\n  AUD002: warning\n")
+    after = _audit(cli, story, "--format", "json").json()
+    judged = {f["rule"]: f["severity"] for f in after["findings"]}
+    assert "AUD003" not in judged and judged["AUD002"] == "warning"
+    assert all("AUD003" not in [f["rule"] for f in c["findings"]] for c in after["changes"])
+    config.write_text(original + "rules:\n  VER001: warning\n")
+    refused = cli("--root", str(story["repo"].path), "verify")
+    assert refused.code == 2 and "clearance.yaml:" in refused.err and "'VER001' cannot be set" in refused.err

@@ -3,6 +3,10 @@ from the audit so the rule catalogue (which every check builds) does not import 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from clearance.model import Severity
+
 RULES = {
     "AUD001": "separation of duties: the author approved or merged their own change",
     "AUD002": "direct commit to the main branch touching governed documents",
@@ -17,3 +21,13 @@ RULES = {
     "VER004": "a merge whose result lacks a landed incident log entry that a parent held",
     "VER005": "checkpoint tag that is unsigned or whose signature does not verify",
 }
+
+# Every history rule is an error but AUD003; clearance.yaml may change that like any
+# rule's severity, except for the rules checks.ENFORCED names (VER, SIG), which
+# checks.settings refuses to lower.
+DEFAULT_SEVERITY = {rule: Severity.WARNING if rule == "AUD003" else Severity.ERROR for rule in RULES}
+
+
+def severity(rule: str, configured: Mapping[str, Severity]) -> Severity:
+    """The severity ``rule`` is reported with under the configuration's ``rules``."""
+    return configured.get(rule, DEFAULT_SEVERITY.get(rule, Severity.ERROR))

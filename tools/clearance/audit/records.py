@@ -4,14 +4,17 @@ is :mod:`clearance.audit.trail`'s job, printing them :mod:`clearance.report.audi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from clearance.audit.people import Directory
+from clearance.audit_rules import severity
 from clearance.history import Commit
+from clearance.model import Severity
 
 TICKET_TRAILERS = ("Ticket", "Refs", "Ref", "Issue", "Fixes", "Closes", "Resolves", "Jira", "Change-Id")
 REASON_TRAILERS = ("Reason",)
@@ -35,6 +38,7 @@ class AuditFinding:
     message: str
     path: str | None = None
     hint: str | None = None
+    severity: Severity = Severity.ERROR  # as configured (see judged)
 
     def render(self) -> str:
         where = f"{self.path}:1:1" if self.path else f"commit {self.sha[:12]}"
@@ -44,11 +48,24 @@ class AuditFinding:
     def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
+            "severity": str(self.severity),
             "commit": self.sha,
             "path": self.path,
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def judged(findings: Iterable[AuditFinding], configured: Mapping[str, Severity]) -> list[AuditFinding]:
+    """``findings`` at the severity clearance.yaml gives their rules; those switched
+    off are left out (enforcement rules cannot be switched off: checks.settings)."""
+    out = []
+    for finding in findings:
+        level = severity(finding.rule, configured)
+        if level is Severity.OFF:
+            continue
+        out.append(finding if level is finding.severity else dataclasses.replace(finding, severity=level))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

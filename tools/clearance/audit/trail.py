@@ -22,6 +22,7 @@ from clearance.audit.records import (
     AuditReport,
     ChangeRecord,
     claims,
+    judged,
     tickets_of,
 )
 from clearance.audit.signatures import signature_findings
@@ -166,6 +167,7 @@ class _Builder:
             findings.extend(sig_findings)
         if merged is not None:
             findings.extend(merged.findings)
+        findings = judged(findings, self.config.rules)
         record = ChangeRecord(
             commit,
             files,

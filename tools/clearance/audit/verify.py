@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clearance.audit.people import Directory
-from clearance.audit.records import AuditFinding
+from clearance.audit.records import AuditFinding, judged
 from clearance.audit.signatures import signature_findings
 from clearance.history import Commit, History, governed
 
@@ -116,7 +116,7 @@ def verify(
                 continue
             seen.add(commit.sha)
             findings.extend(signature_findings(commit, directory, required=required, keys=keys)[2])
-    return findings
+    return judged(findings, repo.config.rules)
 
 
 CHECKPOINT_TAGS = "clearance-checkpoint/"

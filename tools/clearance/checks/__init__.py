@@ -83,12 +83,12 @@ def _core_rules() -> None:
 
     for rule_id, description in loading.RULES.items():
         _RULES.setdefault(rule_id, Rule(rule_id, Severity.ERROR, description))
+    from clearance.audit_rules import DEFAULT_SEVERITY
     from clearance.audit_rules import RULES as HISTORY_RULES
 
     # Rules reported over git history by 'clearance audit' and 'clearance verify'.
     for rule_id, description in HISTORY_RULES.items():
-        severity = Severity.WARNING if rule_id == "AUD003" else Severity.ERROR
-        _RULES.setdefault(rule_id, Rule(rule_id, severity, description))
+        _RULES.setdefault(rule_id, Rule(rule_id, DEFAULT_SEVERITY[rule_id], description))
     for rule_id, description in (
         ("SCH001", "document does not match its kind's schema"),
         ("SCH002", "missing or unknown 'kind'"),

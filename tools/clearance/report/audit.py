@@ -127,7 +127,8 @@ def _jv(value: str | None) -> str:
 def _json_finding(f: AuditFinding) -> str:
     """``json.dumps(f.as_dict(), ensure_ascii=False)``, written directly."""
     return (
-        f'{{"rule": {_q(f.rule)}, "commit": {_q(f.sha)}, "path": {_jv(f.path)}, '
+        f'{{"rule": {_q(f.rule)}, "severity": {_q(str(f.severity))}, "commit": {_q(f.sha)}, '
+        f'"path": {_jv(f.path)}, '
         f'"message": {_q(f.message)}, "hint": {_jv(f.hint)}}}'
     )
 
