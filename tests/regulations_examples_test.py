@@ -201,3 +201,54 @@ def test_the_register_is_clean_under_check(tmp_path: Path) -> None:
     data = json.loads(result.out)
     rows = data["findings"] if isinstance(data, dict) else data
     assert [f for f in rows if f["rule"].startswith("REG") or f["rule"].startswith("SCH")] == []
+
+
+def _rules(root: Path, rule: str) -> list[dict[str, Any]]:
+    result = run_cli("--root", str(root), "check", "--format", "json")
+    assert result.code in (0, 1), result.err
+    data = json.loads(result.out)
+    return [f for f in (data["findings"] if isinstance(data, dict) else data) if f["rule"] == rule]
+
+
+def test_a_notify_step_later_than_the_shortest_listed_clock_is_flagged(minimal_repo: Path) -> None:
+    protocol = minimal_repo / "protocols" / "playbooks" / "leak-claim.yaml"
+    text = protocol.read_text("utf-8")
+    steps = '  - {id: hold, title: Publish the holding statement, role: crisis-lead, within: PT15M, cites: ["disclosure#sd-2"]}\n'
+    assert steps in text
+    protocol.write_text(
+        text.replace(
+            steps, steps + "  - {id: notify, title: Notify the authority, role: crisis-lead, within: P5D}\n"
+        ),
+        "utf-8",
+    )
+    found = _rules(minimal_repo, "REG002")
+    assert len(found) == 1 and found[0]["severity"] == "warning"
+    assert "'notify'" in found[0]["message"] and "gdpr#art-33" in found[0]["message"]
+    assert found[0]["line"] == text.count("\n", 0, text.index(steps)) + 2  # the step's line
+    # Within the clock: clean. Saying it notifies under nothing listed: clean as well.
+    protocol.write_text(protocol.read_text("utf-8").replace("within: P5D", "within: P3D"), "utf-8")
+    assert _rules(minimal_repo, "REG002") == []
+    protocol.write_text(
+        protocol.read_text("utf-8").replace("within: P3D}", "within: P5D, notifies: []}"), "utf-8"
+    )
+    assert _rules(minimal_repo, "REG002") == []
+
+
+def test_a_step_that_notifies_under_an_unlisted_regulation_is_an_error(minimal_repo: Path) -> None:
+    protocol = minimal_repo / "protocols" / "playbooks" / "leak-claim.yaml"
+    text = protocol.read_text("utf-8")
+    old = 'within: PT15M, cites: ["disclosure#sd-2"]}'
+    protocol.write_text(text.replace(old, old[:-1] + ", notifies: [gdpr#art-99, dora]}"), "utf-8")
+    found = _rules(minimal_repo, "REG003")
+    assert [f["severity"] for f in found] == ["error", "error"]
+    assert "names no obligation" in found[0]["message"] or "names no obligation" in found[1]["message"]
+    assert any("does not list" in f["message"] for f in found)
+
+
+def test_the_reference_protocols_give_short_clocks_their_own_step() -> None:
+    # The viral-exposure playbook once had one 'notify within P3D' step beside
+    # CERT-In's 6 hours and DORA's 4 hours.
+    doc = load(ROOT / "protocols" / "playbooks" / "viral-data-exposure-allegation.yaml")
+    steps = {s["id"]: s for s in doc.data["steps"]}
+    assert steps["notify-short-clocks"]["within"] == "PT4H"
+    assert set(steps["notify-short-clocks"]["notifies"]) >= {"dora", "cert-in-directions", "nis2"}

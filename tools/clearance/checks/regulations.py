@@ -100,7 +100,11 @@ def regulations(ctx: Context) -> Iterator[Finding]:
                             "REG003",
                             doc.where(("steps", position, "notifies", number)),
                             f"step {step.get('id')!r} notifies under {name!r}, which "
-                            + ("the protocol does not list" if reg not in listed else "no obligation has"),
+                            + (
+                                "the protocol does not list"
+                                if reg not in listed
+                                else "names no obligation in the register"
+                            ),
                             "name a regulation from the protocol's regulations, or regulation#obligation",
                         )
                 targets = [str(n) for n in names]

@@ -51,6 +51,7 @@ class Calendar:
                 if self.market:
                     table = holidays.financial_holidays(self.market, years=year)
                 else:
+                    assert self.country is not None
                     table = holidays.country_holidays(
                         self.country,
                         subdiv=self.subdivision,
