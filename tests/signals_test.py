@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli_help_test import act_as
 from clearance import config as config_mod
 from clearance import signals
 from clearance.incidents.session import open_session
 from clearance.signals import rows, triggers
+from cli_help_test import act_as
 from conftest import run_cli
 from readme_test import ROOT, Copy, reference_copy
 
