@@ -12,7 +12,12 @@ Measured in one run, medians over --repeat runs, each a fresh process:
   log entry in one incident, and after editing one policy;
 - hook: `clearance check FILE` for one changed file (what the pre-commit hook runs) vs
   check-jsonschema on that one file;
-- memory: peak resident set size of the full check (ru_maxrss of the child).
+- memory: peak PSS of the full check's whole process tree, workers included
+  (bench/measure.py samples /proc), not one process's ru_maxrss.
+Every figure has its CPU time (user + system of the command and its children)
+beside the wall time; the baseline runs as often as the subject (--baseline-repeat
+defaults to --repeat), interleaved round by round, so a ratio never divides figures
+taken under different load.
 Targets (issue 10): full >= 5x faster than the baseline and <= 15 s; incremental
 <= 1 s; hook <= 0.5x the baseline; memory <= 1 GB.
 """
@@ -23,14 +28,14 @@ import argparse
 import compileall
 import json
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -39,15 +44,9 @@ BATCH = 5000
 KIND = re.compile(r"^kind:\s*([a-z-]+)\s*$", re.MULTILINE)
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{command[:3]} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+def timed(command: list[str], cwd: Path) -> measure.Sample:
+    """Wall time, CPU time and peak memory of one command's process tree."""
+    return measure.run(command, cwd)
 
 
 def prepare_baseline(corpus: Path, work: Path) -> dict[str, list[Path]]:
@@ -81,8 +80,11 @@ def baseline_commands(groups: dict[str, list[Path]]) -> list[list[str]]:
     return commands
 
 
-def run_all(commands: list[list[str]], cwd: Path) -> float:
-    return sum(timed(command, cwd)[0] for command in commands)
+def run_all(commands: list[list[str]], cwd: Path) -> measure.Sample:
+    samples = [timed(command, cwd) for command in commands]
+    return measure.Sample(
+        sum(x.wall for x in samples), sum(x.cpu for x in samples), max(x.peak_mb for x in samples), 0
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-repeat",
         type=int,
-        default=1,
-        help="check-jsonschema runs (slow: minutes at full size; 0 skips the full baseline)",
+        default=None,
+        help="full check-jsonschema runs (default: as many as --repeat; slow: minutes at full size; "
+        "0 skips the full baseline)",
     )
     parser.add_argument(
         "--corpus", type=Path, help="reuse a corpus made by bench/corpus.py (a git work tree)"
@@ -136,33 +139,36 @@ def main(argv: list[str] | None = None) -> int:
         groups = prepare_baseline(corpus, scratch / "baseline")
         baseline = baseline_commands(groups)
 
-        full, baseline_full, peak = [], [], 0
+        baseline_repeat = args.repeat if args.baseline_repeat is None else args.baseline_repeat
+        full: list[measure.Sample] = []
+        baseline_full: list[measure.Sample] = []
         for n in range(args.repeat):
-            seconds, rss = timed([*clearance, "--no-cache"], corpus)
-            full.append(seconds)
-            if n == 0:  # ru_maxrss of children is a running maximum: read it before the baseline runs
-                peak = rss
-            if n < args.baseline_repeat:
+            full.append(timed([*clearance, "--no-cache"], corpus))
+            if n < baseline_repeat:
                 baseline_full.append(run_all(baseline, corpus))
 
         timed(clearance, corpus)  # warm the cache
         some = sorted((corpus / "policies").glob("policy-*.md"))
         logs = sorted(p for p in (corpus / "incidents").iterdir() if p.is_dir())
-        incremental, unchanged, entry, hook, baseline_hook = [], [], [], [], []
+        incremental: list[measure.Sample] = []
+        unchanged: list[measure.Sample] = []
+        entry: list[measure.Sample] = []
+        hook: list[measure.Sample] = []
+        baseline_hook: list[measure.Sample] = []
         for n in range(args.repeat):
-            unchanged.append(timed(clearance, corpus)[0])
+            unchanged.append(timed(clearance, corpus))
             log = logs[n % len(logs)] / "log" / f"20990101T00000{n % 10}Z-bench{n:02d}.yaml"
             log.write_text(
                 f"kind: log-entry\ntype: observation\nat: 2099-01-01T00:00:0{n % 10}+00:00\n"
                 f"by: person-1\ntext: Added by the benchmark.\n",
                 "utf-8",
             )
-            entry.append(timed(clearance, corpus)[0])
+            entry.append(timed(clearance, corpus))
             target = some[n % len(some)]
             target.write_text(target.read_text("utf-8") + f"\nEdited {n}.\n", "utf-8")
-            incremental.append(timed(clearance, corpus)[0])
+            incremental.append(timed(clearance, corpus))
             target.write_text(target.read_text("utf-8") + f"\nEdited again {n}.\n", "utf-8")
-            hook.append(timed([*clearance, str(target.relative_to(corpus))], corpus)[0])
+            hook.append(timed([*clearance, str(target.relative_to(corpus))], corpus))
             front = scratch / "one.yaml"
             front.write_text(target.read_text("utf-8").split("---\n", 2)[1], "utf-8")
             schema = SCHEMAS / "policy.schema.json"
@@ -177,23 +183,34 @@ def main(argv: list[str] | None = None) -> int:
                         str(front),
                     ],
                     corpus,
-                )[0]
+                )
             )
-        med = statistics.median
+        def med(samples: list[measure.Sample], what: str = "wall") -> float:
+            return statistics.median(getattr(x, what) for x in samples)
+
         result = {
             "files": files,
             "full_s": round(med(full), 2),
+            "full_cpu_s": round(med(full, "cpu"), 2),
             "baseline_full_s": round(med(baseline_full), 2) if baseline_full else None,
+            "baseline_full_cpu_s": round(med(baseline_full, "cpu"), 2) if baseline_full else None,
             "full_speedup": round(med(baseline_full) / med(full), 2) if baseline_full else None,
+            "full_cpu_speedup": round(med(baseline_full, "cpu") / med(full, "cpu"), 2) if baseline_full else None,
             "unchanged_s": round(med(unchanged), 2),
+            "unchanged_cpu_s": round(med(unchanged, "cpu"), 2),
             "log_entry_s": round(med(entry), 2),
+            "log_entry_cpu_s": round(med(entry, "cpu"), 2),
             "incremental_s": round(med(incremental), 2),
+            "incremental_cpu_s": round(med(incremental, "cpu"), 2),
             "hook_s": round(med(hook), 3),
+            "hook_cpu_s": round(med(hook, "cpu"), 3),
             "baseline_hook_s": round(med(baseline_hook), 3),
+            "baseline_hook_cpu_s": round(med(baseline_hook, "cpu"), 3),
             "hook_ratio": round(med(hook) / med(baseline_hook), 2),
-            "peak_rss_mb": round(peak / 1024, 1),
+            "hook_cpu_ratio": round(med(hook, "cpu") / med(baseline_hook, "cpu"), 2),
+            "peak_tree_pss_mb": round(max(x.peak_mb for x in full), 1),
             "repeat": args.repeat,
-            "baseline_repeat": min(args.repeat, args.baseline_repeat),
+            "baseline_repeat": min(args.repeat, baseline_repeat),
         }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -212,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             f"hook, one file: clearance {result['hook_s']} s vs check-jsonschema {result['baseline_hook_s']} s "
             f"-> {result['hook_ratio']}x (target <= 0.5x)"
         )
-        print(f"peak memory: {result['peak_rss_mb']} MB (target <= 1024 MB)")
+        print(
+            f"cpu: full {result['full_cpu_s']} s (check-jsonschema {result['baseline_full_cpu_s']} s), "
+            f"unchanged {result['unchanged_cpu_s']} s, incremental {result['incremental_cpu_s']} s, "
+            f"hook {result['hook_cpu_s']} s vs {result['baseline_hook_cpu_s']} s ({result['hook_cpu_ratio']}x)"
+        )
+        print(f"peak memory of the process tree: {result['peak_tree_pss_mb']} MB PSS (target <= 1024 MB)")
     return 0
 
 

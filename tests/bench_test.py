@@ -60,3 +60,33 @@ def test_corpus_is_deterministic(tmp_path: Path) -> None:
     assert a == b and len(a) > 900
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", [str(p) for p in a], shallow=False)
     assert mismatch == [] and errors == []
+
+
+def test_measure_counts_the_whole_process_tree(tmp_path: Path) -> None:
+    """bench/measure.py: a parent that forks a child holding 200 MB is measured with
+    the child's memory (ru_maxrss of the parent alone would say a few MB), and CPU time
+    includes the child's."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("measure", CORPUS.parent / "measure.py")
+    assert spec is not None and spec.loader is not None
+    measure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(measure)
+    script = tmp_path / "tree.py"
+    script.write_text(
+        "import os, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    block = bytearray(200 * 1024 * 1024)\n"
+        "    for i in range(0, len(block), 4096): block[i] = 1\n"
+        "    end = time.process_time() + 0.3\n"
+        "    while time.process_time() < end: pass\n"
+        "    time.sleep(0.3)\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+    )
+    sample = measure.run([sys.executable, str(script)], tmp_path)
+    assert sample.returncode == 0
+    assert sample.peak_mb > 150
+    assert sample.cpu >= 0.25
