@@ -134,13 +134,15 @@ def _at(doc: Document, hit: Hit) -> Location:
 
 def _allowed(ctx: Context, result: DocumentScan) -> Iterator[Finding]:
     doc = result.document
-    for hit, allowance in result.allowed:
+    for hit, allowance in result.allowed[:MAX_HITS_PER_FILE]:
         yield ctx.finding(
             "DSC006",
             _at(doc, hit),
             f"allowed {_what(hit)} ({', '.join(hit.classes)}) by {allowance.by!r}: {allowance.reason}",
             related=(allowance.location,),
         )
+    if len(result.allowed) > MAX_HITS_PER_FILE:
+        yield _more(ctx, "DSC006", doc, [hit for hit, _ in result.allowed[MAX_HITS_PER_FILE:]])
 
 
 def _stale(
