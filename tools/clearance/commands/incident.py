@@ -421,7 +421,8 @@ def _run_show(session: session_mod.Session, args: argparse.Namespace) -> int:
         _out(f"BLOCKED: {reason}")
     for step in view.steps:
         done = ", ".join(step.approved_by) or "nobody yet"
-        state = "done" if step.satisfied else f"may still approve: {', '.join(step.may_approve) or 'nobody eligible'}"
+        waiting = ", ".join(step.may_approve) or "nobody eligible"
+        state = "done" if step.satisfied else f"may still approve: {waiting}"
         _out(f"step {step.step} ({step.role}, quorum {step.quorum}): approved by {done}; {state}")
     return 0
 
