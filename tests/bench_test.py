@@ -72,6 +72,7 @@ def test_measure_counts_the_whole_process_tree(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("measure", CORPUS.parent / "measure.py")
     assert spec is not None and spec.loader is not None
     measure = importlib.util.module_from_spec(spec)
+    sys.modules["measure"] = measure  # dataclasses look their module up there
     spec.loader.exec_module(measure)
     script = tmp_path / "tree.py"
     script.write_text(
