@@ -509,7 +509,7 @@ def test_data_class_that_may_never_be_disclosed_is_refused_before_anything_is_wr
         "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
     )
     assert refused.code == 1
-    assert "may never be published; nothing was written" in refused.err
+    assert "may never be published or recorded; nothing was written" in refused.err
     assert "term Bl" in refused.err and "Bluefin" not in refused.err  # only the masked hit
     assert log_entries(desk) == before
     declared = desk(
@@ -554,8 +554,28 @@ def test_a_card_number_in_a_draft_never_reaches_the_repository(desk: Desk, tmp_p
         "draft", INCIDENT, "--channel", "website", "--file", str(text), who="sam", now="2026-03-14T09:10:00Z"
     )
     assert refused.code == 1 and "1111" in refused.err and card not in refused.err
+    noted = desk(
+        "log",
+        INCIDENT,
+        "observation",
+        "--text",
+        f"Screenshot shows {card}",
+        who="sam",
+        now="2026-03-14T09:11:00Z",
+    )
+    assert noted.code == 1 and "the observation entry touches data" in noted.err and card not in noted.err
+    talking = desk(
+        "log",
+        INCIDENT,
+        "talking-points",
+        "--point",
+        f"Card {card} was not ours",
+        who="sam",
+        now="2026-03-14T09:12:00Z",
+    )
+    assert talking.code == 1
     for path in desk.root.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
+        if path.is_file():
             content = path.read_bytes()
             assert card.encode() not in content and card.replace(" ", "").encode() not in content, path
 

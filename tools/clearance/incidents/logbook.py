@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.errors import UsageError
-from clearance.incidents import approvals, decisions, state, store
+from clearance.incidents import approvals, decisions, guard, state, store
 from clearance.incidents.session import Refused, Session, levels, obligations_of, resolve_entry, state_of
 from clearance.model import Document
 
@@ -67,6 +67,7 @@ def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
             + f"; to log more, reopen it: clearance incident log {incident.id} reopen --rationale '...'"
         )
     entry = {"kind": "log-entry", **{k: v for k, v in data.items() if v not in (None, [], {})}}
+    guard.refuse_never_in(session, incident, entry, f"the {entry.get('type')} entry")
     entry = decisions.seal(session, str(incident.id), entry)  # scribe fields, time, signature
     entry_id, _path = store.append_entry(session.root, str(incident.id), entry)
     return entry_id

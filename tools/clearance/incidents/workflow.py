@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.errors import UsageError
-from clearance.incidents import approvals, decisions, gates, logbook, preclearance, state, store
+from clearance.incidents import approvals, decisions, gates, guard, logbook, preclearance, state, store
 from clearance.incidents.logbook import Logged, log
 from clearance.incidents.session import (
     Refused,
@@ -173,6 +173,7 @@ def new_incident(
     else:
         # incident.yaml first: until the declaration entry lands the incident reads as
         # 'triage', a consistent state that a retry of the same command completes.
+        guard.refuse_never_in(session, Document(rel, data, {}, {}), data, "the incident")
         text = store.checked(session.root, rel, data)
         try:
             store.create_exclusive(session.root / rel, text, root=session.root)
@@ -215,42 +216,6 @@ class DraftResult:
     written: bool = True
 
 
-def _refuse_never(
-    session: Session, incident: Document, texts: Sequence[str], declared: Sequence[str]
-) -> None:
-    """Refuse, before writing, a text touching a data class whose disclosure rule is
-    'never'; the message shows only masked hits."""
-
-    def never(name: str) -> bool:
-        doc = session.index.get("data-class", name)
-        rule = doc.data.get("disclosure") if doc else None
-        return isinstance(rule, dict) and rule.get("rule") == "never"
-
-    lines = [f"data class {name!r} (declared with --data-class)" for name in declared if never(name)]
-    try:
-        from clearance import scan
-    except ImportError:  # pragma: no cover - the scanner ships with the package
-        scan = None  # type: ignore[assignment]
-    if scan is not None:
-        allowances = scan.allowances_for(incident, session.index)
-        for text in texts:
-            touched = {c for c in scan.classes_in(text, session.index, allowances) if never(c)}
-            for hit in scan.scan_text(text, session.index):
-                bad = sorted(touched & set(hit.classes))
-                if bad and not any(a.covers(hit) for a in allowances):
-                    lines.append(
-                        f"line {hit.line} col {hit.col}: {hit.label} {hit.masked} ({', '.join(bad)})"
-                    )
-            if touched and not lines:
-                lines.append(f"data class(es) {', '.join(sorted(touched))}")
-    if lines:
-        raise Refused(
-            "the draft touches data that may never be published; nothing was written:\n  "
-            + "\n  ".join(dict.fromkeys(lines))
-            + "\nremove it from the text and draft again"
-        )
-
-
 def draft(
     session: Session,
     actor: str,
@@ -286,7 +251,7 @@ def draft(
         session.need("data-class", name, "data class")
     # Scan before anything is written: a value of a 'never' class must not reach the
     # append-only log, not even in a draft that is refused later.
-    _refuse_never(session, incident, [text, *(values or {}).values()], data_classes)
+    guard.refuse_never(session, incident, [text, *(values or {}).values()], data_classes)
     found = approvals.scanned_classes(text, session.index, incident) or []
     classes = sorted(set(data_classes) | set(found))
     digest = approvals.sha256_text(text)
@@ -406,6 +371,7 @@ def decide(
         raise Refused(f"separation of duties: {actor!r} wrote this draft and cannot approve it")
     if actor not in approvals.members(session.index, req.role):
         raise Refused(f"{actor!r} is not a member of role {req.role!r}, which step {req.step!r} needs")
+    decisions.committed_member(session, actor, req.role, req.step)  # uncommitted grants never count
     if sha is not None and sha != expected:
         raise Refused(
             f"the text you reviewed (sha256 {sha[:12]}...) is not the text of draft {draft_id} "
