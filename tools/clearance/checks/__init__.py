@@ -33,6 +33,8 @@ FAMILIES = (
     "awareness",
     "severity",
     "exercises",
+    "notices",
+    "wording",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.

@@ -108,8 +108,8 @@ def _first_confirmation(
     ctx: Context, entries: Sequence[Document], claim: CheckableClaim, void: frozenset[str]
 ) -> Document | None:
     for entry in entries:  # in log order
-        if state.entry_id(entry) in void:
-            continue
+        if state.entry_id(entry) in void and entry.data.get("type") != "publication":
+            continue  # a publication stays out even when a correction says what was wrong with it
         channel = ctx.get("channel", entry.data.get("channel"))
         channel_type = str(channel.data.get("type")) if channel is not None else None
         if any(c.matches(entry, channel_type) for c in claim.confirmations):
@@ -158,6 +158,8 @@ def claims_against_record(ctx: Context) -> Iterator[Finding]:
                 if e.data.get("type") in ("approval", "publication")
                 and str(e.data.get("draft")) == draft_id
             ]
+            if any(e.data.get("type") == "publication" and state.entry_id(e) in void for e in decisions):
+                continue  # a correction of its publication records what was wrong with it
             for item in found:
                 yield from _judge(ctx, ident, draft, item, decisions, entries, void)
 
