@@ -443,3 +443,33 @@ def test_a_stated_status_in_incident_yaml_is_checked_never_trusted(repo: Path) -
     assert [f["rule"] for f in found] == ["INC002"]
     assert "delete the 'status:' line" in found[0]["hint"]
     assert status(repo)["status"] == "active"
+
+
+def test_one_branch_closing_and_another_reactivating_resolve_to_the_later_with_a_warning(repo: Path) -> None:
+    _ready_to_close(repo, "2026-03-14T10:00:00Z")
+    branch(repo, "a")
+    ok(repo, "close", INCIDENT, who="cleo", now="2026-03-14T11:00:00Z")
+    commit(repo, "cleo", "close", "2026-03-14T11:00:30+00:00")
+    branch(repo, "b", "main")
+    ok(
+        repo,
+        "log",
+        INCIDENT,
+        "status-change",
+        "--to",
+        "active",
+        "--text",
+        "it flares up",
+        who="carl",
+        now="2026-03-14T11:05:00Z",
+    )
+    commit(repo, "carl", "active again", "2026-03-14T11:05:30+00:00")
+    merge(repo, "a", "2026-03-14T11:10:00+00:00")
+    merge(repo, "b", "2026-03-14T11:11:00+00:00")
+    found = check(repo)["findings"]
+    conflicts = [f for f in found if f["rule"] == "INC006"]  # type: ignore[index, union-attr]
+    assert len(conflicts) == 1 and conflicts[0]["severity"] == "warning"
+    closing = next(p.stem for p in (repo / "incidents" / INCIDENT / "log").glob("20260314T110000Z-*.yaml"))
+    assert closing in conflicts[0]["message"]
+    assert [f for f in errors(repo) if f["rule"].startswith("INC")] == []
+    assert status(repo, "2026-03-14T12:00:00Z")["status"] == "active"  # the later at: wins
