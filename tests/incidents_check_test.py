@@ -299,9 +299,9 @@ def test_the_repositorys_exercises_pass_every_approval_rule_and_have_a_status() 
     result = run_cli("--root", str(REPOSITORY), "check", "--format", "json")
     assert result.code == 0, result.out
     found = [f for f in json.loads(result.out)["findings"] if f["rule"].startswith("APR")]
-    # decisions recorded before signing was required are reported, as warnings (issue 15)
+    # decisions recorded before signing was required are reported, never as errors (issue 15)
     assert [f for f in found if f["rule"] != "APR012"] == []
-    assert all(f["severity"] == "warning" for f in found)
+    assert found and all(f["severity"] != "error" for f in found)
     exercises = [
         path.parent.name
         for path in sorted((REPOSITORY / "incidents").glob("*/incident.yaml"))
