@@ -77,6 +77,10 @@ def test_local_numbers_are_read_for_the_texts_region() -> None:
     assert [h.name for h in Scanner(None).scan(text, region="sv_SE")] == ["se"]
 
 
+def test_a_number_after_a_dot_abbreviation_is_still_a_phone() -> None:
+    assert [d for d, _, _ in found("Tel.+44 161 496 0311 or Tel.0161 496 0311")] == ["phone", "phone"]
+
+
 @pytest.mark.parametrize(
     "written",
     ["001-734-555-0162x4471", "(734)555-0162x447", "734.555.0162", "+1-734-555-0162", "+44 (0)161 496 0875"],
@@ -92,6 +96,7 @@ def test_numbers_that_are_not_phones_stay_quiet() -> None:
         "Invoice INV-2026-004417, due 2026-04-01.",
         "Tracking 1Z 999 AA1 01 2345 6784 is in transit.",
         "Reference numbers 2026-03-14-0001 to 2026-03-14-0450.",
+        "Version 2.4.1, build 20260314117, is live.",
     ):
         assert found(text) == [], text
 

@@ -167,7 +167,7 @@ def ip_address(text: str) -> Iterator[RawHit]:
 # Regions whose national formats are tried after the text's own region.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT", "AU", "IN")
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w./-])(?:\+|00|\()?\d[\d ().\-/]{5,24}\d(?:\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6})?"
+    r"(?<![\w/-])(?<!\d\.)(?:\+|00|\()?\d[\d ().\-/]{5,24}\d(?:\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6})?"
 )
 _DATE_LIKE = re.compile(
     r"^\(?(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\b|$)|\d{1,2}[-"
@@ -177,7 +177,7 @@ _DATE_LIKE = re.compile(
 _NOT_PHONE_LABEL = re.compile(
     r"(?i)\b(?:company|registration|reg|vat|order|invoice|case|ticket|ref|reference|tracking|sku|lot|"
     r"batch|serial|receipt|item|product|model|isbn|ean|no|number|#|id|iban|account|acct|sort code|"
-    r"ssn|nino|bsn|pesel|cpf|nhs|passport|aadhaar|sin|code|numbers)\.?\s*(?:no\.?|numbers?|#|:|=|is|was)?\s*$"
+    r"ssn|nino|bsn|pesel|cpf|nhs|passport|aadhaar|sin|code|numbers|build|version|release|firmware|v)\.?\s*(?:no\.?|numbers?|#|:|=|is|was)?\s*$"
 )
 _EXTENSION = re.compile(r"\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6}$")
 _AFTER_DIGITS = re.compile(r"\d[ .-]?$")
