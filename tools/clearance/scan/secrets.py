@@ -318,7 +318,7 @@ def _library_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     try:
         import importlib
 
-        found = []
+        found: list[tuple[str, re.Pattern[str]]] = []
         for module, name, kind in _LIBRARY_PLUGINS:
             plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)
             found.extend((kind, pattern) for pattern in plugin.denylist)
