@@ -188,7 +188,7 @@ def test_each_dora_update_reopens_the_final_report() -> None:
     )
     final = states(register("dora"), [*base, update], ["dora"])["dora#final-report"]
     assert final.start == T("2026-04-12T10:00:00Z") and final.notified is None
-    assert final.due == T("2026-05-12T23:59:59Z")
+    assert final.due == T("2026-05-12T23:59:59+02:00")  # end of the day in Germany
     assert final.state(T("2026-04-13T00:00:00Z")) == "open"
     assert states(register("dora"), base, ["dora"])["dora#clients"].state(NOW) == "not-applicable"
 

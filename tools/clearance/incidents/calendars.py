@@ -92,6 +92,20 @@ class Calendar:
         return day
 
 
+# The time zone of each EU/EEA member state's capital: where a supervisor's "noon of the
+# next working day" and its bank holidays fall when the country comes from a fact.
+CAPITAL_ZONES = {
+    "AT": "Europe/Vienna", "BE": "Europe/Brussels", "BG": "Europe/Sofia", "CY": "Asia/Nicosia",
+    "CZ": "Europe/Prague", "DE": "Europe/Berlin", "DK": "Europe/Copenhagen", "EE": "Europe/Tallinn",
+    "ES": "Europe/Madrid", "FI": "Europe/Helsinki", "FR": "Europe/Paris", "GR": "Europe/Athens",
+    "HR": "Europe/Zagreb", "HU": "Europe/Budapest", "IE": "Europe/Dublin", "IS": "Atlantic/Reykjavik",
+    "IT": "Europe/Rome", "LI": "Europe/Vaduz", "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg",
+    "LV": "Europe/Riga", "MT": "Europe/Malta", "NL": "Europe/Amsterdam", "NO": "Europe/Oslo",
+    "PL": "Europe/Warsaw", "PT": "Europe/Lisbon", "RO": "Europe/Bucharest", "SE": "Europe/Stockholm",
+    "SI": "Europe/Ljubljana", "SK": "Europe/Bratislava",
+}  # fmt: skip
+
+
 @functools.cache
 def calendar_for(
     country: str | None, subdivision: str | None, categories: tuple[str, ...], market: str | None = None

@@ -32,6 +32,7 @@ from typing import Any
 
 from clearance import durations
 from clearance.incidents import clocks
+from clearance.incidents.calendars import CAPITAL_ZONES
 from clearance.incidents.clocks import Rule
 from clearance.incidents.facts import Facts, condition, describe_condition, entry_id
 from clearance.index import parse_time
@@ -294,7 +295,8 @@ class _Evaluator:
         if rule.country_fact:
             country = facts.value(rule.country_fact)
             if isinstance(country, str) and len(country) == 2:
-                rule = dataclasses.replace(rule, country=country.upper())
+                zone = rule.zone or CAPITAL_ZONES.get(country.upper())
+                rule = dataclasses.replace(rule, country=country.upper(), zone=zone)
             else:
                 notes.append(
                     f"record the {rule.country_fact!r} fact for that country's holidays; weekends only"
