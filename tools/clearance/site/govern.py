@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -145,14 +146,12 @@ def govern_markdown(markdown: str, here: str, url: str | None, site: Site) -> st
     return _drop_items(text)
 
 
-def _govern_raw_html(text: str, state: object) -> str:
-    judge = state  # type: ignore[assignment]
-
+def _govern_raw_html(text: str, judge: Callable[[str], str | None]) -> str:
     def attrs_hidden(attrs: str) -> bool:
         for match in _URL_ATTR.finditer(attrs):
             value = match.group(1).strip("\"'")
             for part in value.split(","):
-                if judge(part.strip().split(" ", 1)[0]) is not None:  # type: ignore[operator]
+                if judge(part.strip().split(" ", 1)[0]) is not None:
                     return True
         return False
 

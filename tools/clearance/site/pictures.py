@@ -43,7 +43,8 @@ def chain(site: Site, steps: Sequence[dict[str, Any]], severity: str | None) -> 
     drawn: list[diagrams.Step] = []
     left_out = 0
     for step in steps:
-        when = step.get("when") if isinstance(step.get("when"), dict) else {}
+        raw = step.get("when")
+        when: dict[str, Any] = raw if isinstance(raw, dict) else {}
         conditions = []
         limit = when.get("severity_at_least")
         if isinstance(limit, str):
