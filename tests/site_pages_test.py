@@ -105,6 +105,8 @@ def test_no_page_has_an_empty_header_cell_or_a_raw_diagram(site: Path) -> None:
         assert "flowchart" not in text and "CLEARANCESVG" not in text, path
     index = (site / "search" / "search_index.json").read_text("utf-8")
     assert "flowchart" not in index and "CLEARANCESVG" not in index
+    # The pictures' labels are not search text either (the tables say the same).
+    assert "Long quiet gaps are shortened" not in index and "<svg" not in index
 
 
 def test_referenced_by_lists_each_document_once(site: Path) -> None:

@@ -37,7 +37,7 @@ _FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\
 
 def embed(svg: str, caption: str = "") -> Markup:
     """A paragraph of its own that :func:`restore` turns into the figure."""
-    figure = f'<figure class="clearance-diagram">{svg}'
+    figure = f'<figure class="clearance-diagram" data-search-exclude>{svg}'
     if caption:
         figure += f"<figcaption>{html.escape(caption)}</figcaption>"
     figure += "</figure>"
