@@ -114,7 +114,15 @@ def add_entry(root: Path, path: Path) -> None:
     at = datetime.datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00"))
     when = (at + datetime.timedelta(minutes=1)).isoformat()
     git(root, "add", str(path.relative_to(root)))
-    git(root, "commit", "-q", "-m", f"Log: {data['type']}", date=when, author=(person["name"], person["emails"][0]))
+    git(
+        root,
+        "commit",
+        "-q",
+        "-m",
+        f"Log: {data['type']}",
+        date=when,
+        author=(person["name"], person["emails"][0]),
+    )
 
 
 def build(root: Path, *args: str, audience: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -217,7 +225,10 @@ def test_references_to_hidden_documents_read_restricted(internal_site: Path) -> 
     assert "<em>restricted</em>" in home and 'href="policies/social-media/"' in home
     protocol = article((internal_site / "protocols" / "account-takeover" / "index.html").read_text("utf-8"))
     assert "restricted" in protocol  # the confidential template, the hidden role in RACI
-    assert '<figure class="clearance-diagram" data-search-exclude><svg' in protocol and 'flowchart' not in protocol
+    assert (
+        '<figure class="clearance-diagram" data-search-exclude><svg' in protocol
+        and "flowchart" not in protocol
+    )
     chain = article((internal_site / "chains" / "statement-chain" / "index.html").read_text("utf-8"))
     assert "touches restricted" in chain
 
