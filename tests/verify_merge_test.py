@@ -127,3 +127,22 @@ def test_tag_checkpoint_without_a_signing_key_fails_clearly(git: Git) -> None:
     result = run_cli("--root", str(git.root), "verify", "--tag-checkpoint")
     assert result.code != 0 and "could not create the signed checkpoint tag" in result.err
     assert "Traceback" not in result.err
+
+
+def test_verify_reports_entry_times_the_history_contradicts(git: Git) -> None:
+    incident = git.root / "incidents" / "2026-03-14-x" / "incident.yaml"
+    incident.write_text("kind: incident\nid: 2026-03-14-x\ntimestamps:\n  detected: '2026-03-14T09:00:00Z'\n")
+    log = git.root / "incidents" / "2026-03-14-x" / "log"
+    (log / "20990101T000000Z-future.yaml").write_text(
+        ENTRY.replace("2026-03-14T09:{m}:00Z", "2099-01-01T00:00:00Z")
+    )
+    (log / "20260313T090000Z-before.yaml").write_text(ENTRY.replace("2026-03-14T09:{m}", "2026-03-13T09:00"))
+    git("add", "-A")
+    git("commit", "-q", "-m", "entries with impossible times")
+    code, findings = verify(git.root)
+    messages = {
+        str(f["path"]).rsplit("/", 1)[1]: str(f["message"]) for f in findings if f["rule"] == "VER006"
+    }
+    assert code == 1
+    assert "after commit" in messages["20990101T000000Z-future.yaml"]
+    assert "before the incident was detected" in messages["20260313T090000Z-before.yaml"]

@@ -20,6 +20,7 @@ RULES = {
     "VER003": "recorded checkpoint is no longer an ancestor of HEAD (history rewritten)",
     "VER004": "a merge whose result lacks a landed incident log entry that a parent held",
     "VER005": "checkpoint tag that is unsigned or whose signature does not verify",
+    "VER006": "log entry whose time disagrees with its file name, its incident's detection or its commit",
 }
 
 # Every history rule is an error but AUD003; clearance.yaml may change that like any

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clearance.audit.entrytimes import entry_times
 from clearance.audit.people import Directory
 from clearance.audit.records import AuditFinding, judged
 from clearance.audit.signatures import signature_findings
@@ -91,6 +92,7 @@ def verify(
             )
         )
     findings.extend(checkpoint_tags(history, tag_signers))
+    findings.extend(entry_times(history, repo))
     for checkpoint in checkpoints:
         if history.resolve(checkpoint) is not None:
             continue

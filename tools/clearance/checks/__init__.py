@@ -54,6 +54,8 @@ ENFORCED = frozenset(
         "VER002",  # backdated commit
         "VER003",  # checkpoint no longer an ancestor
         "VER004",  # merge that drops a landed entry
+        "VER005",  # checkpoint tag unsigned or not verifying
+        "VER006",  # entry time against its name, its incident and its commit
         "SIG001",
         "SIG002",
         "SIG003",
