@@ -181,3 +181,31 @@ def test_a_later_assessment_that_it_does_not_apply_stops_the_clock() -> None:
         "a9",
     )
     assert [d.obligation for d in clocks.deadlines(OBLIGATIONS, [_assess("a1", "gdpr#art33"), later])] == []
+
+
+def test_a_market_calendar_closes_on_days_the_federal_calendar_does_not() -> None:
+    thursday = T("2026-04-02T10:00:00-04:00")  # Good Friday, 3 April 2026: NYSE closed, federal offices open
+    assert clocks.due(Rule("business-days", 1, market="NYSE"), thursday) == T("2026-04-06T23:59:59-04:00")
+    assert clocks.due(Rule("business-days", 1, country="US"), thursday) == T("2026-04-03T23:59:59-04:00")
+    assert "NYSE market calendar" in Rule("business-days", 1, market="NYSE").describe()
+    with pytest.raises(FatalError, match="market 'XXXX'"):
+        clocks.due(Rule("business-days", 1, market="XXXX"), thursday)
+
+
+def test_days_count_in_the_regulators_zone_and_end_at_its_cut_off() -> None:
+    rule = Rule(
+        "business-days", 4, country="US", start="next-business-day", zone="America/New_York", cutoff="17:30"
+    )
+    # Written in Tokyo time on Monday morning, it is still Sunday in New York.
+    due = clocks.due(rule, T("2026-01-12T09:00:00+09:00"))
+    assert due == T("2026-01-15T17:30:00-05:00")
+    assert "due by 17:30 America/New_York" in rule.describe()
+    with pytest.raises(FatalError, match="time zone 'Mars/Olympus'"):
+        clocks.due(Rule("calendar-days", 1, zone="Mars/Olympus"), T("2026-01-12T09:00:00Z"))
+
+
+def test_a_clock_anchored_to_the_end_of_the_calendar_year() -> None:
+    rule = Rule("calendar-days", 60, anchor="end-of-calendar-year")
+    assert clocks.due(rule, T("2026-01-02T10:00:00Z")) == T("2027-03-01T23:59:59Z")
+    assert clocks.due(rule, T("2026-12-31T23:00:00Z")) == T("2027-03-01T23:59:59Z")
+    assert "after the end of the calendar year" in rule.describe()
