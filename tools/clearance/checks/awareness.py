@@ -25,7 +25,8 @@ from clearance.scan.normalise import normalise
 # An obligation whose clock starts at awareness, discovery or reason to believe (not at a
 # later determination, filing or payment).
 _AWARENESS_CLOCK = re.compile(
-    r"\b(?:aware|awareness|discover(?:y|ed|s)?|notic(?:e|ing)|reason to believe|grounds to (?:believe|suspect))\b",
+    r"\b(?:aware|awareness|discover(?:y|ed|s)?|notic(?:e|ing)"
+    r"|reason to believe|grounds to (?:believe|suspect))\b",
     re.IGNORECASE,
 )
 _EVIDENCE_TYPES = ("observation", "decision", "correction")
@@ -46,9 +47,7 @@ def awareness_claims(docs: Sequence[Document]) -> dict[str, tuple[list[Claim], t
         spec = doc.data.get("detectors")
         items = spec.get("claims") if isinstance(spec, Mapping) else None
         flagged = {
-            str(i.get("name"))
-            for i in (items or ())
-            if isinstance(i, Mapping) and i.get("awareness") is True
+            str(i.get("name")) for i in (items or ()) if isinstance(i, Mapping) and i.get("awareness") is True
         }
         if not flagged:
             continue

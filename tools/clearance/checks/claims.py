@@ -65,9 +65,7 @@ def checkable_claims(docs: Sequence[Document]) -> list[CheckableClaim]:
         claims, _ = claims_of(doc)  # bad patterns are the dataclasses family's findings
         spec = doc.data.get("detectors")
         items = spec.get("claims") if isinstance(spec, Mapping) else None
-        by_name = {
-            str(item.get("name")): item for item in (items or ()) if isinstance(item, Mapping)
-        }
+        by_name = {str(item.get("name")): item for item in (items or ()) if isinstance(item, Mapping)}
         for claim in claims:
             raw = by_name.get(claim.name, {}).get("confirmed_by")
             confirmations = tuple(
@@ -139,9 +137,7 @@ def claims_against_record(ctx: Context) -> Iterator[Finding]:
         ident = str(incident.id)
         entries = state.ordered(ctx.index.incident_entries(ident))
         void = state.voided(entries)
-        withdrawn = {
-            str(e.data.get("draft")) for e in entries if e.data.get("type") == "withdraw"
-        }
+        withdrawn = {str(e.data.get("draft")) for e in entries if e.data.get("type") == "withdraw"}
         for draft in entries:
             draft_id = state.entry_id(draft)
             if draft.data.get("type") != "draft" or draft_id in void or draft_id in withdrawn:
@@ -155,8 +151,7 @@ def claims_against_record(ctx: Context) -> Iterator[Finding]:
             decisions = [
                 e
                 for e in entries
-                if e.data.get("type") in ("approval", "publication")
-                and str(e.data.get("draft")) == draft_id
+                if e.data.get("type") in ("approval", "publication") and str(e.data.get("draft")) == draft_id
             ]
             if any(e.data.get("type") == "publication" and state.entry_id(e) in void for e in decisions):
                 continue  # a correction of its publication records what was wrong with it

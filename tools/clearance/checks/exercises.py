@@ -98,7 +98,7 @@ def _bursts(entries: Sequence[Document]) -> list[list[Document]]:
         Severity.ERROR,
         "exercise participation shown only by a burst of role assignments nobody acted on",
     ),
-    ("EXR002", Severity.ERROR, "exercise without a draft that went through its whole approval chain"),
+    ("EXR002", Severity.ERROR, "closed exercise without a draft that went through its whole approval chain"),
 )
 def exercises(ctx: Context) -> Iterator[Finding]:
     from clearance.incidents import approvals  # imported only for incidents
@@ -123,13 +123,16 @@ def exercises(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(
                 "EXR001",
                 first.where(("person",)),
-                f"{len(run)} role changes by {first.data.get('by')} within {int(span.total_seconds())} seconds; "
-                f"{len(idle)} assign people who never drafted, approved, decided or observed anything: {names}",
+                f"{len(run)} role changes by {first.data.get('by')} within "
+                f"{int(span.total_seconds())} seconds; {len(idle)} assign people who never drafted, "
+                f"approved, decided or observed anything: {names}",
                 "participation is what people did: have them draft, approve and decide in the exercise, or "
                 f"void the assignments nobody acted on: clearance incident log {ident} correction --corrects "
                 f"{state.entry_id(first)} --text '...'",
                 tuple(e.where(("person",)) for e in idle[1:4]),
             )
+        if state.derive(incident, raw).status != "closed":
+            continue  # a running exercise may still draft; judged once it closes
         drafts = [e for e in entries if e.data.get("type") == "draft" and state.entry_id(e) not in void]
         complete = False
         for draft in drafts:

@@ -48,7 +48,9 @@ def notice_elements(ctx: Context) -> Iterator[Finding]:
                         except re.error as exc:
                             yield ctx.finding(
                                 "NTC002",
-                                policy.where(("notice_elements", position, "elements", number, "patterns", p_index)),
+                                policy.where(
+                                    ("notice_elements", position, "elements", number, "patterns", p_index)
+                                ),
                                 f"pattern does not compile: {exc}",
                             )
                 patterns = _compiled(element.get("patterns"))

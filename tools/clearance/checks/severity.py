@@ -50,7 +50,11 @@ def _patterns(sources: object) -> list[re.Pattern[str]]:
 
 
 def _shown(
-    ctx: Context, incident: Document, entries: Sequence[Document], void: frozenset[str], cond: Mapping[str, object]
+    ctx: Context,
+    incident: Document,
+    entries: Sequence[Document],
+    void: frozenset[str],
+    cond: Mapping[str, object],
 ) -> Shown | None:
     candidates: list[Shown] = []
     classes = [str(c) for c in cond.get("data_classes") or () if isinstance(c, str)]  # type: ignore[attr-defined]
@@ -60,7 +64,12 @@ def _shown(
         named = [c for c in incident.data.get("data_classes") or () if c in classes]
         if named and opened is not None:
             candidates.append(
-                Shown(opened, f"incident.yaml names data class {named[0]!r}", incident.where(("data_classes",)), None)
+                Shown(
+                    opened,
+                    f"incident.yaml names data class {named[0]!r}",
+                    incident.where(("data_classes",)),
+                    None,
+                )
             )
         for entry in entries:
             involved = [c for c in entry.data.get("data_classes") or () if c in classes]
@@ -69,7 +78,8 @@ def _shown(
                 candidates.append(
                     Shown(
                         at,
-                        f"{entry.data.get('type')} {state.entry_id(entry)} touches data class {involved[0]!r}",
+                        f"{entry.data.get('type')} {state.entry_id(entry)} touches data class "
+                        f"{involved[0]!r}",
                         entry.where(("data_classes",)),
                         entry,
                     )
@@ -112,7 +122,9 @@ def _shown(
     return min(candidates, key=lambda s: s.at) if candidates else None
 
 
-def _acknowledged(entries: Sequence[Document], void: frozenset[str], shown: Shown, rank: dict[str, int], level: str) -> bool:
+def _acknowledged(
+    entries: Sequence[Document], void: frozenset[str], shown: Shown, rank: dict[str, int], level: str
+) -> bool:
     """A later escalation to the level whose rationale names the entry that showed it."""
     if shown.entry is None:
         return False
@@ -156,7 +168,8 @@ def under_classified(ctx: Context) -> Iterator[Finding]:
                     f"clearance incident log {incident.id} escalation --severity {level} --rationale "
                     f"'... {state.entry_id(shown.entry)} ...'"
                     if shown.entry is not None
-                    else f"clearance incident log {incident.id} escalation --severity {level} --rationale '...'"
+                    else f"clearance incident log {incident.id} escalation --severity {level} "
+                    "--rationale '...'"
                 )
                 yield ctx.finding(
                     "SEV001",
@@ -170,3 +183,49 @@ def under_classified(ctx: Context) -> Iterator[Finding]:
                 break
             if reported:
                 break
+
+
+_STATEMENT_ACTIVITY = re.compile(r"\b(?:statements?|communication|notice)\b", re.IGNORECASE)
+
+
+@register(
+    (
+        "SEV002",
+        Severity.ERROR,
+        "role accountable for a protocol's statements does not approve them at some severity",
+    ),
+)
+def accountable_approves(ctx: Context) -> Iterator[Finding]:
+    """The role the RACI makes accountable for statements, staff communication or notices
+    approves them at every severity: an HR lead accountable for what staff are told is a
+    step of each severity's chain, not a bystander."""
+    for protocol in ctx.subjects("protocol"):
+        accountable: dict[str, str] = {}
+        for row in protocol.data.get("raci") or ():
+            if isinstance(row, Mapping) and _STATEMENT_ACTIVITY.search(str(row.get("activity") or "")):
+                role = row.get("accountable")
+                if isinstance(role, str):
+                    accountable.setdefault(role, str(row.get("activity")))
+        if not accountable:
+            continue
+        for position, level in enumerate(protocol.data.get("severities") or ()):
+            if not isinstance(level, Mapping):
+                continue
+            chain = ctx.get("approval-chain", level.get("chain"))
+            if chain is None:
+                continue
+            steps = {
+                str(s.get("role"))
+                for s in chain.data.get("steps") or ()
+                if isinstance(s, Mapping) and not s.get("when")
+            }
+            for role, activity in accountable.items():
+                if role in steps:
+                    continue
+                yield ctx.finding(
+                    "SEV002",
+                    protocol.where(("severities", position, "chain")),
+                    f"at {level.get('level')} statements go through chain {chain.id!r}, which has no "
+                    f"step for {role!r}, the role accountable for {activity!r}",
+                    f"use a chain with a step for {role!r} at this level, or make another role accountable",
+                )
