@@ -462,3 +462,24 @@ def test_locale_from_the_cli_and_the_incident(repo: Path, monkeypatch: pytest.Mo
     assert [h["name"] for h in json.loads(scan("--incident", "ex-2026-breach").out)["hits"]] == ["se"]
     hit = json.loads(scan("--locale", "sv-SE").out)["hits"][0]
     assert hit["confidence"] == "validated"
+
+
+def test_a_draft_making_a_claim_must_declare_the_class_that_needs_sign_off(repo: Path) -> None:
+    log = repo / "incidents/ex-2026-breach/log"
+    (log / "20260314T103000Z-k9m2.yaml").write_text(
+        'kind: log-entry\ntype: draft\nat: "2026-03-14T10:30:00Z"\nby: alice\nchannel: x-social\n'
+        "data_classes: []\ntext: |\n  Update: no customer data was taken,\n  and the ICO has been notified.\n",
+        "utf-8",
+    )
+    result = run_cli(
+        "--root", str(repo), "check", "--format", "json", str(log / "20260314T103000Z-k9m2.yaml")
+    )
+    found_here = [
+        (f["rule"], f["line"], f["message"].split(" (")[0])
+        for f in json.loads(result.out)["findings"]
+        if f["rule"] == "DSC001"
+    ]
+    assert found_here == [
+        ("DSC001", 8, "draft text touches 'customer-personal-data'"),
+        ("DSC001", 9, "draft text touches 'regulatory-statements'"),
+    ]
