@@ -70,14 +70,21 @@ def mentions(
     claim_at: float = 0.4,
     quiet_gap: tuple[int, int] = (0, 3),
     spread_gap: tuple[int, ...] = (0, 1),
+    span: int | None = None,
 ) -> Iterator[list[str]]:
     """``rows`` mentions from ``start``: a quiet stretch (``claim_at`` of the rows, each
     ``quiet_gap`` seconds apart), then a claim by a high-reach account and its spread
-    (rows ``spread_gap`` seconds apart)."""
+    (rows ``spread_gap`` seconds apart). With ``span`` (seconds), the rows are spread
+    evenly over that span instead, whatever their number."""
     rng = random.Random(seed)
     moment = start
     quiet = int(rows * claim_at)
     for n in range(rows):
+        if span is not None:
+            moment = (
+                start + dt.timedelta(seconds=span * n // rows) - dt.timedelta(seconds=60 if n == quiet else 0)
+            )
+            quiet_gap, spread_gap = (0, 0), (0,)
         if n < quiet:
             moment += dt.timedelta(seconds=rng.randint(*quiet_gap))
             text = rng.choice(QUIET)
@@ -99,11 +106,11 @@ def mentions(
             )
 
 
-def write(path: Path, rows: int, start: dt.datetime, seed: int = 7) -> None:
+def write(path: Path, rows: int, start: dt.datetime, seed: int = 7, span: int | None = None) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         end = start + dt.timedelta(hours=2)
         for line in PREAMBLE:
             writer.writerow([c.format(start=start, end=end) for c in line])
         writer.writerow(HEADER)
-        writer.writerows(mentions(start, rows, seed))
+        writer.writerows(mentions(start, rows, seed, span=span))

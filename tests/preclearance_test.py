@@ -68,7 +68,9 @@ def test_cleared_holding_statement_publishes_with_only_the_open_step(tmp_path: P
     assert check.code == 0, check.out
     ident, sha, out = draft(copy, "mira-castellanos", *VALUES)
     needs = re.findall(r"needs 1 approval\(s\) for step '(\w+)'", out)
-    assert needs == ["pr", "legal", "privacy", "lead"]  # the chains, as ever
+    assert needs == ["lead"]  # what the clearance leaves open
+    cleared = re.findall(r"step '(\w+)' \([a-z-]+\) approved in peacetime: clearance holding-x-2027h1", out)
+    assert cleared == ["pr", "legal", "privacy"]
     assert entry(copy, ident)["clearance"] == "holding-x-2027h1"  # the record names the clearance
     status = run_cli("--root", str(copy.root), "incident", "status", INCIDENT, "--now", "2026-12-07T09:28:00Z",
                      "--format", "json").json()  # fmt: skip

@@ -404,6 +404,9 @@ def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
         _out(f"  warning: data class {name!r} may never be published; this draft cannot be published")
     for step in result.verdict.steps:
         req = step.requirement
+        if step.satisfied and result.verdict.clearance:
+            _out(f"  step {req.step!r} ({req.role}) approved in peacetime: clearance {result.verdict.clearance}")
+            continue
         _out(f"  needs {req.quorum} approval(s) for step {req.step!r} from role {req.role!r} ({req.because})")
     return 0
 

@@ -40,13 +40,14 @@ SUBCOMMANDS = (
         "log a media enquiry: outlet, journalist, channel, when it came, deadline, questions",
         "clearance signals enquiry 2026-03-14-leaked-export-rumour --outlet 'The Ledger' "
         "--journalist 'Hannah Price' --channel x --received 2026-03-14T09:31:00Z "
-        "--deadline 2026-03-14T12:00:00Z --question 'Is the export in the screenshot yours?'",
+        "--deadline 2026-03-14T12:00:00Z --question 'Is the export in the screenshot yours?' "
+        "--at 2026-03-14T09:32:00Z",
     ),
     (
         "answer",
         "record the answer to an enquiry: a published statement, an approved Q&A line or a decline",
-        "clearance signals answer 2026-03-14-leaked-export-rumour ENQUIRY --answer decline "
-        "--rationale 'we do not comment on an investigation in progress'",
+        "clearance signals answer 2026-03-14-leaked-export-rumour 20260314T093200Z --answer statement "
+        "--draft 20260314T085000Z",
     ),
     (
         "preclear",

@@ -80,6 +80,8 @@ def evaluate(
     wanted = [t for t in triggers.protocol_triggers(index) if not only or t.protocol in only]
     accumulators = [triggers.Accumulator(t) for t in wanted]
     classes = classifier(index)
+    keywords = triggers.KeywordCache(accumulators)
+    pairs = list(zip(accumulators, keywords.slots, strict=True))
     count = bad_count = notes = 0
     limit = int(until.timestamp()) if until is not None else None
     bad: list[BadRow] = []
@@ -100,8 +102,9 @@ def evaluate(
                     bad.append(item)
                 continue
             count += 1
-            for acc in accumulators:
-                acc.add(item, classes)
+            hits = keywords.matches(item.text)
+            for acc, slot in pairs:
+                acc.add(item, classes, hits[slot] if slot >= 0 else None)
     met = tuple(m for m in (acc.result() for acc in accumulators) if m is not None)
     return Evaluation(
         tuple(shown for _, shown in paths),

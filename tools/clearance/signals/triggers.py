@@ -22,7 +22,7 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from clearance import durations
@@ -149,16 +149,22 @@ class Accumulator:
         self.classes = set(trigger.data_classes)
         self.data = _Buckets()
 
-    def wants(self, signal: Signal) -> bool:
+    def wants(self, signal: Signal, keyword: bool | None = None) -> bool:
+        """Whether the row passes the trigger's filters; ``keyword`` is the keyword match
+        when the caller already knows it (see :class:`KeywordCache`)."""
         if self.channels and signal.channel not in self.channels:
             return False
         if self.kinds and signal.author_kind not in self.kinds:
             return False
-        return not (self.keywords is not None and self.keywords.search(signal.text) is None)
+        if self.keywords is None:
+            return True
+        return keyword if keyword is not None else self.keywords.search(signal.text) is not None
 
-    def add(self, signal: Signal, classes: Callable[[str], frozenset[str]]) -> None:
+    def add(
+        self, signal: Signal, classes: Callable[[str], frozenset[str]], keyword: bool | None = None
+    ) -> None:
         t = self.trigger
-        if not self.wants(signal):
+        if not self.wants(signal, keyword):
             return
         if t.measure == "data-classes":
             found = classes(signal.text)
@@ -178,9 +184,9 @@ class Accumulator:
         if t.measure == "sentiment" and signal.sentiment != "negative":
             return  # the negative rows are the evidence
         if len(kept) < SAMPLES:
-            kept.append(signal)
+            kept.append(replace(signal, text=""))  # evidence links the row; its text stays in the export
         elif t.measure == "reach" and signal.reach and signal.reach > min(s.reach or 0 for s in kept):
-            kept[min(range(SAMPLES), key=lambda i: kept[i].reach or 0)] = signal
+            kept[min(range(SAMPLES), key=lambda i: kept[i].reach or 0)] = replace(signal, text="")
 
     def result(self) -> Met | None:
         t = self.trigger
@@ -240,6 +246,36 @@ class Accumulator:
             dt.datetime.fromtimestamp(max(start, keys[0]), dt.UTC),
             tuple(in_window[:EVIDENCE]),
         )
+
+
+class KeywordCache:
+    """Which of the triggers' keyword patterns each distinct text matches, remembered for
+    the next rows with the same text (reposts repeat words many times); bounded, so memory
+    stays flat whatever the export's size."""
+
+    LIMIT = 1 << 16
+
+    def __init__(self, accumulators: Sequence[Accumulator]) -> None:
+        patterns: dict[str, re.Pattern[str]] = {}
+        self.slots: list[int] = []
+        for acc in accumulators:
+            if acc.keywords is None:
+                self.slots.append(-1)
+                continue
+            key = acc.keywords.pattern
+            patterns.setdefault(key, acc.keywords)
+            self.slots.append(list(patterns).index(key))
+        self.patterns = list(patterns.values())
+        self.seen: dict[str, tuple[bool, ...]] = {}
+
+    def matches(self, text: str) -> tuple[bool, ...]:
+        found = self.seen.get(text)
+        if found is None:
+            found = tuple(p.search(text) is not None for p in self.patterns)
+            if len(self.seen) >= self.LIMIT:
+                self.seen.clear()
+            self.seen[text] = found
+        return found
 
 
 def more_severe(a: str, b: str) -> str:
