@@ -97,6 +97,7 @@ def test_numbers_that_are_not_phones_stay_quiet() -> None:
         "Tracking 1Z 999 AA1 01 2345 6784 is in transit.",
         "Reference numbers 2026-03-14-0001 to 2026-03-14-0450.",
         "Version 2.4.1, build 20260314117, is live.",
+        "Record MRN 00482213 was merged.",
     ):
         assert found(text) == [], text
 

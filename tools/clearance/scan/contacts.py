@@ -255,7 +255,8 @@ def phone(text: str, region: str | None = None) -> Iterator[RawHit]:
         raw = _EXTENSION.sub("", candidate.group())
         digits = len(_DIGIT.findall(raw))
         international = raw.startswith(("+", "00"))
-        if digits < (7 if international else 9) or digits > 17:
+        least = 7 if raw.startswith("+") else 10 if international else 9  # "00" + country + number
+        if digits < least or digits > 17:
             continue  # cheaper to rule out here than in the matcher
         if not international and digits > 12 and _is_card_run(raw):
             continue  # a card number (the card detector's), never a phone number
