@@ -137,15 +137,32 @@ def test_pdf_has_the_chronology_statements_and_approvals(pdfs: dict[str, Any]) -
         # a published statement's full text, its hash and each approval
         "We're aware of posts claiming customer details were shared online and are looking into it now.",
         "eeeb5b0551ebfb13ff876c1bb6df1ec0958a27cfa55d85a7c4f0254fbc7a1c1c",
-        "delphine-arceneaux", "pr-lead / pr", "legal-counsel / legal", "not signed",
+        "2026-10-14 09:13:00Z approved by delphine-arceneaux (pr-lead / step pr) · text hash matches · "
+        "counts toward the chain · signature: not signed",
+        "2026-10-14 09:15:00Z approved by rafael-quintero (legal-counsel / step legal)",
+        "every required approval was given before publication",
         # the rejection with its reason
         "Rationale: The file does hold customer contact details",
-        # regulatory assessment, deadline and its state; the notification
-        "gdpr#art-33", "2026-10-17 10:10:00Z", "met", "EXERCISE-DPA-2026-0014",
+        # regulatory assessment and its state; the notification
+        "gdpr#art-33", "met", "EXERCISE-DPA-2026-0014",
         # metrics computed from the log
         "Time to first public statement", "Page 1 of",
     ):
         assert flat(expected) in text, expected
+
+
+def test_every_deadline_and_state_in_the_json_is_in_the_pdf(pdfs: dict[str, Any]) -> None:
+    text = flat(pdftext(pdfs["out"] / "c.pdf"))
+    data = json.loads((pdfs["out"] / "c.json").read_text("utf-8"))
+    applying = [o for o in data["obligations"] if o["applies"] != "no"]
+    assert applying, "the reference incident has obligations that apply"
+    for o in applying:
+        assert flat(o["obligation"]) in text and flat(o["state"]) in text
+        if o["due"]:
+            assert flat(o["due"]) in text, o
+    for o in data["obligations"]:
+        if o["applies"] == "no":  # grouped by regulation, each reason given
+            assert flat(o["rationale"])[:60] in text, o
 
 
 def test_chronology_is_in_event_order(pdfs: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from clearance.evidence.model import ChangeRow, ChangesPack, Manifest, Withheld
 from clearance.index import Index, incident_of_path
 from clearance.site.audience import LEVELS, Audience, rank
 
-UNKNOWN = len(LEVELS)  # above restricted: nobody below 'restricted' sees it
+UNKNOWN = len(LEVELS) - 1  # as site.audience does: unknown is restricted
 
 
 def _levels(index: Index) -> dict[str, int]:

@@ -10,7 +10,16 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from clearance.evidence.chart import timeline
-from clearance.evidence.model import ChangesPack, IncidentPack, Manifest, Statement, Withheld
+from clearance.evidence.model import (
+    ChangeRow,
+    ChangesPack,
+    Event,
+    IncidentPack,
+    Manifest,
+    Obligation,
+    Statement,
+    Withheld,
+)
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 
@@ -56,11 +65,15 @@ td {{ overflow-wrap: anywhere; }}
 .hash {{ overflow-wrap: anywhere; }}
 .small {{ font-size: 7.5pt; color: #57606a; }}
 .statement {{ margin-bottom: 5mm; }}
-.statement table, .text {{ break-inside: avoid; }}
+.statement .meta, .text {{ break-inside: avoid; }}
+.decisions p {{ border-left: 2pt solid #1f6feb; }}
+.chronology p {{ margin-bottom: 1.6mm; }}
 .text {{ white-space: pre-wrap; border: 0.75pt solid #8c959f; background: #f6f8fa; padding: 2.5mm;
   font-size: 9.5pt; overflow-wrap: anywhere; margin: 2mm 0; }}
 .figures td {{ font-size: 11pt; font-weight: bold; }}
 svg.timeline {{ margin: 2mm 0 4mm; }}
+.listing p {{ font-size: 7pt; margin: 0 0 1.2mm; padding-left: 4mm; text-indent: -4mm; }}
+.listing.mono p {{ font-size: 6.5pt; margin: 0; }}
 """
 
 
@@ -123,57 +136,113 @@ def _withheld(withheld: Withheld, audience: str) -> str:
 
 
 def _sources(manifest: Manifest) -> str:
-    rows = [
-        (s.role, f'<span class="mono">{_e(s.path)}</span>', f'<span class="hash">{_e(s.sha256)}</span>')
-        for s in manifest.sources
-    ]
+    """The file sources, one line each; commit objects are counted (a quarter holds
+    thousands) and listed in the attached manifest only."""
+    files = [src for src in manifest.sources if src.role != "commit"]
+    commits = len(manifest.sources) - len(files)
+    lines = "".join(f"<p>{_e(src.sha256)} {_e(src.role)} {_e(src.path)}</p>" for src in files)
+    also = (
+        f" It also holds the sha256 of each of the {commits} commit objects the changes above come from."
+        if commits
+        else ""
+    )
     return (
         "<h2>Appendix: sources</h2><p>Every file this pack draws on, with the sha256 of its bytes at commit "
         f'<span class="mono">{_e(manifest.commit or "-")}</span>. The same list is attached to this PDF as '
-        '<span class="mono">clearance-evidence-manifest.json</span>.</p>'
-        + _table(("Role", "Path", "sha256"), rows, raw=True, widths=(11, 47, 42))
+        f'<span class="mono">clearance-evidence-manifest.json</span>.{also}</p>'
+        f'<div class="listing mono">{lines}</div>'
     )
 
 
 def _statement(s: Statement) -> str:
     state = "published" if s.published_at else "not published"
-    verdict = (
-        '<span class="good">all required approvals before publication</span>'
-        if s.approved
-        else '<span class="bad">required approvals missing</span>'
+    if not s.published_at:
+        verdict = _e(state)
+    elif s.approved:
+        verdict = '<span class="good">every required approval was given before publication</span>'
+    else:
+        verdict = '<span class="bad">required approvals missing at publication</span>'
+    published = _e(s.published_at or state) + (f" · {_e(s.link)}" if s.link else "")
+    classes = f" · data classes: {_e(', '.join(s.data_classes))}" if s.data_classes else ""
+    meta = (
+        f'<p class="meta">Channel <b>{_e(s.channel)}</b> · drafted {_e(s.drafted_at)} by {_e(s.author)} · '
+        f'published {published}<br>Text sha256 <span class="hash">{_e(s.sha256)}</span><br>'
+        f"{verdict}{classes}</p>"
     )
-    meta = [
-        ("Channel", _e(s.channel)),
-        ("Drafted", f"{_e(s.drafted_at)} by {_e(s.author)}"),
-        ("Published", _e(s.published_at or state) + (f" · {_e(s.link)}" if s.link else "")),
-        ("Text sha256", f'<span class="hash">{_e(s.sha256)}</span>'),
-        ("Approvals", verdict if s.published_at else _e(state)),
-    ]
-    if s.data_classes:
-        meta.append(("Data classes", _e(", ".join(s.data_classes))))
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in meta)
     problems = "".join(f'<p class="bad">{_e(p)}</p>' for p in s.problems)
-    decisions = _table(
-        ("When", "Decision", "Who", "Role / step", "Signature", "Text hash matches", "Counts"),
+    decisions = []
+    for d in s.decisions:
+        mark = "✓" if d.decision == "approved" else "✗"
+        matches = (
+            "text hash matches" if d.sha256 == s.sha256 else ("TEXT HASH DIFFERS" if d.sha256 else "no hash")
+        )
+        counted = "counts toward the chain" if d.counted else "does not count"
+        note = f"<br>{_e(d.note)}" if d.note else ""
+        decisions.append(
+            f"<p>{mark} {_e(d.at)} {_e(d.decision)} by <b>{_e(d.person)}</b> "
+            f"({_e(d.role)} / step {_e(d.step)}) · "
+            f"{matches} · {counted} · signature: {_e(d.signature)}{note}</p>"
+        )
+    listing = '<div class="listing decisions">' + "".join(decisions) + "</div>" if decisions else ""
+    text = f'<div class="text">{_e(s.text)}</div>' if s.text is not None else ""
+    return f'<div class="statement"><h3>Statement {_e(s.draft)}</h3>{meta}{text}{problems}{listing}</div>'
+
+
+def _obligations(obligations: Sequence[Obligation]) -> str:
+    """Obligations that apply or that nobody assessed, in a table with their clocks;
+    those assessed as not applicable after it, grouped by regulation and reason."""
+    live = [o for o in obligations if o.applies != "no"]
+    table = _table(
+        (
+            "Obligation",
+            "Applies",
+            "Assessed",
+            "Rationale or reason",
+            "Clock start / due",
+            "State",
+            "Notified",
+        ),
         (
             (
-                d.at,
-                d.decision + (f": {d.note}" if d.note else ""),
-                d.person,
-                f"{d.role} / {d.step}",
-                d.signature,
-                "yes" if d.sha256 == s.sha256 else ("no" if d.sha256 else "-"),
-                "yes" if d.counted else "no",
+                f"{o.obligation}: {o.title}" + (f" ({o.cite})" if o.cite else ""),
+                o.applies,
+                f"{o.assessed_at} by {o.assessed_by}" if o.assessed_by else "not assessed",
+                o.rationale,
+                f"{o.clock_start or '-'} / {o.due or '-'}" + (f"; tolled {o.tolled}" if o.tolled else ""),
+                o.state,
+                f"{o.notified} {o.recipient or ''} ({o.reference or '-'})" if o.notified else "-",
             )
-            for d in s.decisions
+            for o in live
         ),
-        widths=(14, 17, 15, 17, 17, 10, 10),
+        widths=(17, 7, 13, 31, 14, 7, 11),
     )
-    text = f'<div class="text">{_e(s.text)}</div>' if s.text is not None else ""
-    return (
-        f'<div class="statement"><h3>Statement {_e(s.draft)}</h3><table>{table}</table>{text}{problems}'
-        f"{decisions}</div>"
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for o in obligations:
+        if o.applies == "no":
+            regulation, _, local = o.obligation.partition("#")
+            who = f"{o.assessed_at} by {o.assessed_by}" if o.assessed_by else "from the logged facts"
+            groups.setdefault((regulation, o.rationale, who), []).append(local)
+    if not groups:
+        return table
+    lines = "".join(
+        f"<p><b>{_e(regulation)}</b> ({_e(', '.join(locals_))}): not applicable — {_e(reason)} "
+        f'<span class="small">({_e(who)})</span></p>'
+        for (regulation, reason, who), locals_ in groups.items()
     )
+    return table + f'<h3>Assessed as not applicable</h3><div class="listing">{lines}</div>'
+
+
+def _chronology(events: Sequence[Event]) -> str:
+    """One paragraph per entry: a 2,000-entry log prints in seconds this way."""
+    out = ['<div class="listing chronology">']
+    for e in events:
+        detail = f"{_e(e.detail)} · " if e.detail else ""
+        out.append(
+            f"<p><b>{_e(e.at)}</b> {_e(e.type)} · {_e(e.by)} — {_e(e.text)}"
+            f'<br><span class="small">{detail}entry {_e(e.entry)}</span></p>'
+        )
+    out.append("</div>")
+    return "".join(out)
 
 
 def incident_html(pack: IncidentPack, paper: str = "a4") -> str:
@@ -198,24 +267,7 @@ def incident_html(pack: IncidentPack, paper: str = "a4") -> str:
     parts.append(_table(("Moment", "UTC"), pack.timestamps, widths=(30, 70)))
     parts.append("<h2>2. Timeline</h2>" + timeline(pack.events, pack.deadlines))
     parts.append("<h2>3. Regulatory assessments and deadlines</h2>")
-    parts.append(
-        _table(
-            ("Obligation", "Applies", "Assessed", "Rationale", "Clock start / due", "State", "Notified"),
-            (
-                (
-                    f"{o.obligation}: {o.title}",
-                    "yes" if o.applies else "no",
-                    f"{o.assessed_at} by {o.assessed_by}" if o.assessed_by else "not assessed",
-                    o.rationale,
-                    f"{o.clock_start or '-'} / {o.due or '-'}",
-                    o.state,
-                    f"{o.notified} {o.recipient or ''} ({o.reference or '-'})" if o.notified else "-",
-                )
-                for o in pack.obligations
-            ),
-            widths=(17, 7, 13, 31, 14, 7, 11),
-        )
-    )
+    parts.append(_obligations(pack.obligations))
     parts.append("<h2>4. Notifications sent</h2>")
     parts.append(
         _table(
@@ -256,23 +308,7 @@ def incident_html(pack: IncidentPack, paper: str = "a4") -> str:
         )
     )
     parts.append(f"<h2>7. Chronology ({len(pack.events)} entries)</h2>")
-    parts.append(
-        _table(
-            ("When (UTC)", "Type", "By", "What", "Entry"),
-            (
-                (
-                    _e(e.at),
-                    _e(e.type),
-                    _e(e.by),
-                    _e(e.text) + (f'<div class="small">{_e(e.detail)}</div>' if e.detail else ""),
-                    f'<span class="mono">{_e(e.entry)}</span>',
-                )
-                for e in pack.events
-            ),
-            raw=True,
-            widths=(12, 10, 13, 50, 15),
-        )
-    )
+    parts.append(_chronology(pack.events))
     parts.append("<h2>8. Review and metrics</h2>")
     review = pack.review
     if review is not None:
@@ -317,39 +353,53 @@ def changes_html(pack: ChangesPack, paper: str = "a4") -> str:
         _table(("Figure", "Value"), pack.figures, cls="figures", widths=(70, 30)),
         signatures,
         f"<h2>2. Exceptions ({len(pack.exceptions)})</h2>",
-        _table(
-            ("Commit", "Date", "Author", "Finding", "Subject"),
-            (
-                (r.commit[:12], r.date, r.author, f"{rule} {message}", r.subject)
-                for r in pack.exceptions
-                for rule, message in r.findings
-            ),
-            widths=(11, 11, 16, 37, 25),
-        ),
+        _exceptions(pack.exceptions),
         f"<h2>3. Every change ({len(pack.rows)})</h2>",
-        _table(
-            ("Commit", "Date", "Author", "How", "Approvers", "Signature", "Files", "Subject / tickets"),
-            (
-                (
-                    f'<span class="mono">{_e(r.commit[:12])}</span>',
-                    _e(r.date),
-                    _e(r.author),
-                    _e(r.via),
-                    _e(", ".join(r.approvers) or "none"),
-                    _e(r.signature),
-                    '<span class="mono">' + "<br>".join(_e(f) for f in r.files) + "</span>",
-                    _e(r.subject)
-                    + (f'<div class="small">{_e(", ".join(r.tickets))}</div>' if r.tickets else ""),
-                )
-                for r in pack.rows
-            ),
-            raw=True,
-            widths=(9, 9, 12, 8, 15, 13, 18, 16),
-        ),
+        '<p class="small">One paragraph per change: commit, date, author, how it landed, approvers, '
+        "signature status and findings; then its subject, tickets and files.</p>",
+        _every_change(pack.rows),
         "<h2>4. Withheld</h2>" + _withheld(pack.withheld, pack.audience),
         _sources(m),
     ]
     return _page(f"Changes {period}", paper, footer, marking, parts)
+
+
+def _exceptions(rows: Sequence[ChangeRow]) -> str:
+    """Each finding as one paragraph, grouped by rule, the rule's count in its heading
+    (the change's subject and files are in the list of every change)."""
+    if not rows:
+        return '<p class="small">None.</p>'
+    by_rule: dict[str, list[str]] = {}
+    for r in rows:
+        for rule, message in r.findings:
+            by_rule.setdefault(rule, []).append(
+                f"<p><b>{_e(r.commit[:12])}</b> {_e(r.date)} · {_e(r.author)} · {_e(message)}</p>"
+            )
+    parts = []
+    for rule in sorted(by_rule):
+        parts.append(f"<h3>{_e(rule)} ({len(by_rule[rule])})</h3>")
+        parts.append('<div class="listing">' + "".join(by_rule[rule]) + "</div>")
+    return "".join(parts)
+
+
+def _every_change(rows: Sequence[ChangeRow]) -> str:
+    """Every change as one short paragraph: a quarter of a busy repository is thousands
+    of changes, and a paragraph costs the printer a fraction of an eight-cell table row."""
+    out = ['<div class="listing">']
+    for r in rows:
+        rules = " · " + ", ".join(rule for rule, _ in r.findings) if r.findings else ""
+        files = ", ".join(r.files[:2]) + (f" and {len(r.files) - 2} more" if len(r.files) > 2 else "")
+        tickets = f" [{', '.join(r.tickets)}]" if r.tickets else ""
+        approvers = ", ".join(
+            a.split(" [", 1)[0] + (" (claim)" if "(claim)" in a else "") for a in r.approvers
+        )
+        out.append(
+            f"<p><b>{_e(r.commit[:12])}</b> {_e(r.date)} · {_e(r.author)} · {_e(r.via)} · approved: "
+            f"{_e(approvers or 'none')} · {_e(r.signature)}{_e(rules)}<br>"
+            f"{_e(r.subject)}{_e(tickets)} — {_e(files)}</p>"
+        )
+    out.append("</div>")
+    return "".join(out)
 
 
 def _page(title: str, paper: str, footer: str, marking: str, parts: Sequence[str]) -> str:

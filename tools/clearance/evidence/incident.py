@@ -33,15 +33,18 @@ from clearance.evidence.model import (
     Statement,
     Withheld,
 )
-from clearance.incidents import approvals, metrics
-from clearance.incidents.clocks import Deadline, humanise
-from clearance.incidents.session import Session, deadlines, open_session
+from clearance.incidents import approvals, metrics, obligations
+from clearance.incidents.clocks import humanise
+from clearance.incidents.provenance import Provenance
+from clearance.incidents.session import Session, obligations_of, open_session
 from clearance.index import Index, parse_time
 from clearance.model import Document
 from clearance.site.audience import LEVELS, Audience, rank
 
 WITHHELD = "[withheld]"
 DECISION_TYPES = ("approval", "rejection")
+# severity and status changes
+CHANGE_TYPES = ("status-change", "escalation", "de-escalation", "reopen", "resolution-decision")
 
 
 def _iso(moment: dt.datetime | None) -> str:
@@ -136,9 +139,35 @@ def _describe(entry: Document) -> str:
     if kind == "status-change":
         severity = f" (severity {d['severity']})" if d.get("severity") else ""
         return f"Status {d.get('from')} → {d.get('to')}{severity}"
+    if kind in ("escalation", "de-escalation"):
+        return f"{str(kind).capitalize()} to severity {d.get('severity')}"
+    if kind == "facts":
+        facts = d.get("facts") if isinstance(d.get("facts"), dict) else {}
+        return "Facts: " + "; ".join(f"{k} = {v}" for k, v in facts.items())
+    if kind == "tolling":
+        return f"Clock tolled for {d.get('obligation') or d.get('regulation')}" + (
+            f" until {d['until']}" if d.get("until") else ""
+        )
+    if kind == "withdraw":
+        return f"Withdrew draft {d.get('draft')}"
+    if kind == "enquiry":
+        return f"Enquiry from {d.get('outlet')} on {d.get('channel')}: " + " / ".join(
+            str(q) for q in d.get("questions") or ()
+        )
+    if kind == "enquiry-answer":
+        return f"Answered enquiry {d.get('enquiry')}: {d.get('answer')}"
     if kind == "correction":
         return f"Corrects {d.get('corrects')}: {d.get('text', '')}"
     return str(d.get("text") or d.get("rationale") or kind)
+
+
+def _change(entry: Document) -> str:
+    d = entry.data
+    if d.get("type") == "decision":
+        return f"Severity {d.get('severity')}: {d.get('text', '')}"
+    text = _describe(entry)
+    reason = str(d.get("rationale") or "")
+    return text + (f" ({reason})" if reason and reason not in text else "")
 
 
 def _detail(entry: Document, refs: str) -> str:
@@ -154,7 +183,12 @@ def _detail(entry: Document, refs: str) -> str:
 
 
 def _statements(
-    session: Session, incident: Document, entries: Sequence[Document], gate: _Gate, end: dt.datetime
+    session: Session,
+    incident: Document,
+    entries: Sequence[Document],
+    gate: _Gate,
+    end: dt.datetime,
+    proofs: Provenance,
 ) -> list[Statement]:
     index = session.index
     membership = approvals.Membership(index, session.root)
@@ -187,7 +221,7 @@ def _statements(
                     step=str(d.get("step", "")),
                     at=_at(entry),
                     sha256=str(d.get("sha256", "")),
-                    signature=signatures.status(index, incident_id, entry),
+                    signature=signatures.status(proofs, incident_id, entry),
                     counted=ident in counted,
                     note=str(d.get("rationale", "")),
                 )
@@ -216,42 +250,42 @@ def _statements(
 
 
 def _obligations(
-    index: Index, entries: Sequence[Document], found: Sequence[Deadline], gate: _Gate, end: dt.datetime
+    index: Index, incident: Document, entries: Sequence[Document], gate: _Gate, end: dt.datetime
 ) -> list[Obligation]:
-    latest: dict[str, Document] = {}
-    for entry in entries:
-        if entry.data.get("type") == "assessment" and isinstance(entry.data.get("obligation"), str):
-            latest[entry.data["obligation"]] = entry
-    by_key = {d.obligation: d for d in found}
+    """Every obligation of the regulations the incident's protocol lists, and every one
+    the log assessed or notified, with its state as the clocks compute it (fail closed:
+    what nobody assessed is 'unassessed', never left out)."""
+    states = obligations.obligation_states(
+        obligations_of(index), entries, obligations.listed_regulations(index, incident)
+    )
     out = []
-    for key in dict.fromkeys([*latest, *by_key]):
-        hit = index.part("obligation", key)
+    for state in states:
+        hit = index.part("obligation", state.key)
         if hit is not None and not gate.sees(hit[0]):
             gate.withhold("regulatory obligations")
             continue
         if hit is not None:
             gate.used.setdefault(hit[0].path, "document")
-        assessed = latest.get(key)
-        deadline = by_key.get(key)
-        data = assessed.data if assessed else {}
+        tolled = None
+        if state.tolled is not None:
+            until = _iso(state.tolled[1]) if state.tolled[1] else "the logged delay ends"
+            tolled = f"{_iso(state.tolled[0])} until {until}"
         out.append(
             Obligation(
-                obligation=key,
-                title=deadline.title
-                if deadline
-                else str((index.value(hit[0], *hit[1]) or {}).get("title", key))
-                if hit
-                else key,
-                applies=bool(data.get("applies")) if assessed else deadline is not None,
-                assessed_by=str(data.get("by", "")) if assessed else "",
-                assessed_at=_at(assessed) if assessed else "",
-                rationale=str(data.get("rationale", "")),
-                clock_start=_iso(deadline.start) if deadline and deadline.start else None,
-                due=_iso(deadline.due) if deadline and deadline.due else None,
-                state=deadline.state(end) if deadline else "not applicable",
-                notified=_iso(deadline.notified) if deadline and deadline.notified else None,
-                recipient=deadline.recipient if deadline else None,
-                reference=deadline.reference if deadline else None,
+                obligation=state.key,
+                title=state.title,
+                applies={"applies": "yes", "not-applicable": "no"}.get(state.status, state.status),
+                assessed_by=state.assessed_by or "",
+                assessed_at=_iso(state.assessed_at),
+                rationale=state.reason,
+                clock_start=_iso(state.start) or None,
+                due=_iso(state.due) or None,
+                state=state.state(end),
+                notified=_iso(state.notified) or None,
+                recipient=state.recipient,
+                reference=state.reference,
+                cite=state.cite,
+                tolled=tolled,
             )
         )
     return out
@@ -334,11 +368,7 @@ def gather(
         else:
             gate.withhold("log entries")
     end = metrics.end_of(incident, entries, session.now)
-    found = (
-        deadlines(session, incident_id)
-        if len(entries) == len(all_entries)
-        else _visible_deadlines(session, entries)
-    )
+    proofs = Provenance(index, session.root)
     events = tuple(
         Event(
             _at(e),
@@ -350,8 +380,8 @@ def gather(
         )
         for e in entries
     )
-    statements = _statements(session, incident, entries, gate, end)
-    obligations = _obligations(index, entries, found, gate, end)
+    statements = _statements(session, incident, entries, gate, end, proofs)
+    duties = _obligations(index, incident, entries, gate, end)
     notifications = tuple(
         Notification(
             approvals.entry_id(e),
@@ -360,24 +390,17 @@ def gather(
             str(e.data.get("recipient", "")),
             str(e.data.get("reference", "")),
             str(e.data.get("by", "")),
-            signatures.status(index, incident_id, e),
+            signatures.status(proofs, incident_id, e),
         )
         for e in entries
         if e.data.get("type") == "notification"
     )
     changes = tuple(
-        Change(
-            approvals.entry_id(e),
-            _at(e),
-            str(e.data.get("by", "")),
-            _describe(e)
-            if e.data.get("type") == "status-change"
-            else f"Severity {e.data.get('severity')}: {e.data.get('text', '')}",
-        )
+        Change(approvals.entry_id(e), _at(e), str(e.data.get("by", "")), _change(e))
         for e in entries
-        if e.data.get("type") == "status-change"
-        or (e.data.get("type") == "decision" and e.data.get("severity"))
+        if e.data.get("type") in CHANGE_TYPES or (e.data.get("type") == "decision" and e.data.get("severity"))
     )
+    found = [state.deadline() for state in _states(index, incident, entries) if state.applies]
     figures = metrics.compute(index, incident, entries, found, end, approvals.Membership(index, session.root))
     review = _review(index, incident, gate, figures)
     protocol = index.get("protocol", str(incident.data.get("protocol")))
@@ -398,21 +421,20 @@ def gather(
         timestamps=tuple((str(k), _iso(parse_time(v)) or str(v)) for k, v in stamps.items()),
         events=events,
         statements=tuple(statements),
-        obligations=tuple(obligations),
+        obligations=tuple(duties),
         notifications=notifications,
         changes=changes,
         review=review,
         withheld=gate.withheld(),
         manifest=pack_manifest,
-        deadlines=tuple((o.obligation, o.due) for o in obligations if o.due),
+        deadlines=tuple((o.obligation, o.due) for o in duties if o.due and o.applies == "yes"),
     )
 
 
-def _visible_deadlines(session: Session, entries: Sequence[Document]) -> list[Deadline]:
-    from clearance.incidents import clocks
-    from clearance.incidents.session import obligations_of
-
-    return clocks.deadlines(obligations_of(session.index), entries)
+def _states(index: Index, incident: Document, entries: Sequence[Document]) -> list[Any]:
+    return obligations.obligation_states(
+        obligations_of(index), entries, obligations.listed_regulations(index, incident)
+    )
 
 
 def _status(incident: Document, entries: Sequence[Document]) -> str:

@@ -112,16 +112,18 @@ class Statement:
 class Obligation:
     obligation: str  # regulation#obligation
     title: str
-    applies: bool
+    applies: str  # yes | no | unassessed
     assessed_by: str
     assessed_at: str
-    rationale: str
+    rationale: str  # the assessment's rationale, or why the state is what it is
     clock_start: str | None
     due: str | None
-    state: str  # met | late | overdue | open | waiting | not applicable (or whatever clocks says)
+    state: str  # unassessed | not-applicable | waiting | open | overdue | tolled | met | late
     notified: str | None
     recipient: str | None
     reference: str | None
+    cite: str = ""
+    tolled: str | None = None  # from ... until ...
 
 
 @dataclass(frozen=True)
