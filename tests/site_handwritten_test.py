@@ -181,3 +181,16 @@ def test_search_index_holds_no_withheld_page(repo: Path) -> None:
     assert not [
         doc for doc in index["docs"] if "CANARYSEARCH58" in doc["text"] or "secret" in doc["location"]
     ]
+
+
+def test_a_page_with_another_markdown_suffix_is_classified_too(repo: Path) -> None:
+    (repo / "docs" / "plan.markdown").write_text(
+        "---\nclassification: confidential\n---\n# Plan\n\nCANARYSUFFIX59\n", "utf-8"
+    )
+    index = repo / "docs" / "index.md"
+    index.write_text(index.read_text("utf-8") + "\nRead [CANARYSUFFIXLINK60](plan/) first.\n", "utf-8")
+    _commit(repo)
+    result = build(repo, "--strict", audience="internal")
+    assert result.returncode == 0, result.stderr
+    for path, data in site_files(repo / "site"):
+        assert b"CANARYSUFFIX" not in data, path

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from clearance.site.history import MARKDOWN
 from clearance.site.links import _EXTERNAL, _INLINE_LINK, RESTRICTED
 
 if TYPE_CHECKING:
@@ -90,10 +91,12 @@ def _forms(joined: str) -> list[str]:
     """The source URIs a normalised link target may mean."""
     if joined in (".", ""):
         return ["index.md"]
-    forms = [joined, f"{joined}/index.md", f"{joined}.md"]
+    forms = [joined, f"{joined}/index.md", f"{joined}/README.md"]
+    forms.extend(f"{joined}{suffix}" for suffix in MARKDOWN)
+    forms.extend(f"{joined}/index{suffix}" for suffix in MARKDOWN[1:])
     if joined.endswith(".html"):
         stem = joined[:-5]
-        forms.append(f"{stem}.md")
+        forms.extend(f"{stem}{suffix}" for suffix in MARKDOWN)
         if stem.endswith("/index") or stem == "index":
             forms.append(f"{stem}.md")
             forms.append(f"{posixpath.dirname(stem)}/README.md".lstrip("/"))

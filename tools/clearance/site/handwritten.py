@@ -93,7 +93,7 @@ def scan(files: Files, docs: Path, root: Path, default: str) -> list[Written]:
                 f"clearance: {rel_shown}:1:1: resolves outside {shown!r} ({source.resolve()}); "
                 "only files inside the docs folder are published"
             ) from None
-        is_page = file.src_uri.endswith(".md")
+        is_page = file.is_documentation_page()  # .md, .markdown, .mdown, .mkdn, .mkd
         level = _level_of(source, rel_shown, default) if is_page else default
         out.append(Written(file.src_uri, rel_shown, level, is_page))
     return out
@@ -110,16 +110,21 @@ def _level_of(source: Path, shown: str, default: str) -> str:
         return default
     try:
         front, _, _ = loading.split_front_matter(text, shown)
-        doc = loading.load_text("---\n" + front + "---\n", shown)
+        loading.check_characters(front, shown, line_offset=1)
+        data, positions, _ = loading.parse_yaml(front, shown, line_offset=1)
     except loading.LoadFailed as exc:
         raise PluginError(f"clearance: {_problem(exc)}") from None
-    value = doc.data.get("classification")
+    if not isinstance(data, dict):
+        if data is None:
+            return default
+        raise PluginError(f"clearance: {shown}:2:1: the front matter must be a mapping of keys to values")
+    value = data.get("classification")
     if value is None:
         return default
     if value not in LEVELS:
-        where = doc.where(("classification",))
+        line, col = positions.get(("classification",), (2, 1))
         raise PluginError(
-            f"clearance: {where}: classification {value!r} is not one of {', '.join(LEVELS)}; "
+            f"clearance: {shown}:{line}:{col}: classification {value!r} is not one of {', '.join(LEVELS)}; "
             "a page whose level cannot be read is never published"
         )
     return str(value)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mkdocs.plugins.clearance")
 
 TOP = 3  # the rank of "restricted": what an unreadable classification counts as
+MARKDOWN = (".md", ".markdown", ".mdown", ".mkdn", ".mkd")  # what MkDocs builds as pages
 _RANKS = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
 
 
@@ -86,12 +87,13 @@ def classify(path: str, raw: bytes | None, governance: Governance) -> int:
     if raw is None:
         return TOP
     page = governance.is_page(path)
-    if page and not path.endswith(".md"):
+    if page and not path.lower().endswith(MARKDOWN):
         return governance.docs_default
     if page and not raw.startswith(b"---"):
         return governance.docs_default
     try:
-        doc = loading.load_bytes(raw, path)
+        # a page named .markdown (or another MkDocs suffix) is Markdown too
+        doc = loading.load_bytes(raw, path if not page else path.rsplit(".", 1)[0] + ".md")
     except (loading.LoadFailed, FatalError, UnicodeDecodeError):
         return TOP
     value = doc.data.get("classification")
