@@ -36,6 +36,7 @@ KINDS = (
     "incident",
     "log-entry",
     "review",
+    "acknowledgement",
 )
 WILDCARD = "*"
 

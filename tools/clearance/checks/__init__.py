@@ -35,6 +35,7 @@ FAMILIES = (
     "exercises",
     "notices",
     "wording",
+    "acknowledgements",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.
