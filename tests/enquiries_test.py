@@ -129,3 +129,63 @@ def test_bad_enquiries_are_refused_and_hand_written_ones_checked(tmp_path: Path)
     check = run_cli("--root", str(copy.root), "check", str(log / "20261207T093500Z-handwr.yaml"))
     assert check.code == 1 and "received_at" in check.out and "questions" in check.out, check.out
     assert json.dumps(status(copy, "2026-12-07T09:40:00Z")["enquiries"])  # status still renders it
+
+
+def test_talking_points_declare_facts_and_a_contradicting_statement_is_flagged() -> None:
+    from clearance.incidents import talkingpoints
+    from clearance.loading import load_text
+
+    def points(ident: str, at: str, value: str, supersedes: str | None = None):  # type: ignore[no-untyped-def]
+        extra = f"supersedes: {supersedes}\n" if supersedes else ""
+        return load_text(
+            f"kind: log-entry\ntype: talking-points\nat: '{at}'\nby: delphine-arceneaux\n{extra}"
+            "points: [Say only what security confirmed.]\n"
+            f"declares:\n  affected customers: {{value: '{value}', terms: [customers, accounts]}}\n"
+            "  detected: {value: '2026-12-07', terms: [discovered, detected]}\n",
+            f"incidents/x/log/{ident}.yaml",
+        )
+
+    first = points("20261207T092600Z-aaaaaa", "2026-12-07T09:26:00Z", "1,240")
+    later = points("20261207T100000Z-bbbbbb", "2026-12-07T10:00:00Z", "1,300", "20261207T092600Z-aaaaaa")
+    text = "About 1,300 customers were affected. We detected it on 2026-12-06. Call 0800 123 4567."
+    at_0930 = talkingpoints.current(
+        [first, later], __import__("datetime").datetime.fromisoformat("2026-12-07T09:30:00+00:00")
+    )
+    found = talkingpoints.contradictions(text, at_0930)
+    assert [(c.fact, c.stated) for c in found] == [
+        ("affected customers", ("1,300",)),
+        ("detected", ("2026-12-06",)),
+    ]
+    at_1030 = talkingpoints.current(
+        [first, later], __import__("datetime").datetime.fromisoformat("2026-12-07T10:30:00+00:00")
+    )
+    assert [e.data["declares"]["affected customers"]["value"] for e in at_1030] == ["1,300"]
+    assert [c.fact for c in talkingpoints.contradictions(text, at_1030)] == ["detected"]
+    # the declared value, written another way, is no contradiction; a sentence without a number neither
+    assert talkingpoints.contradictions("1240 customers were affected. Customers are safe.", at_0930) == []
+
+
+def test_check_flags_a_published_statement_against_the_talking_points(tmp_path: Path) -> None:
+    copy = opened(tmp_path)
+    log = copy.root / "incidents" / INCIDENT / "log"
+    (log / "20261207T092600Z-tpoint.yaml").write_text(
+        "kind: log-entry\ntype: talking-points\nat: '2026-12-07T09:26:00Z'\nby: delphine-arceneaux\n"
+        "points: [No customer data was exposed.]\n"
+        "declares:\n  exposed accounts: {value: '0', terms: [accounts]}\n",
+        "utf-8",
+    )
+    text = tmp_path / "s.txt"
+    text.write_text("We checked the post: 12 accounts were in the screenshot.\n", "utf-8")
+    out = cli(copy, "mira-castellanos", "incident", "draft", INCIDENT, "--channel", "x", "--file", str(text),
+              "--now", "2026-12-07T09:27:00Z")  # fmt: skip
+    ident = out.split("drafted ")[1].split()[0]
+    sha = out.split("sha256 ")[1].split()[0]
+    for person, step in (("delphine-arceneaux", "pr"), ("rafael-quintero", "legal"), ("sunniva-aas", "privacy"),
+                         ("ines-marlowe", "lead")):  # fmt: skip
+        cli(copy, person, "incident", "approve", INCIDENT, ident, "--step", step, "--sha256", sha,
+            "--now", "2026-12-07T09:28:00Z")  # fmt: skip
+    cli(copy, "mira-castellanos", "incident", "publish", INCIDENT, ident, "--now", "2026-12-07T09:29:00Z")
+    check = run_cli("--root", str(copy.root), "check", str(copy.root / "incidents" / INCIDENT))
+    assert "TPT001" in check.out and "says 12 in" in check.out and "'exposed accounts' = '0'" in check.out, (
+        check.out
+    )

@@ -23,6 +23,7 @@ FAMILIES = (
     "protocols",
     "templates",
     "clearances",
+    "talkingpoints",
     "policies",
     "dataclasses",
     "incidents",

@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 LIST_LIMIT = 50
 
 
+def _goal(value: Markup, values: dict[str, Any], name: str) -> Markup:
+    """A first-hour metric with the protocol's target and whether it was met."""
+    target, state = values.get(f"{name}_target"), values.get(f"{name}_state")
+    if not target or not state:
+        return value
+    return value + render.text(f" (target {target}: {state})")
+
+
 class Helpers:
     """Derived views the templates use: reverse references, review status, clocks."""
 
@@ -222,6 +230,11 @@ class Helpers:
             ("Time to detect", span("time_to_detect_seconds")),
             ("Time to declare", span("time_to_declare_seconds")),
             ("Time to first public statement", span("time_to_first_public_statement_seconds")),
+            ("Time to page (first signal)", _goal(span("time_to_page_seconds"), values, "time_to_page")),
+            (
+                "Time to first statement (from the first signal)",
+                _goal(span("time_to_first_statement_seconds"), values, "time_to_first_statement"),
+            ),
             ("Public statements", render.text(values.get("public_statements", 0))),
             (
                 "Updates on time / missed",
@@ -268,6 +281,19 @@ class Helpers:
                 out.append((doc, due, state))
         out.sort(key=lambda item: (item[1], title_of(item[0]).casefold()))
         return out
+
+    def expiring_clearances(self) -> list[tuple[Document, str, dt.datetime | None, bool]]:
+        """Visible templates whose peacetime clearance has expired or expires within the
+        review warning period: (template, clearance id, expiry, expired)."""
+        from clearance.incidents import preclearance
+
+        now = dt.datetime.combine(self.site.today, dt.time(0, 0), tzinfo=dt.UTC)
+        soon = dt.timedelta(days=self.site.due_soon_days)
+        return [
+            (found.template, found.id, found.expires, found.expired(now))
+            for found in preclearance.expiring(self.site.index, now, soon)
+            if self.site.audience.sees(found.template)
+        ]
 
     def open_actions(self) -> list[tuple[Document, dict[str, Any]]]:
         out = []
