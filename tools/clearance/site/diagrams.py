@@ -68,7 +68,8 @@ class Step:
 
 
 def chain_svg(steps: Sequence[Step], *, left_out: str = "") -> str:
-    width, box_w, box_h, gap = 680, 330, 62, 12
+    # compact enough to stay legible on a phone (about 0.75x at 390 px)
+    width, box_w, box_h, gap, node = 520, 300, 62, 12, 84
     rows = max(1, len(steps))
     height = rows * (box_h + gap) + gap + (22 if left_out else 0)
     mid = (rows * (box_h + gap) + gap) / 2
@@ -78,17 +79,17 @@ def chain_svg(steps: Sequence[Step], *, left_out: str = "") -> str:
         f'viewBox="0 0 {width} {height:.0f}" '
         f'width="{width}" style="max-width:100%;height:auto" {_FONT} font-size="13">',
         "<title>Approval steps: each applicable step is required; they may be approved in any order</title>",
-        _node(10, mid - 22, 120, 44, "Draft", rounded=True),
-        _node(width - 130, mid - 22, 120, 44, "Publish", rounded=True),
+        _node(4, mid - 20, node, 40, "Draft", rounded=True),
+        _node(width - node - 4, mid - 20, node, 40, "Publish", rounded=True),
     ]
     if not steps:
-        parts.append(_line(130, mid, width - 130, mid, dashed=False))
+        parts.append(_line(node + 4, mid, width - node - 4, mid, dashed=False))
     for number, step in enumerate(steps):
         y = gap + number * (box_h + gap)
         cy = y + box_h / 2
         dashed = bool(step.condition)
-        parts.append(_line(130, mid, sx, cy, dashed=dashed))
-        parts.append(_line(sx + box_w, cy, width - 130, mid, dashed=dashed, arrow=True))
+        parts.append(_line(node + 4, mid, sx, cy, dashed=dashed))
+        parts.append(_line(sx + box_w, cy, width - node - 4, mid, dashed=dashed, arrow=True))
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         parts.append(
             f'<rect x="{sx:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="6" fill="none" '
@@ -96,22 +97,22 @@ def chain_svg(steps: Sequence[Step], *, left_out: str = "") -> str:
         )
         parts.append(
             f'<text x="{sx + 10:.0f}" y="{y + 20:.0f}" fill="currentColor" font-weight="600">'
-            f"{_t(step.role)}</text>"
+            f"{_t(step.role, 38)}</text>"
         )
         parts.append(
             f'<text x="{sx + 10:.0f}" y="{y + 37:.0f}" fill="currentColor" font-size="11.5">'
-            f"{_t(step.detail, 52)}</text>"
+            f"{_t(step.detail, 48)}</text>"
         )
         if step.condition:
             parts.append(
                 f'<text x="{sx + 10:.0f}" y="{y + 53:.0f}" fill="currentColor" font-size="11.5" '
                 'font-style="italic">'
-                f"{_t('only if ' + step.condition, 52)}</text>"
+                f"{_t('only if ' + step.condition, 48)}</text>"
             )
     if left_out:
         parts.append(
             f'<text x="10" y="{height - 6:.0f}" fill="currentColor" font-size="11.5">'
-            f"{_t(left_out, 110)}</text>"
+            f"{_t(left_out, 84)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -190,7 +191,7 @@ def timeline_svg(events: Sequence[Event]) -> str:
     place = {moment: offset / total for moment, offset in zip(stops, room, strict=False)}
     lanes = [key for key, _ in LANES if any(e.lane == key for e in ordered)]
     names = dict(LANES)
-    left, right, top, lane_h = 110, 660, 28, 34
+    left, right, top, lane_h = 92, 500, 28, 32
     width = right + 20
     height = top + lane_h * len(lanes) + 30
 
