@@ -70,7 +70,11 @@ def check_errors(root: Path) -> list[str]:
     done = run(root, "check", "--format", "json")
     assert done.returncode in (0, 1), done.stderr
     found = json.loads(done.stdout)["findings"]
-    return [f"{f['path']}: {f['rule']} {f['message']}" for f in found if f["severity"] == "error"]
+    return [  # about the incident record: the fixture's registers are other rules' business
+        f"{f['path']}: {f['rule']} {f['message']}"
+        for f in found
+        if f["severity"] == "error" and f["path"].startswith("incidents/")
+    ]
 
 
 def visible_litter(root: Path) -> list[str]:

@@ -64,7 +64,9 @@ def rules(root: Path) -> list[str]:
 
 
 def errors(root: Path) -> list[dict[str, str]]:
-    return [f for f in check(root)["findings"] if f["severity"] == "error"]  # type: ignore[union-attr]
+    """Errors about the incident record (the fixture's registers are other rules' business)."""
+    found = check(root)["findings"]
+    return [f for f in found if f["severity"] == "error" and f["path"].startswith("incidents/")]  # type: ignore[union-attr]
 
 
 def status(root: Path, now: str = "2026-03-14T12:00:00Z") -> dict[str, object]:

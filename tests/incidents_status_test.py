@@ -94,7 +94,12 @@ class Crisis:
     def errors(self) -> list[str]:
         result = run_cli("--root", str(self.root), "check", "--format", "json")
         found = json.loads(result.out)["findings"]
-        return [f"{f['path']}: {f['rule']} {f['message']}" for f in found if f["severity"] == "error"]
+        # errors about the incident record (the fixture's registers are other rules' business)
+        return [
+            f"{f['path']}: {f['rule']} {f['message']}"
+            for f in found
+            if f["severity"] == "error" and f["path"].startswith("incidents/")
+        ]
 
 
 @pytest.fixture

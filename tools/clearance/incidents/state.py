@@ -151,17 +151,18 @@ def voided(entries: Sequence[Document]) -> frozenset[str]:
 def derive(incident: Document, entries: Sequence[Document], levels: Sequence[str] = ()) -> State:
     """The state the log arrives at. ``levels`` are the protocol's severities, most
     severe first (used to tell an escalation from a de-escalation)."""
-    key = (incident.path, id(entries), len(entries), tuple(levels))
-    for cached_key, cached in _CACHE:
+    # The index hands out the same Document objects, in a new list each time: key on them.
+    key = (incident.path, id(incident), tuple(map(id, entries)), tuple(levels))
+    for cached_key, _held, cached in _CACHE:
         if cached_key == key:
             return cached
     result = _derive(incident, entries, levels)
-    _CACHE.insert(0, (key, result))
+    _CACHE.insert(0, (key, incident, result))  # holding the incident keeps its id unique
     del _CACHE[8:]
     return result
 
 
-_CACHE: list[tuple[object, State]] = []
+_CACHE: list[tuple[object, Document, State]] = []
 
 
 def _derive(incident: Document, entries: Sequence[Document], levels: Sequence[str]) -> State:
