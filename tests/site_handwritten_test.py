@@ -194,3 +194,18 @@ def test_a_page_with_another_markdown_suffix_is_classified_too(repo: Path) -> No
     assert result.returncode == 0, result.stderr
     for path, data in site_files(repo / "site"):
         assert b"CANARYSUFFIX" not in data, path
+
+
+def test_raw_html_links_in_a_documents_body_are_governed_too(repo: Path) -> None:
+    policy = repo / "policies" / "social-media.md"
+    policy.write_text(
+        policy.read_text("utf-8")
+        + '\nSee <a href="plan.md">CANARYRAWBODY61</a> and <a href="../policies/plan.md#clause-1">it</a>.\n',
+        "utf-8",
+    )
+    _commit(repo)
+    result = build(repo, "--strict", audience="internal")
+    assert result.returncode == 0, result.stderr
+    page = article((repo / "site" / "policies" / "social-media" / "index.html").read_text("utf-8"))
+    assert "CANARYRAWBODY61" not in page and "plan.md" not in page.replace('"policies/plan.md"', "")
+    assert "See <em>restricted</em> and <em>restricted</em>." in page

@@ -238,14 +238,23 @@ def _drop_items(text: str) -> str:
 _ELEMENT_WITH_URL = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
 
 
-def govern_html(html: str, here: str, url: str | None, site: Site) -> str:
+def govern_html(html: str, here: str, url: str | None, site: Site, source: str | None = None) -> str:
     """The page's HTML with every element pointing at a withheld target removed (an
-    ``<a>`` keeps the word "restricted", nothing of its text)."""
+    ``<a>`` keeps the word "restricted", nothing of its text). ``source`` is the
+    repository path of a generated page's document: raw HTML in its body may point at
+    a file relative to it (``<a href="plan.md">``)."""
     if "<" not in html:
         return html
+    folder = posixpath.dirname(source) if source else None
 
     def state(raw: str) -> str | None:
         found = target_state(raw, here, url, site)
+        if found is None and folder is not None and raw and not _EXTERNAL.match(raw):
+            path = unquote(raw.split("#", 1)[0].split("?", 1)[0])
+            if path and not path.startswith("/"):
+                beside = posixpath.normpath(posixpath.join(folder, path))
+                if beside in site.hidden_paths or beside.rstrip("/") in site.hidden_folders:
+                    return HIDDEN
         return found if found == HIDDEN else None
 
     def anchor(match: re.Match[str]) -> str:

@@ -226,7 +226,9 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         if self.site is not None:
-            html = govern.govern_html(html, page.file.src_uri, page.url, self.site)
+            spec = self.generated.get(page.file.src_uri)
+            source = spec.source.path if spec is not None and spec.source is not None else None
+            html = govern.govern_html(html, page.file.src_uri, page.url, self.site, source)
         if page.file.src_uri in self.generated:
             return diagrams.restore(sanitize.clean(html))
         return html
