@@ -243,6 +243,8 @@ def test_every_shell_block_is_run_here() -> None:
         "Starting your own governance repository",
         "The handbook",
         "Auditing the history",
+        "Evidence packs for auditors and regulators",
+        "The first hour: signals in, pre-cleared statements out",
     }
     assert set(blocks()) == run_here | {NOT_RUN_SECTION}
     for section, starts in NOT_RUN.items():
@@ -302,6 +304,36 @@ def test_incident_walkthrough(copy: Copy) -> None:
         ["clearance", "check"], cwd=copy.root, env=copy.env(), capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_first_hour(copy: Copy) -> None:
+    incident = "2026-12-07-first-hour-drill"
+    results = run_section(copy, "The first hour: signals in, pre-cleared statements out")
+    cleared = "approved in peacetime: clearance holding-x-2027h1"
+    expect(
+        results,
+        [
+            ("me() {", 0, ()),
+            ("clearance signals evaluate tests/data/signals/viral-leak-first-pull.csv --now", 0,
+             ("protocol viral-data-exposure-allegation: sev2", "trigger high-reach-post (reach) met at 2026-12-07T09:16:00Z")),
+            ("me tomas-ferreira", 0, ()),
+            ("clearance signals evaluate tests/data/signals/viral-leak-first-pull.csv --open", 0,
+             (f"opened incident {incident} at sev2", "logged observation ")),
+            ("I=", 0, ()),
+            ("me felix-achterberg", 0, ()),
+            ("OUT=$(clearance incident draft", 0, (f"step 'pr' (pr-lead) {cleared}", "needs 1 approval(s) for step 'lead'")),
+            ("D=", 0, ()),
+            ("me tomas-ferreira && clearance incident approve", 0, ("approved for step 'lead'",)),
+            ("me felix-achterberg && clearance incident publish", 0, ("published ",)),
+            ("me delphine-arceneaux", 0, ()),
+            ("clearance signals enquiry", 0, ("logged enquiry 20261207T093300Z-",)),
+            ("clearance signals answer", 0, ("logged enquiry-answer ",)),
+            ("clearance incident status", 0,
+             ("Media enquiries (by deadline):", "[answered: statement]", "time to page 9m (target PT15M: met)",
+              "to first statement 14m (target PT30M: met)")),
+        ],
+    )  # fmt: skip
+    assert "needs 1 approval(s) for step 'legal'" not in results[6].out
 
 
 def test_scanning(copy: Copy) -> None:
