@@ -397,6 +397,24 @@ def test_auditing(copy: Copy) -> None:
     assert any(r["path"] == "policies/sensitive-data-disclosure.md" and r["commit"] == amended for r in rows)
 
 
+def test_evidence_packs(copy: Copy) -> None:
+    results = run_section(copy, "Evidence packs for auditors and regulators")
+    expect(
+        results,
+        [
+            ("clearance evidence incident 2026-10-14-viral-export-link-exercise -o incident.pdf", 0,
+             ("wrote incident pack for 2026-10-14-viral-export-link-exercise",)),
+            ("clearance evidence incident 2026-10-14-viral-export-link-exercise --format zip", 0, ("(zip) to incident.zip",)),
+            ("clearance evidence changes --since 2026-01-01", 0, ("wrote changes pack: ",)),
+            ("clearance evidence verify incident.pdf", 0, ("OK: all ", copy.commits[-1][:12])),
+        ],
+    )  # fmt: skip
+    for name in ("incident.pdf", "incident.zip", "q1-changes.pdf"):
+        assert (copy.root / name).stat().st_size > 1000, name
+    image = ROOT / ".github" / "readme" / "evidence-pack.png"
+    assert image.read_bytes().startswith(b"\x89PNG"), "the README's picture of a pack"
+
+
 def test_starting_your_own_repository(copy: Copy, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
