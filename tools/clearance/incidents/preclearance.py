@@ -351,3 +351,17 @@ def sign_approval(
     tmp.write_text(updated, "utf-8")
     tmp.replace(path)
     return chosen
+
+
+def without_approvals(text: str) -> str:
+    """A template's text with its clearance's approvals removed (``clearance init``: the
+    reference people's signatures mean nothing in a new organisation, whose approvers
+    clear the templates themselves)."""
+    end = _front_matter_end(text)
+    if end < 0:
+        return text
+    lines = text[: end + 1].split("\n")
+    for number, line in enumerate(lines):
+        if line == "  approvals:" and _last_key(lines[1:number], "") == "clearance":
+            return "\n".join(lines[:number]) + "\n" + text[end + 1 :]
+    return text

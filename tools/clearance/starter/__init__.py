@@ -24,6 +24,7 @@ from typing import Any
 from clearance import __version__, engine, schemas
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
+from clearance.incidents import preclearance
 from clearance.model import Document
 
 HERE = Path(__file__).resolve().parent
@@ -141,6 +142,8 @@ def render(options: Options) -> dict[str, str]:
         text = filename.read_text("utf-8")
         if doc is not None:
             text = _reset_review(text, doc, today)
+        if doc is not None and doc.kind == "template":
+            text = preclearance.without_approvals(text)  # a new organisation clears its own
         text = _substitute(text, replacements)
         if doc is not None and doc.kind in schemas.KINDS and rel.endswith((".yaml", ".yml")):
             text = with_modeline(text, rel, doc.kind)
