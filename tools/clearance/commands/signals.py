@@ -334,9 +334,7 @@ def _preclear(session: session_mod.Session, args: argparse.Namespace) -> int:
         session.index, session.root, actor, args.template, args.step, spec, session.now, args.role
     )
     tpl = session.need("template", args.template)
-    _out(
-        f"cleared {args.template} for step {args.step!r} as {role!r}; now commit {tpl.path}"
-    )
+    _out(f"cleared {args.template} for step {args.step!r} as {role!r}; now commit {tpl.path}")
     return 0
 
 

@@ -150,7 +150,7 @@ def problems(
 def approval_problem(
     clearance: Clearance, approval: Approval, index: Index, judge: provenance.Provenance | None
 ) -> str | None:
-    raw = (clearance.template.data.get("clearance") or {}).get("approvals")[approval.position]
+    raw = ((clearance.template.data.get("clearance") or {}).get("approvals") or [])[approval.position]
     judge = judge or provenance.Provenance(index, None)
     head = judge.base(None)
     if approval.by not in judge.members(approval.role, head) and approval.by not in _members(
@@ -198,6 +198,7 @@ def covering(
     clearance = clearance_of(template) if template is not None else None
     if clearance is None or severity not in clearance.severities or clearance.expired(at):
         return None
+    template = clearance.template
     given = {str(k): str(v) for k, v in values.items()} if isinstance(values, Mapping) else {}
     if clearance.sha256 != statement_sha256(template):
         return None

@@ -232,10 +232,10 @@ class Accumulator:
         if t.escalate_factor and t.escalate_severity and peak[0] >= t.threshold * t.escalate_factor:
             severity = more_severe(severity, t.escalate_severity)
         start = key + BUCKET - t.window
-        rows = [s for k in keys if start <= k <= key for s in self.data.samples[k]]
+        evidence = [s for k in keys if start <= k <= key for s in self.data.samples[k]]
         if t.measure == "reach":
-            rows.sort(key=lambda s: -(s.reach or 0))
-        in_window = [s for s in rows if s.at <= key + BUCKET]
+            evidence.sort(key=lambda s: -(s.reach or 0))
+        in_window = [s for s in evidence if s.at <= key + BUCKET]
         met_at = max((s.at for s in self.data.samples[key]), default=key + BUCKET - 1)
         return Met(
             t,
