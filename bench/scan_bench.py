@@ -230,6 +230,19 @@ def cost_figures(scanner: Scanner, naive: re.Pattern[str], seed: int, repeat: in
         "mb_statement_cpu_seconds": round(cpu, 3),
         "mb_statement_ratio_to_baseline": round(wall / base_wall, 1),
     }
+    # Hostile megabytes: shapes that once made a detector slow (short digit groups,
+    # "at"/"dot" prose, a keyword on every line, an address on every line).
+    rng = random.Random(seed)
+    hostile = {
+        "short_digit_groups": "111 " * 250_000,
+        "card_like_groups": " ".join(f"{rng.randrange(10000):04d}" for _ in range(200_000)),
+        "at_dot_prose": "write to ana at example dot org " * 32_000,
+        "keyword_lines": "password=Zq9!x\n" * 70_000,
+        "emails": "x@y.co " * 140_000,
+    }
+    for name, text in hostile.items():
+        _, cpu = cpu_timed(lambda text=text: scanner.scan(text), 1)
+        figures[f"hostile_{name}_cpu_seconds"] = round(cpu, 3)
     previous = None
     for count in (8000, 16000, 32000):
         text = card_lines(count, seed)

@@ -37,25 +37,27 @@ _SPACED_AT = re.compile(
     r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}[ \t]{1,2}@"
     r"[ \t]{1,2}(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![\w-])"
 )
-_AT = (
-    r"(?:\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>)\s*|\s+(?P<word>at|AT)\s+)"
-)
 _DOT = (
     r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*(?:dot|\.)\s*\}|<\s*dot\s*>)\s*"
     r"|\s+(?:dot|DOT)\s+|\.)"
 )
-_LOCAL = r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}(?:" + _DOT + r"[A-Za-z0-9][A-Za-z0-9_%+-]{0,63}){0,3}"
-_OBFUSCATED = re.compile(
-    r"(?<![\w.+%@-])(?P<local>"
-    + _LOCAL
-    + r")"
-    + _AT
-    + r"(?P<domain>[A-Za-z0-9-]{1,63}(?:"
+# A written-out address is read outwards from its "at": the domain forwards with an
+# anchored match, the local part backwards with an anchored match on the reversed
+# text, so each "at" in the text costs a bounded amount whatever surrounds it.
+_DOMAIN_AFTER = re.compile(
+    r"\s*(?P<domain>[A-Za-z0-9-]{1,63}(?:"
     + _DOT
     + r"[A-Za-z0-9-]{1,63}){0,3})"
     + _DOT
     + r"(?P<tld>[A-Za-z]{2,12})(?![\w-])",
     re.IGNORECASE,
+)
+_DOT_REVERSED = (
+    r"(?:\s*(?:\]\s*(?:tod|\.)\s*\[|\)\s*(?:tod|\.)\s*\(|\}\s*(?:tod|\.)\s*\{|>\s*tod\s*<)\s*"
+    r"|\s+(?:tod|TOD)\s+)"
+)
+_LOCAL_REVERSED = re.compile(
+    r"[A-Za-z0-9._%+-]{1,64}(?:" + _DOT_REVERSED + r"[A-Za-z0-9._%+-]{1,64}){0,3}", re.IGNORECASE
 )
 _AT_TOKEN = re.compile(r"(?i)[\[({<]\s*(?:at|@)\s*[\])}>]|\sat\s")
 _TLDS = frozenset(
@@ -79,17 +81,39 @@ _MAIL_CUE = re.compile(
 )
 
 
-def _clearly_an_address(text: str, match: re.Match[str]) -> bool:
-    if match.group("tld").lower() not in _TLDS:
+def _clearly_an_address(text: str, start: int, local: str, at: str, domain: str, tld: str) -> bool:
+    if tld.lower() not in _TLDS:
         return False
-    if match.group("word") is None or match.group("word") == "AT":
+    if at not in ("at", "At"):
         return True  # "[at]", "(at)", "{at}" or a capital AT: written to disguise an address
     # "name at example dot org" in running prose: only with a sign it is an address.
-    local = match.group("local")
-    domain = re.split(r"\W+", match.group("domain").lower())[0]
-    if domain in _MAILBOXES or re.search(r"[._\d]|\sdot\s", local, re.IGNORECASE):
+    first = re.split(r"\W+", domain.lower())[0]
+    if first in _MAILBOXES or re.search(r"[._\d]|\sdot\s", local, re.IGNORECASE):
         return True
-    return bool(_MAIL_CUE.search(text, max(0, match.start() - 40), match.start()))
+    return bool(_MAIL_CUE.search(text, max(0, start - 40), start))
+
+
+def _written_out(text: str) -> Iterator[RawHit]:
+    end_of_last = 0
+    for token in _AT_TOKEN.finditer(text):
+        if token.start() < end_of_last:
+            continue
+        after = _DOMAIN_AFTER.match(text, token.end())
+        if after is None:
+            continue
+        lo = max(end_of_last, token.start() - 160)
+        before = text[lo : token.start()].rstrip()
+        found = _LOCAL_REVERSED.match(before[::-1])
+        if found is None:
+            continue
+        local = found.group()[::-1].lstrip("._%+-")
+        start = lo + len(before) - len(local)
+        if not local or (start and text[start - 1] == "@"):
+            continue
+        at = token.group().strip(" \t\n[](){}<>")
+        if _clearly_an_address(text, start, local, at, after.group("domain"), after.group("tld")):
+            end_of_last = after.end()
+            yield RawHit(start, after.end(), "email", "obfuscated", CONTEXTUAL)
 
 
 def email(text: str) -> Iterator[RawHit]:
@@ -98,23 +122,7 @@ def email(text: str) -> Iterator[RawHit]:
             yield RawHit(match.start(), match.end(), "email", "email", VALIDATED)
         for match in _SPACED_AT.finditer(text):
             yield RawHit(match.start(), match.end(), "email", "obfuscated", PLAUSIBLE)
-    # Written-out addresses: the expression runs only in a window around each
-    # "at" token, so prose full of "at" costs a bounded amount per token.
-    end_of_last = 0
-    for token in _AT_TOKEN.finditer(text):
-        if token.start() < end_of_last:
-            continue
-        lo = max(end_of_last, token.start() - 80)
-        for match in _OBFUSCATED.finditer(text, lo, min(len(text), token.end() + 120)):
-            if match.start() > token.start() or match.end() <= token.start():
-                continue
-            written = match.group()
-            if match.group("word") is None and "." not in written and "dot" not in written.lower():
-                continue
-            if _clearly_an_address(text, match):
-                end_of_last = match.end()
-                yield RawHit(match.start(), match.end(), "email", "obfuscated", CONTEXTUAL)
-            break
+    yield from _written_out(text)
 
 
 # --- url credentials ---------------------------------------------------------------
