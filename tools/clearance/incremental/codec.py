@@ -112,31 +112,24 @@ def _location(loc: Location) -> list[Any]:
 
 
 def _to_location(value: Any) -> Location:
-    path, line, col = value
-    return Location(str(path), int(line), int(col))
+    return Location(*value)
+
+
+# The seal proves this process's user wrote the blob, so decoding trusts the shape it
+# wrote and converts no more than JSON leaves undone (tuples): a warm run decodes
+# every row and finding of the repository.
+_SEVERITIES = {int(s): s for s in Severity}
 
 
 def finding_out(f: Finding) -> list[Any]:
-    return [
-        f.rule,
-        int(f.severity),
-        f.message,
-        _location(f.location),
-        f.hint,
-        [_location(r) for r in f.related],
-    ]
+    related = [_location(r) for r in f.related]
+    return [f.rule, int(f.severity), f.message, _location(f.location), f.hint, related]
 
 
 def finding_in(value: Any) -> Finding:
     rule, severity, message, location, hint, related = value
-    return Finding(
-        str(rule),
-        Severity(int(severity)),
-        str(message),
-        _to_location(location),
-        None if hint is None else str(hint),
-        tuple(_to_location(r) for r in related),
-    )
+    where = tuple(Location(*r) for r in related) if related else ()
+    return Finding(rule, _SEVERITIES[severity], message, Location(*location), hint, where)
 
 
 def summary_out(s: Summary | None) -> Any:
@@ -147,7 +140,7 @@ def summary_in(value: Any) -> Summary | None:
     if value is None:
         return None
     kind, key, unit, parts, at = value
-    return (str(kind), str(key), str(unit), tuple((str(a), str(b), int(c)) for a, b, c in parts), at)
+    return (kind, key, unit, tuple(map(tuple, parts)) if parts else (), at)
 
 
 def row_out(row: Row) -> list[Any]:
@@ -165,16 +158,8 @@ def row_out(row: Row) -> list[Any]:
 
 def row_in(value: Any) -> Row:
     size, mtime, ctime, inode, digest, summary, findings, valid = value
-    return Row(
-        int(size),
-        int(mtime),
-        int(ctime),
-        int(inode),
-        str(digest),
-        summary_in(summary),
-        tuple(finding_in(f) for f in findings),
-        bool(valid),
-    )
+    found = tuple(map(finding_in, findings)) if findings else ()
+    return Row(size, mtime, ctime, inode, digest, summary_in(summary), found, valid)
 
 
 def unit_out(record: UnitRecord) -> list[Any]:
@@ -188,9 +173,9 @@ def unit_out(record: UnitRecord) -> list[Any]:
 def unit_in(value: Any) -> UnitRecord:
     tokens, expires, findings = value
     return UnitRecord(
-        frozenset(tuple(str(part) for part in token) for token in tokens),
-        None if expires is None else float(expires),
-        tuple((finding_in(f), None if reason is None else str(reason)) for f, reason in findings),
+        frozenset(map(tuple, tokens)),
+        expires,
+        tuple((finding_in(f), reason) for f, reason in findings),
     )
 
 
