@@ -302,6 +302,25 @@ def test_an_uncommitted_source_is_said_and_fails_verification(ref: dict[str, Any
 
 
 @pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("20261016T120000Z-broken.yaml", "kind: log-entry\ntype: observation\ntype: decision\n", ":3:1: "),
+        ("20261016T120000Z-utf16.yaml", "kind: log-entry\n".encode("utf-16").decode("latin-1"), ":1:1: "),
+        ("20261016T120000Z-twodocs.yaml", "kind: log-entry\n---\nkind: log-entry\n", ":"),
+    ],
+)
+def test_an_unreadable_log_entry_refuses_the_pack(ref: dict[str, Any], tmp_path: Path, name: str, text: str,
+                                                 message: str) -> None:
+    """A pack that silently left out an entry nobody could read would not be the record."""
+    clone = _clone(ref, tmp_path)
+    (clone / LOG / name).write_text(text, "latin-1")
+    run = evidence(clone, "incident", INCIDENT, "-o", str(tmp_path / "x.json"))
+    assert run.code == 2 and f"{LOG}/{name}{message}" in run.err, run.err
+    assert "cannot leave a log entry out" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (("incident", "2026-10-14-viral-export-link-exercis", "-o", "x.pdf"), "did you mean"),

@@ -16,8 +16,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from clearance.errors import UsageError
+
+if TYPE_CHECKING:
+    from clearance.evidence.model import ChangesPack, IncidentPack
 
 FORMATS = ("pdf", "json", "zip", "html")
 PAPERS = ("a4", "letter")
@@ -89,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.evidence == "verify":
         return _verify(Path(config.root).resolve(), Path(args.pack))
     fmt = args.format or _format_of(args.output)
+    pack: IncidentPack | ChangesPack
     if args.evidence == "incident":
         from clearance.evidence import incident
 
@@ -105,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _changes(config: object, args: argparse.Namespace) -> object:
+def _changes(config: Any, args: argparse.Namespace) -> ChangesPack:
     from clearance import history
     from clearance.commands import history as gitargs
     from clearance.evidence import changes

@@ -135,21 +135,30 @@ def _withheld(withheld: Withheld, audience: str) -> str:
     )
 
 
+PRINTED_SOURCES = 300  # beyond this, log entries' and commits' hashes are in the manifest only
+
+
 def _sources(manifest: Manifest) -> str:
-    """The file sources, one line each; commit objects are counted (a quarter holds
-    thousands) and listed in the attached manifest only."""
-    files = [src for src in manifest.sources if src.role != "commit"]
-    commits = len(manifest.sources) - len(files)
-    lines = "".join(f"<p>{_e(src.sha256)} {_e(src.role)} {_e(src.path)}</p>" for src in files)
-    also = (
-        f" It also holds the sha256 of each of the {commits} commit objects the changes above come from."
-        if commits
-        else ""
+    """The sources, one line each. In a long pack the log entries and commit objects
+    are counted instead (thousands of hashes are for a program, and the attached
+    manifest has them all)."""
+    listed = list(manifest.sources)
+    counted: dict[str, int] = {}
+    if len(listed) > PRINTED_SOURCES:
+        for src in listed:
+            if src.role in ("log-entry", "commit"):
+                counted[src.role] = counted.get(src.role, 0) + 1
+        listed = [src for src in listed if src.role not in counted]
+    lines = "".join(f"<p>{_e(src.sha256)} {_e(src.role)} {_e(src.path)}</p>" for src in listed)
+    also = "".join(
+        f" The sha256 of each of the {n} {'log entries' if role == 'log-entry' else 'commit objects'} "
+        "is in the attached manifest only."
+        for role, n in counted.items()
     )
     return (
-        "<h2>Appendix: sources</h2><p>Every file this pack draws on, with the sha256 of its bytes at commit "
-        f'<span class="mono">{_e(manifest.commit or "-")}</span>. The same list is attached to this PDF as '
-        f'<span class="mono">clearance-evidence-manifest.json</span>.{also}</p>'
+        "<h2>Appendix: sources</h2><p>What this pack draws on, with the sha256 of its bytes at commit "
+        f'<span class="mono">{_e(manifest.commit or "-")}</span>. The complete list is attached to this '
+        f'PDF as <span class="mono">clearance-evidence-manifest.json</span>.{also}</p>'
         f'<div class="listing mono">{lines}</div>'
     )
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from clearance import __version__
+from clearance import __version__, loading
 from clearance.config import Config
-from clearance.errors import UsageError
+from clearance.errors import FatalError, UsageError
 from clearance.evidence import manifest as manifests
 from clearance.evidence import signatures
 from clearance.evidence.model import (
@@ -142,7 +142,7 @@ def _describe(entry: Document) -> str:
     if kind in ("escalation", "de-escalation"):
         return f"{str(kind).capitalize()} to severity {d.get('severity')}"
     if kind == "facts":
-        facts = d.get("facts") if isinstance(d.get("facts"), dict) else {}
+        facts: dict[str, Any] = d["facts"] if isinstance(d.get("facts"), dict) else {}
         return "Facts: " + "; ".join(f"{k} = {v}" for k, v in facts.items())
     if kind == "tolling":
         return f"Clock tolled for {d.get('obligation') or d.get('regulation')}" + (
@@ -193,7 +193,7 @@ def _statements(
     index = session.index
     membership = approvals.Membership(index, session.root)
     incident_id = str(incident.id)
-    published = {}
+    published: dict[str, Document] = {}
     for entry in entries:
         if entry.data.get("type") == "publication":
             published.setdefault(str(entry.data.get("draft")), entry)
@@ -360,6 +360,7 @@ def gather(
         )
     gate.used[incident.path] = "incident"
     all_entries = session.entries(incident_id)
+    _refuse_unreadable(Path(config.root).resolve(), incident, all_entries)
     entries = []
     for entry in all_entries:
         if gate.sees(entry):
@@ -435,6 +436,30 @@ def _states(index: Index, incident: Document, entries: Sequence[Document]) -> li
     return obligations.obligation_states(
         obligations_of(index), entries, obligations.listed_regulations(index, incident)
     )
+
+
+def _refuse_unreadable(root: Path, incident: Document, entries: Sequence[Document]) -> None:
+    """A pack that silently left out a log entry nobody could read would not be the
+    record: each file in the log folder must have loaded, else the pack is refused with
+    the file's own error (fix it by appending a correction, never by editing history)."""
+    folder = root / Path(incident.path).parent / "log"
+    loaded = {e.path for e in entries}
+    for file in sorted(folder.glob("*")) if folder.is_dir() else ():
+        rel = file.relative_to(root).as_posix()
+        if rel in loaded or not file.is_file() or file.name.startswith("."):
+            continue
+        try:
+            loading.load_file(file, rel)
+        except loading.LoadFailed as exc:
+            problem = exc.problems[0]
+            raise FatalError(
+                f"{problem.location}: {problem.rule} {problem.message}; "
+                "an evidence pack cannot leave a log entry out (run 'clearance check')"
+            ) from None
+        raise FatalError(
+            f"{rel}:1:1: not loaded as a log entry of {incident.id!r}; an evidence pack cannot leave it out "
+            "(run 'clearance check')"
+        )
 
 
 def _status(incident: Document, entries: Sequence[Document]) -> str:
