@@ -190,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     report["incident"] = incident
     report["changes"] = changes
     report["pages"] = pages
+    # on a shared machine wall time includes waiting for a core; the CPU time is what an
+    # idle 2-core machine would take (the printing is single-threaded), so both are judged
+    pdf_i, pdf_c = incident["evidence incident (pdf)"], changes["evidence changes (pdf)"]
     report["targets"] = {
-        "incident pdf <= 15 s": incident["evidence incident (pdf)"]["wall_s"] <= 15,
-        "changes pdf < 60 s": changes["evidence changes (pdf)"]["wall_s"] < 60,
+        "incident pdf <= 15 s (wall)": pdf_i["wall_s"] <= 15,
+        "incident pdf <= 15 s (CPU)": pdf_i["cpu_s"] <= 15,
+        "changes pdf < 60 s (wall)": pdf_c["wall_s"] < 60,
+        "changes pdf < 60 s (CPU)": pdf_c["cpu_s"] < 60,
     }
     if args.json:
         print(json.dumps(report))
