@@ -11,7 +11,9 @@ also reports signature and provenance findings that are not the point here.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from conftest import DATA, edit, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = DATA / "content_old"
-OURS = ("CLM", "AWR", "SEV", "EXR", "NTC", "TPW")
+OURS = ("CLM", "AWR", "SEV", "EXR", "NTC", "TPW", "ACK")
 EXPORT = "2026-10-14-viral-export-link-exercise"
 JUNE = "2026-06-17-tabletop-confirmed-breach-public"
 NOVEMBER = "2026-11-04-tabletop-executive-misconduct-allegation"
@@ -33,6 +35,7 @@ def copy(tmp_path: Path, *incidents: str) -> Path:
     shutil.copy(ROOT / "clearance.yaml", root / "clearance.yaml")
     shutil.copytree(ROOT / "policies", root / "policies")
     shutil.copytree(ROOT / "protocols", root / "protocols")
+    shutil.copytree(ROOT / "training", root / "training")
     for incident in incidents:
         shutil.copytree(ROOT / "incidents" / incident, root / "incidents" / incident)
     return root
@@ -42,6 +45,12 @@ def findings(root: Path) -> list[dict[str, Any]]:
     run = run_cli("--root", str(root), "check", "--format", "json")
     assert run.code in (0, 1), run.err
     return [f for f in run.json()["findings"] if str(f["rule"]).startswith(OURS)]
+
+
+def findings_all(root: Path) -> list[dict[str, Any]]:
+    run = run_cli("--root", str(root), "check", "--format", "json")
+    assert run.code in (0, 1), run.err
+    return list(run.json()["findings"])
 
 
 def rules(found: list[dict[str, Any]]) -> list[str]:
@@ -294,3 +303,64 @@ def test_a_bad_pattern_in_the_notice_list_is_reported_not_raised(tmp_path: Path)
     )
     found = findings(root)
     assert any(f["rule"] == "NTC002" and f["path"] == "policies/individual-notices.md" for f in found)
+
+
+# 5. Training and read acknowledgements ----------------------------------------------
+
+
+def test_training_coverage_by_role(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    assert [f for f in findings_all(root) if f["rule"].startswith("ACK")] == []
+    batch = root / "training/acknowledgements/2026-11-30-lms-export.yaml"
+    # The learning system's export lost one row: that person is named, under each role they hold.
+    text = batch.read_text("utf-8")
+    start = text.index("  - person: sunniva-aas\n")
+    end = text.index("  - person:", start + 1)
+    batch.write_text(text[:start] + text[end:], "utf-8")
+    found = [f for f in findings_all(root) if f["rule"] == "ACK002"]
+    roles = sorted(f["message"].split("'")[1] for f in found)
+    assert roles == ["legal-counsel", "privacy-officer"]
+    assert all("sunniva-aas" in f["message"] and "(due 2026-11-14)" in f["message"] for f in found)
+
+
+def test_acknowledging_a_version_that_never_existed(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    record = root / "training/acknowledgements/2026-12-07-board-induction.yaml"
+    edit(record, "    version: '2026-10-15'\n", "    version: '2026-11-01'\n")
+    found = [f for f in findings_all(root) if f["rule"] == "ACK001"]
+    assert len(found) == 1 and "current version is 2026-10-15" in found[0]["message"]
+
+
+def test_self_recorded_acknowledgement_committed_by_someone_else(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    git = ["git", "-C", str(root)]
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": os.environ["PATH"]}
+
+    def commit(who: str, email: str, *paths: str) -> None:
+        subprocess.run([*git, "add", *paths], check=True, env=env)
+        subprocess.run(
+            [*git, "-c", f"user.name={who}", "-c", f"user.email={email}", "commit", "-q", "-m", "add"],
+            check=True,
+            env={
+                **env,
+                "GIT_AUTHOR_DATE": "2026-12-07T12:00:00Z",
+                "GIT_COMMITTER_DATE": "2026-12-07T12:00:00Z",
+            },
+        )
+
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True, env=env)
+    own = "training/acknowledgements/2026-12-07-delphine-arceneaux.yaml"
+    (root / own).unlink()
+    commit("Maintainer", "maintainer@example.com", ".")
+    # Her own record, committed by her: accepted.
+    shutil.copy(ROOT / own, root / own)
+    commit("Delphine Arceneaux", "delphine.arceneaux@example.com", own)
+    assert [f for f in findings_all(root) if f["rule"] == "ACK003"] == []
+    # A record for someone else, written as if it were their own: refused.
+    other = "training/acknowledgements/2026-12-07-jonah-whitcombe.yaml"
+    text = (ROOT / own).read_text("utf-8").replace("delphine-arceneaux", "jonah-whitcombe")
+    (root / other).write_text(text.replace("Delphine Arceneaux", "Jonah Whitcombe"), "utf-8")
+    commit("Delphine Arceneaux", "delphine.arceneaux@example.com", other)
+    found = [f for f in findings_all(root) if f["rule"] == "ACK003"]
+    assert len(found) == 1 and found[0]["path"] == other
+    assert "delphine.arceneaux@example.com" in found[0]["message"]

@@ -131,6 +131,9 @@ def exercises(ctx: Context) -> Iterator[Finding]:
                 f"{state.entry_id(first)} --text '...'",
                 tuple(e.where(("person",)) for e in idle[1:4]),
             )
+        protocol = ctx.get("protocol", incident.data.get("protocol"))
+        if protocol is None or not protocol.data.get("training_policy"):
+            continue  # no exercise policy asks for real tools (training-and-exercises#5)
         if state.derive(incident, raw).status != "closed":
             continue  # a running exercise may still draft; judged once it closes
         drafts = [e for e in entries if e.data.get("type") == "draft" and state.entry_id(e) not in void]

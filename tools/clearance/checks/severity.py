@@ -185,19 +185,23 @@ def under_classified(ctx: Context) -> Iterator[Finding]:
                 break
 
 
-_STATEMENT_ACTIVITY = re.compile(r"\b(?:statements?|communication|notice)\b", re.IGNORECASE)
+# What staff are told: the activity whose accountable role must approve it.
+_STATEMENT_ACTIVITY = re.compile(
+    r"\b(?:staff|employees?|internal|all-staff)\b.*\b(?:communications?|notices?|messages?|statements?)\b",
+    re.IGNORECASE,
+)
 
 
 @register(
     (
         "SEV002",
         Severity.ERROR,
-        "role accountable for a protocol's statements does not approve them at some severity",
+        "role accountable for what staff are told does not approve it at some severity",
     ),
 )
 def accountable_approves(ctx: Context) -> Iterator[Finding]:
-    """The role the RACI makes accountable for statements, staff communication or notices
-    approves them at every severity: an HR lead accountable for what staff are told is a
+    """The role the RACI makes accountable for staff communication approves it at every
+    severity: an HR lead accountable for what staff are told about an allegation is a
     step of each severity's chain, not a bystander."""
     for protocol in ctx.subjects("protocol"):
         accountable: dict[str, str] = {}
