@@ -405,26 +405,30 @@ def evaluate(
     log = _Log(entries)
     listed = set(listed) | set(log.regulation_assessed)
     evaluator = _Evaluator(obligations, log)
-    order = list(obligations)
-    wanted = [
+    position = {key: n for n, key in enumerate(obligations)}
+    wanted = {
         key
-        for key in order
+        for key in obligations
         if key.split("#", 1)[0] in listed or key in log.assessed or key in log.notifications
-    ]
-    # Chained obligations follow what they are chained to, so nothing applying is left out.
+    }
+    # Chained obligations follow what they are chained to (only those that name a link
+    # are looked at again), so nothing applying is left out.
+    linked = {}
+    for key, ob in obligations.items():
+        links = _listify(ob.get("after")) + [
+            str(r.get("obligation")) for r in ob.get("relations") or () if isinstance(r, dict)
+        ]
+        if links:
+            linked[key] = [_sibling(key, p) for p in links]
     grew = True
     while grew:
         grew = False
-        for key in order:
-            ob = obligations[key]
-            links = _listify(ob.get("after")) + [
-                r.get("obligation") for r in ob.get("relations") or () if isinstance(r, dict)
-            ]
-            if key not in wanted and any(_sibling(key, str(p)) in wanted for p in links if p):
-                wanted.append(key)
+        for key, links in linked.items():
+            if key not in wanted and any(p in wanted for p in links):
+                wanted.add(key)
                 grew = True
-    wanted.sort(key=lambda k: (k.split("#", 1)[0], order.index(k)))
-    return [evaluator.state(key) for key in wanted]
+    ordered = sorted(wanted, key=lambda k: (k.split("#", 1)[0], position[k]))
+    return [evaluator.state(key) for key in ordered]
 
 
 def listed_regulations(index: Any, incident: Document) -> list[str]:
