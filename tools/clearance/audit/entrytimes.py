@@ -39,10 +39,9 @@ def entry_times(history: History, repo: Repository) -> Iterator[AuditFinding]:
         for status, path, _ in commit.files:
             if status[:1] in ("A", "R", "C") and _ENTRY.match(path):
                 added[path] = commit
+    folders = {path: path.split("/log/", 1)[0] for path in added}
     wanted = [(head.sha, path) for path in added]
-    wanted += list(
-        dict.fromkeys((head.sha, f"{_ENTRY.match(p).group('incident')}/incident.yaml") for p in added)
-    )  # type: ignore[union-attr]
+    wanted += list(dict.fromkeys((head.sha, f"{folder}/incident.yaml") for folder in folders.values()))
     blobs = history.read_many(wanted)
     for path, commit in sorted(added.items()):
         text = blobs.get((head.sha, path))
