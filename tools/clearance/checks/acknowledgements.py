@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from clearance import durations
 from clearance.checks import Context, register
-from clearance.index import parse_time
+from clearance.index import Index, parse_time
 from clearance.model import Document, Finding, Severity
 
 
@@ -37,10 +37,10 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
-def acknowledged(ctx: Context, policy: str, version: dt.date, what: str | None) -> set[str]:
+def acknowledged(index: Index, policy: str, version: dt.date, what: str | None) -> set[str]:
     """The people with a record of ``version`` of ``policy``."""
     people: set[str] = set()
-    for doc in ctx.index.of_kind("acknowledgement"):
+    for doc in index.of_kind("acknowledgement"):
         for record in doc.data.get("records") or ():
             if not isinstance(record, Mapping) or record.get("policy") != policy:
                 continue
@@ -50,17 +50,18 @@ def acknowledged(ctx: Context, policy: str, version: dt.date, what: str | None) 
     return people
 
 
-def coverage(ctx: Context, policy: Document) -> tuple[dt.date | None, list[Gap]]:
-    """The policy's current version and, per role it names, who has not acknowledged it."""
+def coverage(index: Index, policy: Document) -> tuple[dt.date | None, list[Gap]]:
+    """The policy's current version and, per role it names, who has not acknowledged it
+    (also shown on the handbook's dashboard)."""
     spec = policy.data.get("acknowledge")
     review = policy.data.get("review")
     version = _date(review.get("last")) if isinstance(review, Mapping) else None
     if not isinstance(spec, Mapping) or version is None:
         return version, []
-    done = acknowledged(ctx, str(policy.id), version, spec.get("what"))
+    done = acknowledged(index, str(policy.id), version, spec.get("what"))
     gaps: list[Gap] = []
     for role_id in spec.get("roles") or ():
-        role = ctx.get("role", role_id)
+        role = index.get("role", role_id) if isinstance(role_id, str) else None
         if role is None:
             continue
         people = list(dict.fromkeys([*(role.data.get("members") or ()), *(role.data.get("deputies") or ())]))
@@ -82,7 +83,7 @@ def acknowledgements(ctx: Context) -> Iterator[Finding]:
         if not isinstance(spec, Mapping):
             continue
         within = durations.parse(str(spec.get("within")))
-        version, gaps = coverage(ctx, policy)
+        version, gaps = coverage(ctx.index, policy)
         if version is None or within is None:
             continue
         due = within.after(version)

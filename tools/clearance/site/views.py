@@ -295,6 +295,28 @@ class Helpers:
             if self.site.audience.sees(found.template)
         ]
 
+    def training_coverage(self) -> list[tuple[Document, str, int, int, str]]:
+        """Visible policies that name who must read them, per role: (policy, role, people
+        with a record of the current version, people in the role, version)."""
+        from clearance.checks.acknowledgements import coverage
+
+        out = []
+        for policy in self.site.visible("policy"):
+            spec = policy.data.get("acknowledge")
+            if not isinstance(spec, dict):
+                continue
+            version, gaps = coverage(self.site.index, policy)
+            missing = {gap.role: gap for gap in gaps}
+            for role_id in spec.get("roles") or ():
+                role = self.site.index.get("role", role_id) if isinstance(role_id, str) else None
+                if role is None:
+                    continue
+                people = {*(role.data.get("members") or ()), *(role.data.get("deputies") or ())}
+                gap = missing.get(str(role_id))
+                done = len(people) - (len(gap.missing) if gap else 0)
+                out.append((policy, str(role_id), done, len(people), str(version)))
+        return out
+
     def open_actions(self) -> list[tuple[Document, dict[str, Any]]]:
         out = []
         for review in self.site.visible("review"):
