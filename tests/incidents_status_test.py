@@ -342,3 +342,41 @@ def test_a_withdrawn_draft_stops_waiting_and_can_no_longer_be_approved_or_publis
     refused = crisis("close", INCIDENT, who="cleo", now="2026-03-14T09:36:00Z")
     assert refused.code == 1 and "awaits approval" not in refused.err
     assert crisis.errors() == []
+
+
+def test_a_de_escalation_never_postpones_a_promised_update_and_a_new_statement_restarts_the_count(
+    crisis: Crisis, tmp_path: Path
+) -> None:
+    times = ("2026-03-14T09:20:00Z", "2026-03-14T09:21:00Z", "2026-03-14T09:22:00Z", "2026-03-14T09:23:00Z")
+    _publish(crisis, "x", "We are looking into reports about our app.", times, tmp_path)
+    crisis.ok(
+        "log",
+        INCIDENT,
+        "escalation",
+        "--severity",
+        "sev1",
+        "--rationale",
+        "TV",
+        who="cleo",
+        now="2026-03-14T10:00:00Z",
+    )
+    crisis.ok(
+        "log",
+        INCIDENT,
+        "de-escalation",
+        "--severity",
+        "sev3",
+        "--rationale",
+        "over",
+        who="cleo",
+        now="2026-03-14T10:30:00Z",
+    )
+    status = crisis.status("2026-03-14T10:45:00Z")
+    assert status["next_update"]["due"] == "2026-03-14T12:00:00+00:00"  # what sev1 promised stands
+    times = ("2026-03-14T11:00:00Z", "2026-03-14T11:01:00Z", "2026-03-14T11:02:00Z", "2026-03-14T11:03:00Z")
+    _publish(crisis, "x", "Our app works again; we keep watching.", times, tmp_path)
+    status = crisis.status("2026-03-14T11:30:00Z")
+    assert [u["state"] for u in status["metrics"]["updates"]] == ["kept", "pending"]
+    assert (
+        status["next_update"]["due"] == status["metrics"]["updates"][1]["due"] == "2026-03-15T11:03:00+00:00"
+    )
