@@ -575,3 +575,19 @@ def test_every_remaining_suppression_is_shown_in_every_format(repo: Repo, fmt: s
     if fmt == "json":
         [shown] = result.json()["suppressed"]
         assert shown["rule"] == "PPL002" and shown["reason"] == "joins a role next week"
+
+
+def test_without_the_setting_uncommitted_approvals_written_for_others_do_not_count(
+    unsigned_repo: Repo,
+) -> None:
+    repo = unsigned_repo
+    draft, sha = repo.draft()
+    repo.commit("sam", "2026-03-14T09:10:30+00:00")
+    for who, role, step in (("priya", "pr-lead", "pr"), ("lena", "legal-counsel", "legal")):
+        entry = {
+            "kind": "log-entry", "type": "approval", "at": "2026-03-14T09:12:00Z", "by": who,
+            "draft": draft, "role": role, "step": step, "sha256": sha,
+        }  # fmt: skip
+        (repo.log() / f"20260314T091200Z-{who[:3]}bbb.yaml").write_text(yaml.safe_dump(entry), "utf-8")
+    result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:13:00Z", key=False)
+    assert result.code == 1 and "'lena' is neither signed nor committed by 'lena'" in result.err

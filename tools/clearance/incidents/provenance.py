@@ -52,6 +52,7 @@ class Proof:
     verified: bool  # the signature verifies against the person's committed keys
     binding: str | None  # why the commit does not belong to the entry's person
     scribe: bool  # a scribe's record of someone else's words
+    unproven: str | None = None  # uncommitted, unsigned, and not by whoever runs this
 
     @property
     def where(self) -> str:
@@ -74,6 +75,8 @@ class Proof:
             )
         if self.legacy:
             return None
+        if self.unproven:
+            return self.unproven
         if self.binding:
             return self.binding
         if required and not self.signed:
@@ -148,6 +151,7 @@ class Provenance:
         self.configured = required or _configured(root)
         self._shared: _Shared | None = None
         self._legacy: frozenset[str] | None = None
+        self._acting: str | None = None
         self._since: Commit | None = None
         self._proofs: dict[str, Proof] = {}
 
@@ -248,6 +252,20 @@ class Provenance:
         then = self.at(when, doc.path if doc is not None else None)
         return person in self.members(role, self.base(commit)) and person in self.members(role, then)
 
+    def _me(self) -> str | None:
+        """The person whose emails hold git's user.email here (asked once)."""
+        if self._acting is None:
+            from clearance import history as git
+
+            result = git.run_git(self.root or Path("."), "config", "user.email", check=False)
+            email = result.stdout.decode("utf-8", "replace").strip().lower() if result.returncode == 0 else ""
+            self._acting = ""
+            for doc in self.index.of_kind("person") if email else ():
+                if email in (str(e).lower() for e in doc.data.get("emails") or ()):
+                    self._acting = str(doc.id)
+                    break
+        return self._acting or None
+
     # -- migration ------------------------------------------------------------------
 
     def required_since(self) -> Commit | None:
@@ -322,7 +340,14 @@ class Provenance:
             verified = signing.verify(
                 signing.payload(incident, data), str(signature), str(data.get("by")), tuple(keys)
             )
-        proof = Proof(entry, commit, legacy, signed, verified, binding, scribe)
+        unproven = None
+        loose = commit is None and not signed and data.get("type") in signing.DECISIONS
+        if loose and self.history is not None and self._me() != data.get("by"):
+            unproven = (
+                f"the {data.get('type')} by {data.get('by')!r} is neither signed nor committed by "
+                f"{data.get('by')!r}: it is only in this working tree"
+            )
+        proof = Proof(entry, commit, legacy, signed, verified, binding, scribe, unproven)
         self._proofs[entry.path] = proof
         return proof
 
