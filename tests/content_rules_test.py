@@ -118,6 +118,22 @@ def test_claim_written_by_hand_in_a_new_incident_is_checked_at_approval(tmp_path
     assert "clearance incident notify" in found[0]["hint"]
 
 
+def test_a_count_is_confirmed_only_by_a_record_of_that_number(tmp_path: Path) -> None:
+    root = copy(tmp_path, EXPORT)
+    # Without the scribe's correction (1,240, not 12,400) the newsroom update's
+    # '1,240 contacts' rests on nothing but a figure passed by voice.
+    drop(root, EXPORT, "20261014T102500Z-lvv107")
+    found = [f for f in findings(root) if f["rule"] == "CLM001" and "affected-count" in f["message"]]
+    assert any("20261014T103200Z-xkmiyh" in f["message"] and "1,240 contacts" in f["message"] for f in found)
+    # A facts entry with that number, logged before the approvals, confirms it.
+    (log(root, EXPORT) / "20261014T102600Z-ffffff.yaml").write_text(
+        "kind: log-entry\ntype: facts\nat: '2026-10-14T10:26:00Z'\nby: viktor-halvorsen\n"
+        "source: security case file, row count of the export\nfacts:\n  affected:\n    total: 1240\n",
+        "utf-8",
+    )
+    assert [f for f in findings(root) if f["rule"] == "CLM001" and "affected-count" in f["message"]] == []
+
+
 # 2. Clocks from the earliest evidence -----------------------------------------------
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,13 @@ class Confirmation:
     channel_types: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     obligations: tuple[str, ...] = ()
+    same_number: bool = False
 
-    def matches(self, entry: Document, channel_type: str | None) -> bool:
+    def matches(self, entry: Document, channel_type: str | None, number: str | None = None) -> bool:
         data = entry.data
         if data.get("type") != self.type:
+            return False
+        if self.same_number and (number is None or number not in numbers_in(entry)):
             return False
         if self.channels and data.get("channel") not in self.channels:
             return False
@@ -75,6 +79,7 @@ def checkable_claims(docs: Sequence[Document]) -> list[CheckableClaim]:
                     _strings(c.get("channel_types")),
                     _strings(c.get("channels")),
                     _strings(c.get("obligations")),
+                    c.get("same_number") is True,
                 )
                 for c in (raw if isinstance(raw, list) else ())
                 if isinstance(c, Mapping) and isinstance(c.get("type"), str)
@@ -88,6 +93,32 @@ def checkable_claims(docs: Sequence[Document]) -> list[CheckableClaim]:
 class ClaimInDraft:
     claim: CheckableClaim
     quote: str
+    number: str | None = None  # the count the claim states (group 'count'), digits only
+
+
+_NUMBER = re.compile(r"\d[\d,.\u00a0\u202f ]*\d|\d")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^\d]", "", text)
+
+
+def numbers_in(entry: Document) -> set[str]:
+    """Every number an entry states, digits only (1,240 and 1240 alike)."""
+    found: set[str] = set()
+    texts = [str(entry.data.get(key) or "") for key in ("text", "rationale")]
+    facts = entry.data.get("facts")
+    if isinstance(facts, Mapping):
+        stack: list[object] = [facts]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Mapping):
+                stack.extend(item.values())
+            else:
+                texts.append(str(item))
+    for text in texts:
+        found.update(_digits(m.group(0)) for m in _NUMBER.finditer(text))
+    return found
 
 
 def claims_in(text: str, claims: Sequence[CheckableClaim]) -> list[ClaimInDraft]:
@@ -96,21 +127,31 @@ def claims_in(text: str, claims: Sequence[CheckableClaim]) -> list[ClaimInDraft]
     plain = {c.claim: c for c in claims}
     seen: dict[str, ClaimInDraft] = {}
     for start, end, claim in find_claims([c.claim for c in claims], norm):
-        key = f"{claim.data_class}/{claim.name}"
+        number = None
+        for pattern in claim.patterns:
+            match = pattern.match(norm, start)
+            if match is not None and "count" in pattern.groupindex and match.group("count"):
+                number = _digits(match.group("count"))
+                break
+        key = f"{claim.data_class}/{claim.name}/{number}"
         if key not in seen:
-            seen[key] = ClaimInDraft(plain[claim], norm[start:end])
+            seen[key] = ClaimInDraft(plain[claim], norm[start:end], number)
     return list(seen.values())
 
 
 def _first_confirmation(
-    ctx: Context, entries: Sequence[Document], claim: CheckableClaim, void: frozenset[str]
+    ctx: Context,
+    entries: Sequence[Document],
+    claim: CheckableClaim,
+    void: frozenset[str],
+    number: str | None = None,
 ) -> Document | None:
     for entry in entries:  # in log order
         if state.entry_id(entry) in void and entry.data.get("type") != "publication":
             continue  # a publication stays out even when a correction says what was wrong with it
         channel = ctx.get("channel", entry.data.get("channel"))
         channel_type = str(channel.data.get("type")) if channel is not None else None
-        if any(c.matches(entry, channel_type) for c in claim.confirmations):
+        if any(c.matches(entry, channel_type, number) for c in claim.confirmations):
             return entry
     return None
 
@@ -168,7 +209,7 @@ def _judge(
     entries: Sequence[Document],
     void: frozenset[str],
 ) -> Iterator[Finding]:
-    confirming = _first_confirmation(ctx, entries, item.claim, void)
+    confirming = _first_confirmation(ctx, entries, item.claim, void, item.number)
     confirmed_at = _at(confirming) if confirming is not None else None
     premature: list[Document] = []
     for entry in decisions:
