@@ -238,6 +238,19 @@ def test_review_without_the_required_sections(tmp_path: Path) -> None:
     assert "'impact'" in found[0]["message"] and "'stakeholder feedback'" in found[0]["message"]
 
 
+def test_stakeholder_feedback_without_sources(tmp_path: Path) -> None:
+    root = copy(tmp_path, EXPORT)
+    review = root / "incidents" / EXPORT / "review.md"
+    text = review.read_text("utf-8")
+    start = text.index("## Stakeholder feedback")
+    end = text.index("## ", start + 3)
+    review.write_text(
+        text[:start] + "## Stakeholder feedback\n\nCustomers were mostly calm.\n\n" + text[end:], "utf-8"
+    )
+    found = [f for f in findings(root) if f["rule"] == "EXR005"]
+    assert len(found) == 1 and found[0]["path"].endswith("review.md")
+
+
 def test_action_item_not_picked_up_by_the_next_review(tmp_path: Path) -> None:
     root = copy(tmp_path, JUNE)
     review = root / "incidents" / JUNE / "review.md"

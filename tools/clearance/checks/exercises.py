@@ -57,6 +57,18 @@ _DEFAULT_SECTIONS = (
     "action items",
 )
 _HEADING = re.compile(r"^#{2,3}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# '- Who (source): what they said'
+_SOURCED = re.compile(r"^\s*[-*]\s+[^\n:]*\([^)\n]+\)\s*:", re.MULTILINE)
+
+
+def _section(body: str, name: str) -> str | None:
+    """The text under the '## ' heading starting with ``name``, up to the next heading."""
+    headings = list(_HEADING.finditer(body))
+    for number, heading in enumerate(headings):
+        if heading.group(1).lower().startswith(name):
+            end = headings[number + 1].start() if number + 1 < len(headings) else len(body)
+            return body[heading.end() : end]
+    return None
 
 
 def _actors(entries: Sequence[Document], void: frozenset[str]) -> set[str]:
@@ -164,6 +176,7 @@ def required_sections(ctx: Context) -> tuple[tuple[str, ...], Document | None]:
 @register(
     ("EXR003", Severity.ERROR, "post-incident review lacks a section the review policy requires"),
     ("EXR004", Severity.ERROR, "open action item not picked up by the next review of the document it names"),
+    ("EXR005", Severity.ERROR, "stakeholder feedback in a review without a source"),
 )
 def reviews(ctx: Context) -> Iterator[Finding]:
     sections, _ = required_sections(ctx)
@@ -177,6 +190,15 @@ def reviews(ctx: Context) -> Iterator[Finding]:
                 f"review lacks the section(s) {', '.join(repr(s) for s in missing)} "
                 "(post-incident-review#3, #4)",
                 "add a '## <Section>' heading for each, in the review's body",
+            )
+        feedback = _section(review.body or "", "stakeholder feedback")
+        if feedback is not None and not _SOURCED.search(feedback):
+            yield ctx.finding(
+                "EXR005",
+                review,
+                "the 'Stakeholder feedback' section names no source: say who said it and where it came from "
+                "(post-incident-review#4)",
+                "one item per stakeholder: '- Customers (support tickets, 14-16 October): what they said'",
             )
         yield from _picked_up(ctx, review)
 
