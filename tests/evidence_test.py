@@ -254,6 +254,30 @@ def test_the_pdf_verifies_and_fails_after_tampering_with_one_log_entry(pdfs: dic
     assert run.code == 1 and "20261014T090400Z-wu7wj8.yaml: deleted from the working tree" in run.out
 
 
+def test_each_decision_says_whether_its_signature_verifies(ref: dict[str, Any], tmp_path: Path) -> None:
+    data = json.loads((ref["out"] / "c.json").read_text("utf-8"))
+    decisions = {d["entry"]: d for s in data["statements"] for d in s["decisions"]}
+    signed = [e for e in decisions if "BEGIN SSH SIGNATURE" in (ref["copy"].root / LOG / f"{e}.yaml").read_text()]
+    assert signed, "the reference incident has signed decisions"
+    for entry, decision in decisions.items():
+        expected = "verified: " if entry in signed else "not signed"
+        assert decision["signature"].startswith(expected), decision
+    # a signed approval edited by hand (and committed) no longer verifies, and the pack says so
+    clone = _clone(ref, tmp_path)
+    path = clone / LOG / f"{signed[0]}.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(re.sub(r"^step: (\S+)$", r"step: \1x", text, count=1, flags=re.M), "utf-8")
+    subprocess.run(["git", "-C", str(clone), "commit", "-qam", "edit"], check=True,
+                   env={"GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@example.com", "GIT_COMMITTER_NAME": "x",
+                        "GIT_COMMITTER_EMAIL": "x@example.com", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    run = evidence(clone, "incident", INCIDENT, "-o", str(tmp_path / "t.json"))
+    assert run.code == 0, run.err
+    tampered = json.loads((tmp_path / "t.json").read_text("utf-8"))
+    found = {d["entry"]: d for s in tampered["statements"] for d in s["decisions"]}
+    assert found[signed[0]]["signature"].startswith("INVALID: does not verify"), found[signed[0]]
+    assert not found[signed[0]]["counted"]
+
+
 def test_a_forged_manifest_fails(ref: dict[str, Any], tmp_path: Path) -> None:
     data = json.loads((ref["out"] / "c.json").read_text("utf-8"))
     source = next(s for s in data["manifest"]["sources"] if s["role"] == "log-entry")
@@ -431,3 +455,19 @@ def test_help_names_every_pack() -> None:
     for word in ("incident", "changes", "verify", "--audience"):
         assert word in run.out or word in run_cli("evidence", "incident", "--help").out
     assert ALICE  # the committers come from history_test
+
+
+def test_timeline_draws_every_entry_in_time_order_and_breaks_long_quiet_stretches() -> None:
+    from clearance.evidence.chart import LEFT, RIGHT, WIDTH, timeline
+    from clearance.evidence.model import Event
+
+    times = [f"2026-10-14 09:{m:02d}:00Z" for m in range(0, 60, 5)] + ["2026-12-07 17:00:00Z"]
+    events = [Event(at, f"e{n}", "observation", "someone", "text") for n, at in enumerate(times)]
+    svg = timeline(events, [("gdpr#art-33", "2026-10-17 09:25:00Z")])
+    xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', svg)]
+    assert len(xs) == len(events) and xs == sorted(xs)
+    assert xs[0] >= LEFT and xs[-1] <= WIDTH - RIGHT
+    # the busy hour keeps most of the width though the record spans seven weeks
+    assert xs[-2] - xs[0] > (WIDTH - LEFT - RIGHT) / 4
+    assert ">51 days</text>" in svg and ">3 days</text>" in svg and "due: gdpr#art-33" in svg
+    assert timeline([Event("not a time", "e", "observation", "x", "t")]) == ""

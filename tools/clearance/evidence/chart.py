@@ -42,8 +42,8 @@ def _tick_label(moment: dt.datetime, span: dt.timedelta) -> str:
 
 
 class _Scale:
-    """Time to x. A quiet stretch longer than a fifth of the whole (an incident reopened
-    weeks later, a deadline far ahead) is drawn as a fixed-width break, so the busy
+    """Time to x. A quiet stretch longer than all the rest of the record (an incident
+    reopened weeks later, a deadline days ahead) is drawn as a fixed-width break, so the busy
     hours keep their width instead of shrinking to a dot. Each stretch of activity gets
     a small margin on both sides, so even a single moment stands clear of a break."""
 
@@ -52,7 +52,16 @@ class _Scale:
     def __init__(self, times: Sequence[dt.datetime], width: float) -> None:
         first, last = times[0], times[-1]
         total = max((last - first).total_seconds(), 60.0)
-        breaks = [(a, b) for a, b in itertools.pairwise(times) if (b - a).total_seconds() > total / 5]
+        gaps = sorted(itertools.pairwise(times), key=lambda pair: pair[1] - pair[0], reverse=True)
+        breaks: list[tuple[dt.datetime, dt.datetime]] = []
+        active = total
+        for a, b in gaps:  # widest first, each judged against what activity is left
+            seconds = (b - a).total_seconds()
+            if seconds <= active - seconds:  # longer than all the rest, or it stays drawn to scale
+                break
+            breaks.append((a, b))
+            active -= seconds
+        breaks.sort()
         bounds = [first, *(t for pair in breaks for t in pair), last]
         self.segments = list(zip(bounds[::2], bounds[1::2], strict=True))
         durations = [max((b - a).total_seconds(), 0.0) for a, b in self.segments]
@@ -114,7 +123,8 @@ def timeline(events: Sequence[Event], deadlines: Sequence[tuple[str, str]] = ())
     axis = TOP + LANE * len(LANES)
     out.append(f'<line x1="{LEFT}" y1="{axis}" x2="{WIDTH - RIGHT}" y2="{axis}" stroke="#57606a"/>')
     for gap_start, gap_end, gx in scale.gaps:
-        days = (gap_end - gap_start).total_seconds() / 86400
+        seconds = (gap_end - gap_start).total_seconds()
+        length = f"{seconds / 86400:.0f} days" if seconds >= 2 * 86400 else f"{seconds / 3600:.0f} hours"
         out.append(
             f'<rect x="{LEFT + gx - GAP / 2 + 3:.1f}" y="{TOP - 4}" width="{GAP - 6}" '
             f'height="{axis - TOP + 8}" '
@@ -122,7 +132,7 @@ def timeline(events: Sequence[Event], deadlines: Sequence[tuple[str, str]] = ())
         )
         out.append(
             f'<text x="{LEFT + gx:.1f}" y="{axis + 32}" text-anchor="middle" font-size="11" fill="#57606a">'
-            f"{days:.0f} days</text>"
+            f"{length}</text>"
         )
     ticks = scale.ticks()
     labelled = -1000.0
