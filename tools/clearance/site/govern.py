@@ -38,7 +38,10 @@ _KEEP, _KEEP_END = "\x00clearance-omitted\x00", "\x00clearance-omitted-end\x00"
 _REF_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:[ \t]*<?(\S+?)>?(?:[ \t]+.*)?$\n?", re.MULTILINE)
 _REF_USE = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\]\n]*\])*)\](?:\[([^\]\n]*)\])?(?!\(|:)")
 _ANCHOR_ELEMENT = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b([^>]*)>")
+_TAG = re.compile(
+    r"<([a-zA-Z][a-zA-Z0-9-]*)\b([^>]*\b(?:href|src|srcset|action|data|poster|cite|formaction)\s*=[^>]*)>",
+    re.IGNORECASE,
+)
 _URL_ATTR = re.compile(
     r"""\b(?:href|src|srcset|action|data|poster|cite|formaction)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I
 )
@@ -66,7 +69,7 @@ def _state(raw: str, src_dir: str, url_dir: str, site: Site) -> str | None:
 
 
 def _resolve(raw: str, src_dir: str, url_dir: str, site: Site) -> str | None:
-    if not raw or (_EXTERNAL.match(raw) and not raw.startswith("#")):
+    if not raw or raw.startswith("#") or _EXTERNAL.match(raw):
         return None
     path = unquote(raw.split("#", 1)[0].split("?", 1)[0])
     if not path:

@@ -227,8 +227,12 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         if self.site is not None:
             spec = self.generated.get(page.file.src_uri)
-            source = spec.source.path if spec is not None and spec.source is not None else None
-            html = govern.govern_html(html, page.file.src_uri, page.url, self.site, source)
+            source = spec.source if spec is not None else None
+            # A generated page's links come from the Linker, which never links to a
+            # withheld page; only raw HTML in a document's body needs the check.
+            if spec is None or (source is not None and "<" in (source.body or "")):
+                path = source.path if source is not None else None
+                html = govern.govern_html(html, page.file.src_uri, page.url, self.site, path)
         if page.file.src_uri in self.generated:
             return diagrams.restore(sanitize.clean(html))
         return html
