@@ -37,6 +37,7 @@ FAMILIES = (
     "notices",
     "wording",
     "acknowledgements",
+    "privilege",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.

@@ -16,6 +16,11 @@ from clearance.model import Document
 LEVELS = ("public", "internal", "confidential", "restricted")
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TOP = len(LEVELS) - 1
+# The legal audience: the restricted one plus privileged log entries, which no other
+# audience holds (clearance.incidents.privilege). A handbook build may choose it.
+LEGAL = "legal"
+AUDIENCES = (*LEVELS, LEGAL)
+_PRIVILEGED = _TOP + 1
 
 
 def rank(level: object) -> int:
@@ -26,11 +31,11 @@ class Audience:
     """The documents one audience may see, decided once per build."""
 
     def __init__(self, level: str, index: Index, published: Iterable[Document]) -> None:
-        if level not in _RANK:
-            raise ValueError(f"unknown audience {level!r}; expected one of {', '.join(LEVELS)}")
+        if level not in _RANK and level != LEGAL:
+            raise ValueError(f"unknown audience {level!r}; expected one of {', '.join(AUDIENCES)}")
         self.level = level
         self.index = index
-        self._rank = _RANK[level]
+        self._rank = _PRIVILEGED if level == LEGAL else _RANK[level]
         self._visible: set[int] = set()
         self.visible_paths: set[str] = set()
         for doc in published:
@@ -46,6 +51,8 @@ class Audience:
             incident = self.index.get("incident", incident_id) if incident_id else None
             # An entry outside a known incident has nothing to inherit from: hide it.
             level = max(level, rank(incident.data.get("classification")) if incident else _TOP)
+            if doc.kind == "log-entry" and "privileged" in doc.data:
+                level = _PRIVILEGED  # privilege: only the legal audience holds it
         return level
 
     def sees(self, doc: Document | None) -> bool:

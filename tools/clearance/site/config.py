@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from clearance.site.audience import LEVELS
+from clearance.site.audience import AUDIENCES
 
 AUDIENCE_ENV = "CLEARANCE_AUDIENCE"
 
@@ -13,7 +13,7 @@ AUDIENCE_ENV = "CLEARANCE_AUDIENCE"
 class ClearanceConfig(base.Config):
     # Who the site is for; CLEARANCE_AUDIENCE overrides it so one mkdocs.yml builds
     # several sites.
-    audience = c.Choice(LEVELS, default="internal")
+    audience = c.Choice(AUDIENCES, default="internal")
     # Treat clearance warnings as errors (the build fails on them).
     strict = c.Type(bool, default=False)
     # Content folders to publish; by default every folder clearance.yaml lists.

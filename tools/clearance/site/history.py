@@ -97,6 +97,8 @@ def classify(path: str, raw: bytes | None, governance: Governance) -> int:
     except (loading.LoadFailed, FatalError, UnicodeDecodeError):
         return TOP
     value = doc.data.get("classification")
+    if "privileged" in doc.data and incident_of_path(path) is not None and "/log/" in path:
+        return TOP + 1  # a privileged entry: only the legal audience (clearance.incidents.privilege)
     if value is None:
         if page:
             return governance.docs_default
@@ -334,7 +336,7 @@ class PageHistory:
             for sha, name in judged[commit.sha]:
                 level = max(level, ranks.get((sha, name), TOP))
                 if name in self._hidden_now:
-                    level = TOP
+                    level = max(level, TOP)  # never lowers a privileged entry's rank
             self._rank[commit.sha] = level
         for sha, found in merges.items():
             self._rank[sha] = max([self._rank[sha], *(self._rank.get(b.sha, TOP) for b in found)])
@@ -352,7 +354,7 @@ class PageHistory:
         missing = [c for c in changes if c.sha not in self._rank]
         if missing:
             self._classify([self.history.by_sha[c.sha] for c in missing if c.sha in self.history.by_sha])
-        limit = _RANKS.get(audience.level, 0)
+        limit = TOP + 1 if audience.level == "legal" else _RANKS.get(audience.level, 0)
         lines = [self._line(change, limit) for change in changes]
         target = url_path or key.rstrip("/")
         url = f"{self.repo_url}/commits/{self.branch}/{target}" if self.repo_url else None

@@ -44,7 +44,7 @@ from clearance.errors import FatalError
 from clearance.incremental import run as incremental
 from clearance.model import Severity
 from clearance.site import diagrams, govern, handwritten, nav, pages, prerender, render, sanitize
-from clearance.site.audience import LEVELS, rank
+from clearance.site.audience import AUDIENCES, rank
 from clearance.site.config import AUDIENCE_ENV, ClearanceConfig
 from clearance.site.history import Governance, PageHistory
 
@@ -281,9 +281,9 @@ class ClearancePlugin(BasePlugin[ClearanceConfig]):
 
     def _audience(self) -> str:
         chosen = os.environ.get(AUDIENCE_ENV) or self.config.audience
-        if chosen not in LEVELS:
+        if chosen not in AUDIENCES:
             raise PluginError(
-                f"clearance: {AUDIENCE_ENV}={chosen!r} is not an audience; use one of {', '.join(LEVELS)}"
+                f"clearance: {AUDIENCE_ENV}={chosen!r} is not an audience; use one of {', '.join(AUDIENCES)}"
             )
         return chosen
 
