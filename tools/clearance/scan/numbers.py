@@ -12,7 +12,6 @@ spaced or compact; mod-97 must hold, the national check makes it ``validated``.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 
@@ -74,6 +73,14 @@ def luhn_valid(digits: str) -> bool:
     return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
 
 
+def _luhn_sum(digits: str, last_doubled: bool) -> int:
+    """The Luhn sum of ``digits`` as part of a longer number: the last digit doubled
+    or not, alternating leftwards."""
+    if last_doubled:
+        return sum(map(int, digits[-1::-2].translate(_DOUBLED))) + sum(map(int, digits[-2::-2]))
+    return sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_DOUBLED)))
+
+
 def card_kind(digits: str) -> str | None:
     """The issuer of a Luhn-valid number, or None when no known range fits."""
     for prefixes, lengths, kind in _ISSUERS:
@@ -84,33 +91,47 @@ def card_kind(digits: str) -> str | None:
 
 def _cards_in_run(text: str, run: re.Match[str]) -> Iterator[RawHit]:
     raw = run.group()
-    groups = list(_GROUP.finditer(raw))
-    seps = [raw[a.end() : b.start()] for a, b in itertools.pairwise(groups)]
+    spans = [m.span() for m in _GROUP.finditer(raw)]
+    values = [raw[a:b] for a, b in spans]
+    seps = [raw[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)]
+    count = len(values)
+    # Each group's Luhn sum for both parities of its last digit: a window's sum is
+    # then a few additions instead of a pass over its digits.
+    plain = [_luhn_sum(v, False) if len(v) <= 19 else 0 for v in values]
+    doubled = [_luhn_sum(v, True) if len(v) <= 19 else 0 for v in values]
+
+    def window_valid(lo: int, hi: int) -> bool:
+        total = 0
+        offset = 0
+        for index in range(hi, lo - 1, -1):
+            total += doubled[index] if offset % 2 else plain[index]
+            offset += len(values[index])
+        return total % 10 == 0
+
     # Windows of consecutive groups, one separator kind, 12-19 digits; the longest
-    # from each start wins, and a found card consumes its groups.
-    # A card's first group has at least four digits in every issuer's format, so a
-    # run of short groups ("111 111 111 ...") is passed over without any arithmetic.
+    # from each start wins, and a found card consumes its groups. A card's first
+    # group has at least four digits in every issuer's format, so a run of short
+    # groups ("111 111 111 ...") is passed over without any arithmetic.
     first = 0
-    while first < len(groups):
-        found = None
-        digits = ""
-        if groups[first].end() - groups[first].start() < 4:
+    while first < count:
+        digits = values[first]
+        if len(digits) < 4:
             first += 1
             continue
-        for last in range(first, len(groups)):
-            if last > first and seps[last - 1] != seps[first]:
-                break
-            digits += groups[last].group()
-            if len(digits) > 19:
-                break
-            if len(digits) >= 12 and luhn_valid(digits):
+        found = (first, digits) if 12 <= len(digits) <= 19 and window_valid(first, first) else None
+        sep = seps[first] if first < count - 1 else None
+        last = first
+        while last + 1 < count and seps[last] == sep and len(digits) + len(values[last + 1]) <= 19:
+            last += 1
+            digits += values[last]
+            if len(digits) >= 12 and window_valid(first, last):
                 found = (last, digits)
         if found is None:
             first += 1
             continue
         last, digits = found
-        start = run.start() + groups[first].start()
-        end = run.start() + groups[last].end()
+        start = run.start() + spans[first][0]
+        end = run.start() + spans[last][1]
         kind = card_kind(digits)
         if kind is not None:
             yield RawHit(start, end, "payment-card", kind, VALIDATED)
