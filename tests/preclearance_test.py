@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from clearance.incidents import preclearance
 from cli_help_test import act_as
 from conftest import run_cli
 from readme_test import Copy, reference_copy
@@ -34,8 +35,18 @@ def cli(copy: Copy, person: str, *args: str, code: int = 0) -> str:
     return done.out + done.err
 
 
+def unsigned(copy: Copy) -> None:
+    """The reference templates' clearances as they stood before anyone signed them, so each
+    test has its approvers sign (the reference repository's own approvals are its
+    exercise's)."""
+    for name in ("holding-x", "holding-newsroom"):
+        path = copy.root / "protocols" / "templates" / f"{name}.md"
+        path.write_text(preclearance.without_approvals(path.read_text("utf-8")), "utf-8")
+
+
 def opened(tmp_path: Path) -> Copy:
     copy = reference_copy(tmp_path)
+    unsigned(copy)
     pull = str(copy.root / "tests" / "data" / "signals" / "viral-leak-first-pull.csv")
     cli(copy, "oskar-lindqvist", "signals", "evaluate", pull, "--open", "--exercise", "--slug", "signals-drill",
         "--now", "2026-12-07T09:25:00Z")  # fmt: skip
@@ -178,3 +189,26 @@ def test_expired_or_changed_clearances_are_flagged_and_do_not_count(tmp_path: Pa
     # preclearing changed text is refused until the pinned hash is reviewed
     out = cli(copy, "sunniva-aas", "signals", "preclear", "holding-x", "--step", "privacy", code=1)
     assert "review the text and update the pinned sha256 first" in out
+
+
+def test_each_approver_commits_their_own_clearance(tmp_path: Path) -> None:
+    copy = reference_copy(tmp_path)
+    unsigned(copy)
+
+    def commit(person: str) -> None:
+        address = f"{person.replace('-', '.', 1)}@example.com"
+        name = person.replace("-", " ").title()
+        copy.git("add", TEMPLATE)
+        copy.git("commit", "-q", "--no-verify", "-m", f"Clearance by {person}", env={
+            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": address,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": address,
+        })  # fmt: skip
+
+    preclear(copy, ("delphine-arceneaux", "pr"))
+    commit("delphine-arceneaux")  # her own commit: bound to her
+    preclear(copy, ("rafael-quintero", "legal"))
+    commit("felix-achterberg")  # someone else commits Rafael's signed approval
+    check = run_cli("--root", str(copy.root), "check", str(copy.root / TEMPLATE))
+    assert check.code == 1, check.out
+    assert "approval by 'rafael-quintero' was committed by 'felix.achterberg@example.com'" in check.out
+    assert "delphine-arceneaux" not in check.out

@@ -17,10 +17,12 @@ it; :func:`covering` is what :mod:`clearance.incidents.approvals` asks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from clearance import signing
@@ -167,7 +169,32 @@ def approval_problem(
         return f"the signature of {approval.by!r} does not verify against their committed signing keys"
     if approval.at is None:
         return "the approval has no time"
+    root = getattr(judge, "root", None)
+    author = added_by(Path(root), clearance.template.path, approval.signature) if root else None
+    if author is not None:
+        doc = index.get("person", approval.by)
+        emails = {str(e).lower() for e in (doc.data.get("emails") or ())} if doc else set()
+        if author.lower() not in emails:
+            return (
+                f"the approval by {approval.by!r} was committed by {author!r}, not by {approval.by!r}: "
+                "each approver commits their own clearance"
+            )
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def added_by(root: Path, path: str, signature: str) -> str | None:
+    """The author email of the commit that added ``signature`` to ``path`` (git's pickaxe
+    on one line of it), or None while it is not committed (or outside git)."""
+    from clearance.history.git import run_git
+
+    lines = [line.strip() for line in signature.splitlines() if line.strip() and "SSH SIGNATURE" not in line]
+    if not lines or not (root / ".git").exists():
+        return None
+    # the last line: the armour's first lines (key, namespace) repeat in every signature by a key
+    found = run_git(root, "log", "--format=%ae", "-S", lines[-1], "--", path, check=False)
+    authors = found.stdout.decode("utf-8", "replace").split() if found.returncode == 0 else []
+    return authors[-1] if authors else None
 
 
 def _members(index: Index, role: str) -> set[str]:
