@@ -65,14 +65,6 @@ _NOT_A_CARD_LABEL = re.compile(
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when over 9
 
 
-def luhn_valid(digits: str) -> bool:
-    """Luhn over a string of ASCII digits (the same answer as python-stdnum's, with
-    the per-digit work done by C string operations: it runs on every window)."""
-    kept = digits[-1::-2]
-    doubled = digits[-2::-2].translate(_DOUBLED)
-    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
-
-
 def _luhn_sum(digits: str, last_doubled: bool) -> int:
     """The Luhn sum of ``digits`` as part of a longer number: the last digit doubled
     or not, alternating leftwards."""
