@@ -85,9 +85,6 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("check",): (None, 0, ()),
     ("rules",): (None, 0, ('"id": "APR001"',)),
     ("scan",): (None, 1, ("<stdin>:3:6: payment-data", "2 hits in 1 file")),
-    ("signals",): ("oskar-lindqvist", 0, ("opened incident 2026-12-07-", "logged observation ")),
-    ("signals", "evaluate"): (None, 0, ("protocol viral-data-exposure-allegation: sev2",)),
-    ("signals", "preclear"): ("adaeze-nwankwo", 0, ("cleared holding-x for step 'legal' as 'legal-counsel'",)),
     ("audit",): (None, 0, ()),
     ("evidence",): (None, 0, ("wrote incident pack for 2026-10-14-viral-export-link-exercise",)),
     ("evidence", "incident"): (None, 0, ("(zip) to pack.zip",)),
@@ -122,6 +119,10 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("incident", "close"): ("tomas-ferreira", 0, (f"closed {INCIDENT}: ",)),
     ("incident", "review"): ("tomas-ferreira", 0, (f"created incidents/{INCIDENT}/review.md",)),
     ("incident", "reject"): ("adaeze-nwankwo", 0, ("rejected for step 'legal' as 'legal-counsel'",)),
+    # after the packs, history and the incident story: these write a new exercise and a template
+    ("signals",): ("oskar-lindqvist", 0, ("opened incident 2026-12-07-", "logged observation ")),
+    ("signals", "evaluate"): (None, 0, ("protocol viral-data-exposure-allegation: sev2",)),
+    ("signals", "preclear"): ("adaeze-nwankwo", 0, ("cleared holding-x for step 'legal' as 'legal-counsel'",)),
     ("init",): (None, 0, ("cd handbook",)),
 }
 ALSO_APPROVE = (("pr", "delphine-arceneaux"), ("privacy", "karim-haddad"), ("lead", "tomas-ferreira"))

@@ -280,3 +280,30 @@ def test_open_refuses_nothing_met_and_a_scribe_cannot_hide_who_opened(tmp_path: 
         if "trigger" in p.read_text("utf-8")
     )
     assert observation["by"] == "ines-marlowe" and observation["recorded_by"] == "oskar-lindqvist"
+
+
+@pytest.mark.parametrize("fault", ["after-write:1", "after-write:2", "after-write:3"])
+def test_open_killed_between_writes_finishes_exactly_once_when_run_again(tmp_path: Path, fault: str) -> None:
+    """Killed after incident.yaml, after the declaration, after the first observation: the
+    same command again leaves one incident, one declaration, one observation per trigger."""
+    import subprocess
+
+    copy = reference_copy(tmp_path)
+    act_as(copy, "oskar-lindqvist")
+    pull = str(copy.root / "tests" / "data" / "signals" / FIRST_PULL.name)
+    command = ["clearance", "signals", "evaluate", pull, "--open", "--exercise", "--slug", "signals-drill",
+               "--now", "2026-12-07T09:25:00Z"]  # fmt: skip
+    killed = subprocess.run(command, cwd=copy.root, env={**copy.env(), "CLEARANCE_FAULT": fault},
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert killed.returncode == 86, killed.stderr
+    again = subprocess.run(
+        command, cwd=copy.root, env=copy.env(), capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    folder = copy.root / "incidents" / "2026-12-07-signals-drill"
+    entries = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((folder / "log").glob("*.yaml"))]
+    assert [e["type"] for e in entries].count("status-change") == 1
+    triggers_logged = sorted(e["trigger"]["trigger"] for e in entries if e["type"] == "observation")
+    assert triggers_logged == ["high-reach-post", "negative-sentiment"]
+    check = run_cli("--root", str(copy.root), "check", str(folder))
+    assert "error" not in check.out.split("checked")[0], check.out

@@ -96,6 +96,10 @@ def open_or_escalate(
             f"protocol {result.protocol!r}'s triggers"
         )
     created, previous = False, None
+    if target is not None and not incident and not session.entries(str(target.id)):
+        # incident.yaml without its declaration: a run killed in between; the same opening
+        # again finishes it (new_incident refuses if anything differs)
+        target = None
     if target is None:
         first = result.first
         if first.met_at > session.now:
