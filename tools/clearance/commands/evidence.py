@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     incident.add_argument("incident", metavar="ID", help="the incident id")
     incident.add_argument(
         "--audience",
-        choices=LEVELS,
+        choices=(*LEVELS, "legal"),
         help="who may read the pack (default: the incident's own classification); anything above is withheld",
     )
     _outputs(incident)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import zoneinfo
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import decisions, logbook, store, workflow
+from clearance.incidents import decisions, logbook, privilege, store, workflow
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
 from clearance.report import status as report_status
@@ -557,13 +558,35 @@ def _zone(session: session_mod.Session, args: argparse.Namespace) -> dt.tzinfo:
 
 def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
     report = status_mod.status(session, args.incident)
+    report, withheld = _privileged(session, args, report)
     if args.format == "json":
         # JSON is for tools: in --tz when given, else UTC; it says which in "timezone".
         zone = _zone(session, args) if args.tz else dt.UTC
-        report_status.emit_json(report, zone, sys.stdout)
+        data = report_status.as_json(report, zone)
+        if withheld:
+            data["privileged_withheld"] = withheld
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
         return 0
     sys.stdout.write(report_status.text(report, _zone(session, args)))
+    if withheld:
+        noun = "entry" if withheld == 1 else "entries"
+        _out(f"{withheld} privileged {noun} withheld: only counsel (a legal role) reads them")
     return 0
+
+
+def _privileged(
+    session: session_mod.Session, args: argparse.Namespace, report: status_mod.Status
+) -> tuple[status_mod.Status, int]:
+    """The status a reader outside the legal roles may see (issue 23): privileged
+    drafts left out and privileged words replaced; an unknown reader is not counsel."""
+    try:
+        reader: str | None = session_mod.resolve_actor(session, args.actor)
+    except UsageError:
+        reader = None
+    if privilege.may_read(session.index, reader):
+        return report, 0
+    return privilege.redact_status(report, session.entries(args.incident))
 
 
 # Each action: its handler, and whether it writes (writers hold the repository's lock).

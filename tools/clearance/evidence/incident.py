@@ -33,13 +33,13 @@ from clearance.evidence.model import (
     Statement,
     Withheld,
 )
-from clearance.incidents import approvals, metrics, obligations
+from clearance.incidents import approvals, metrics, obligations, privilege
 from clearance.incidents.clocks import humanise
 from clearance.incidents.provenance import Provenance
 from clearance.incidents.session import Session, obligations_of, open_session
 from clearance.index import Index, parse_time
 from clearance.model import Document
-from clearance.site.audience import LEVELS, Audience, rank
+from clearance.site.audience import AUDIENCES, Audience
 
 WITHHELD = "[withheld]"
 DECISION_TYPES = ("approval", "rejection")
@@ -60,7 +60,7 @@ class _Gate:
 
     def __init__(self, level: str, index: Index) -> None:
         self.audience = Audience(level, index, ())
-        self.limit = rank(level)
+        self.limit = self.audience.limit  # the legal audience alone reads privileged entries
         self.counts: Counter[str] = Counter()
         self.used: dict[str, str] = {}  # path -> role, of every visible document drawn on
 
@@ -349,7 +349,7 @@ def gather(
     index = session.index
     incident = session.incident(incident_id)
     level = audience or str(incident.data.get("classification", "restricted"))
-    if level not in LEVELS:
+    if level not in AUDIENCES:
         level = "restricted"
     gate = _Gate(level, index)
     if not gate.sees(incident):
@@ -366,8 +366,8 @@ def gather(
         if gate.sees(entry):
             entries.append(entry)
             gate.used[entry.path] = "log-entry"
-        else:
-            gate.withhold("log entries")
+        else:  # counted, never named; privileged entries by their own count
+            gate.withhold("privileged entries" if privilege.is_privileged(entry) else "log entries")
     end = metrics.end_of(incident, entries, session.now)
     proofs = Provenance(index, session.root)
     events = tuple(

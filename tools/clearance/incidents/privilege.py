@@ -16,11 +16,18 @@ can hold no valid privileged entry: privilege fails closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from clearance.index import Index
 from clearance.model import Document
+
+if TYPE_CHECKING:
+    from clearance.incidents.status import Status
+
+T = TypeVar("T")
 
 LEGAL_AUDIENCE = "legal"
 # What any reader outside the legal audience sees in place of a privileged entry.
@@ -82,3 +89,111 @@ def withhold(entries: Iterable[Document], reader_is_counsel: bool) -> tuple[list
         else:
             kept.append(entry)
     return kept, withheld
+
+
+# Fields of an entry that identify things rather than say them: kept when a privileged
+# entry's words are scrubbed from a report (an obligation id, a time, a person).
+_STRUCTURAL = frozenset(
+    {
+        "kind",
+        "type",
+        "at",
+        "by",
+        "draft",
+        "obligation",
+        "regulation",
+        "role",
+        "step",
+        "person",
+        "action",
+        "channel",
+        "template",
+        "sha256",
+        "signature",
+        "supersedes",
+        "corrects",
+        "override",
+        "from",
+        "to",
+        "severity",
+        "previous",
+        "enquiry",
+        "clock_start",
+        "until",
+        "basis",
+        "counsel",
+        "applies",
+        "recorded_by",
+        "on_behalf_of",
+        "data_classes",
+        "cites",
+        "exercise_inject",
+    }
+)
+_SHORTEST = 4  # shorter strings ('yes', 'no') say nothing of the advice and are everywhere
+
+
+def words_of(entries: Iterable[Document]) -> set[str]:
+    """Every free-text value of the privileged ``entries`` (text, rationale, direction,
+    points, values, answers ...): what must not appear in a report for a non-legal reader."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            if len(value.strip()) >= _SHORTEST:
+                found.add(value.strip())
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    for entry in entries:
+        if not is_privileged(entry):
+            continue
+        for key, value in entry.data.items():
+            if key not in _STRUCTURAL:
+                walk(value)
+    return found
+
+
+def scrub(value: T, words: set[str]) -> T:
+    """``value`` (a report: frozen dataclasses, mappings, sequences, strings) with every
+    string that contains one of ``words`` replaced by :data:`PLACEHOLDER`."""
+    if not words:
+        return value
+    return _scrub(value, tuple(sorted(words, key=len, reverse=True)))  # type: ignore[no-any-return]
+
+
+def _scrub(value: Any, words: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return PLACEHOLDER if any(word in value for word in words) else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _scrub(getattr(value, f.name), words) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, Mapping):
+        return {key: _scrub(item, words) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_scrub(item, words) for item in value)
+    if isinstance(value, list):
+        return [_scrub(item, words) for item in value]
+    return value
+
+
+def redact_status(report: Status, entries: Sequence[Document]) -> tuple[Status, int]:
+    """The incident status as a reader outside the legal audience may see it: privileged
+    drafts left out, privileged words replaced by "privileged entry" wherever a row
+    quotes them (an obligation's reason, a rejection, a conflict); and how many
+    privileged entries there are (counted, never named)."""
+    hidden = privileged_ids(entries)
+    if not hidden:
+        return report, 0
+    report = dataclasses.replace(
+        report,
+        waiting=tuple(d for d in report.waiting if d.draft not in hidden),
+        ready_to_publish=tuple(d for d in report.ready_to_publish if d.draft not in hidden),
+        rejected=tuple(d for d in report.rejected if d.draft not in hidden),
+        withdrawn=tuple(d for d in report.withdrawn if d not in hidden),
+    )
+    return scrub(report, words_of(entries)), len(hidden)

@@ -55,5 +55,10 @@ class Audience:
                 level = _PRIVILEGED  # privilege: only the legal audience holds it
         return level
 
+    @property
+    def limit(self) -> int:
+        """The highest rank this audience reads (above restricted for the legal one)."""
+        return self._rank
+
     def sees(self, doc: Document | None) -> bool:
         return doc is not None and id(doc) in self._visible

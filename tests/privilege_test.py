@@ -1,0 +1,145 @@
+"""Privileged log entries (issue 23): prepared at counsel's direction, held only by the
+legal audience. Canaries planted in privileged entries (text, rationale, the commit
+subject that added them) must be absent from every other handbook build, from
+``incident status`` for a person outside the legal roles, from evidence packs for other
+audiences and from audit rows; ``check`` requires counsel to hold a legal role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from site_test import build, git, make_repo, site_files
+
+PRIV = "PRIVCANARYQZ"  # every privileged canary starts with it
+OBS = "incidents/ex-2026-01/log/20260504T094500Z-pv01.yaml"
+ASSESS = "incidents/ex-2026-01/log/20260504T095500Z-pv02.yaml"
+
+
+def _privileged(root: Path, *, counsel: str = "bo-example") -> None:
+    """Mark the fixture's counsel role as legal and add two privileged entries, each
+    committed by the person it names; one commit subject carries a canary too."""
+    config = root / "clearance.yaml"
+    # the review's wording rules are judged elsewhere; this fixture is about privilege
+    config.write_text(config.read_text("utf-8") + '  EXR005: "off"\n', "utf-8")
+    role = root / "policies" / "roles" / "counsel.yaml"
+    role.write_text(role.read_text("utf-8") + "legal: true\n", "utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Counsel is the legal role", date="2026-05-01T09:00:00+00:00")
+    (root / OBS).write_text(
+        "kind: log-entry\ntype: observation\nat: '2026-05-04T09:45:00Z'\nby: bo-example\n"
+        f"text: {PRIV}OBSERVATION the takeover looks material for the filing.\n"
+        f"privileged:\n  counsel: {counsel}\n  direction: {PRIV}DIRECTION to advise on materiality\n",
+        "utf-8",
+    )
+    (root / ASSESS).write_text(
+        "kind: log-entry\ntype: assessment\nat: '2026-05-04T09:55:00Z'\nby: bo-example\n"
+        "obligation: breach-law#notify-authority\napplies: false\n"
+        f"rationale: {PRIV}RATIONALE counsel's view on the exposure.\n"
+        f"privileged: {{counsel: {counsel}, direction: to advise on notification}}\n",
+        "utf-8",
+    )
+    for path, when, subject in (
+        (OBS, "2026-05-04T09:46:00+00:00", f"{PRIV}SUBJECT counsel's materiality note"),
+        (ASSESS, "2026-05-04T09:56:00+00:00", "Log: assessment"),
+    ):
+        git(root, "add", path)
+        git(root, "commit", "-q", "-m", subject, date=when, author=("Bo Example", "bo@example.org"))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("privileged"))
+    _privileged(root)
+    return root
+
+
+def _found(site: Path) -> list[str]:
+    return [str(path) for path, data in site_files(site) if PRIV.lower().encode() in data.lower()]
+
+
+@pytest.mark.parametrize("audience", ["public", "internal", "confidential", "restricted"])
+def test_no_other_audience_holds_a_privileged_entry(repo: Path, audience: str, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = build(repo, "--site-dir", str(site), audience=audience)
+    assert result.returncode == 0, result.stderr
+    assert site.is_dir()
+    assert _found(site) == [], f"privileged canary in the {audience} build"
+
+
+def test_the_legal_audience_reads_privileged_entries(repo: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = build(repo, "--site-dir", str(site), audience="legal")
+    assert result.returncode == 0, result.stderr
+    found = _found(site)
+    assert any("ex-2026-01" in path for path in found), found
+    # and it is still everything the restricted audience reads: the restricted incident
+    assert (site / "incidents" / "cf-2026-02").is_dir()
+
+
+def test_the_restricted_build_still_shows_the_incident_without_the_entries(
+    repo: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    assert build(repo, "--site-dir", str(site), audience="restricted").returncode == 0
+    page = (site / "incidents" / "ex-2026-01" / "index.html").read_text("utf-8")
+    assert "Exercise account takeover" in page
+    assert "pv01" not in page and "pv02" not in page
+
+
+def test_status_for_a_reader_outside_the_legal_roles_withholds_privileged_words(repo: Path) -> None:
+    args = ("--root", str(repo), "incident", "status", "ex-2026-01", "--now", "2026-05-04T12:00:00Z")
+    other = run_cli(*args, "--as", "ada-example", "--format", "json")
+    assert other.code == 0, other.err
+    assert PRIV not in other.out
+    assert other.json()["privileged_withheld"] == 2
+    text = run_cli(*args, "--as", "ada-example")
+    assert PRIV not in text.out and "2 privileged entries withheld" in text.out
+    counsel = run_cli(*args, "--as", "bo-example", "--format", "json")
+    assert counsel.code == 0, counsel.err
+    assert f"{PRIV}RATIONALE" in counsel.out and "privileged_withheld" not in counsel.json()
+
+
+def test_an_evidence_pack_for_another_audience_counts_privileged_entries_without_naming_them(
+    repo: Path, tmp_path: Path
+) -> None:
+    base = ("--root", str(repo), "evidence", "incident", "ex-2026-01", "--format", "json")
+    restricted = run_cli(*base, "--audience", "restricted", "-o", str(tmp_path / "r.json"))
+    assert restricted.code == 0, restricted.err
+    data = (tmp_path / "r.json").read_text("utf-8")
+    assert PRIV not in data and "pv01" not in data and "pv02" not in data
+    assert json.loads(data)["withheld"] and "privileged entries" in data
+    legal = run_cli(*base, "--audience", "legal", "-o", str(tmp_path / "l.json"))
+    assert legal.code == 0, legal.err
+    assert f"{PRIV}OBSERVATION" in (tmp_path / "l.json").read_text("utf-8")
+
+
+def test_check_requires_counsel_to_hold_a_legal_role(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _privileged(root, counsel="ada-example")  # ada holds comms-lead, not counsel
+    result = run_cli("--root", str(root), "check", "--format", "json")
+    found = [f for f in result.json()["findings"] if f["rule"] == "PRV001"]
+    assert result.code == 1 and len(found) == 2, result.out
+    assert "'ada-example' is not a member of 'counsel'" in found[0]["message"]
+    assert found[0]["path"].startswith("incidents/ex-2026-01/log/")
+
+
+def test_without_a_legal_role_no_privileged_entry_is_valid(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _privileged(root)
+    role = root / "policies" / "roles" / "counsel.yaml"
+    role.write_text(role.read_text("utf-8").replace("legal: true\n", ""), "utf-8")
+    result = run_cli("--root", str(root), "check", "--format", "json")
+    messages = [f["message"] for f in result.json()["findings"] if f["rule"] == "PRV001"]
+    assert len(messages) == 2 and all("no role is marked 'legal: true'" in m for m in messages)
+
+
+def test_a_privileged_marking_written_by_hand_is_validated(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _privileged(root)
+    (root / OBS).write_text((root / OBS).read_text("utf-8").replace("  direction:", "  directoin:"), "utf-8")
+    result = run_cli("--root", str(root), "check", "--format", "json")
+    assert any(f["rule"] == "SCH001" and f["path"] == OBS for f in result.json()["findings"]), result.out
