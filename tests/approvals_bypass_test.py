@@ -591,3 +591,10 @@ def test_without_the_setting_uncommitted_approvals_written_for_others_do_not_cou
         (repo.log() / f"20260314T091200Z-{who[:3]}bbb.yaml").write_text(yaml.safe_dump(entry), "utf-8")
     result = repo.act("sam", "publish", INCIDENT, draft, now="2026-03-14T09:13:00Z", key=False)
     assert result.code == 1 and "'lena' is neither signed nor committed by 'lena'" in result.err
+
+
+def test_the_rule_against_waivers_cannot_be_waived_either(repo: Repo) -> None:
+    config = repo.root / "clearance.yaml"
+    config.write_text(config.read_text("utf-8") + "rules:\n  SUP002: off\n", "utf-8")
+    result = run_cli("--root", str(repo.root), "check")
+    assert result.code == 2 and "rule 'SUP002' cannot be set to 'off'" in result.err

@@ -38,6 +38,7 @@ FAMILIES = (
     "wording",
     "acknowledgements",
     "privilege",
+    "holds",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.
@@ -59,6 +60,7 @@ ENFORCED = frozenset(
         "VER004",  # merge that drops a landed entry
         "VER005",  # checkpoint tag unsigned or not verifying
         "VER006",  # entry time against its name, its incident and its commit
+        "SUP002",  # trying to waive one of these
         "SIG001",
         "SIG002",
         "SIG003",
