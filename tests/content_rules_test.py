@@ -245,7 +245,10 @@ def test_stakeholder_feedback_without_sources(tmp_path: Path) -> None:
     start = text.index("## Stakeholder feedback")
     end = text.index("## ", start + 3)
     review.write_text(
-        text[:start] + "## Stakeholder feedback\n\nCustomers were mostly calm.\n\n" + text[end:], "utf-8"
+        text[:start]
+        + "## Stakeholder feedback\n\n- Customers were mostly calm.\n- Journalists moved on.\n\n"
+        + text[end:],
+        "utf-8",
     )
     found = [f for f in findings(root) if f["rule"] == "EXR005"]
     assert len(found) == 1 and found[0]["path"].endswith("review.md")

@@ -58,6 +58,7 @@ _DEFAULT_SECTIONS = (
 )
 _HEADING = re.compile(r"^#{2,3}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 # '- Who (source): what they said'
+_ITEM = re.compile(r"^\s*[-*]\s+\S", re.MULTILINE)
 _SOURCED = re.compile(r"^\s*[-*]\s+[^\n:]*\([^)\n]+\)\s*:", re.MULTILINE)
 
 
@@ -192,7 +193,10 @@ def reviews(ctx: Context) -> Iterator[Finding]:
                 "add a '## <Section>' heading for each, in the review's body",
             )
         feedback = _section(review.body or "", "stakeholder feedback")
-        if feedback is not None and not _SOURCED.search(feedback):
+        # Items that name no source, or an empty section; 'None collected.' is an answer.
+        if feedback is not None and (
+            not feedback.strip() or (_ITEM.search(feedback) and not _SOURCED.search(feedback))
+        ):
             yield ctx.finding(
                 "EXR005",
                 review,
