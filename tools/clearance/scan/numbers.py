@@ -89,14 +89,19 @@ def _cards_in_run(text: str, run: re.Match[str]) -> Iterator[RawHit]:
     count = len(values)
     # Each group's Luhn sum for both parities of its last digit: a window's sum is
     # then a few additions instead of a pass over its digits.
-    plain = [_luhn_sum(v, False) if len(v) <= 19 else 0 for v in values]
-    doubled = [_luhn_sum(v, True) if len(v) <= 19 else 0 for v in values]
+    # Computed only for groups a window reaches (a run of short groups needs none).
+    plain: list[int | None] = [None] * count
+    doubled: list[int | None] = [None] * count
 
     def window_valid(lo: int, hi: int) -> bool:
         total = 0
         offset = 0
         for index in range(hi, lo - 1, -1):
-            total += doubled[index] if offset % 2 else plain[index]
+            table = doubled if offset % 2 else plain
+            value = table[index]
+            if value is None:
+                value = table[index] = _luhn_sum(values[index], table is doubled)
+            total += value
             offset += len(values[index])
         return total % 10 == 0
 
