@@ -170,8 +170,12 @@ def approval_problem(
     if approval.at is None:
         return "the approval has no time"
     root = getattr(judge, "root", None)
-    author = added_by(Path(root), clearance.template.path, approval.signature) if root else None
-    if author is not None:
+    added = added_by(Path(root), clearance.template.path, approval.signature) if root else None
+    history = judge.history if added is not None else None
+    commit = history.resolve(added[0]) if history is not None and added is not None else None
+    if added is not None and not judge.is_legacy(commit):
+        # a commit from before decisions had to be signed is legacy, as for log entries
+        author = added[1]
         doc = index.get("person", approval.by)
         emails = {str(e).lower() for e in (doc.data.get("emails") or ())} if doc else set()
         if author.lower() not in emails:
@@ -183,18 +187,21 @@ def approval_problem(
 
 
 @functools.lru_cache(maxsize=256)
-def added_by(root: Path, path: str, signature: str) -> str | None:
-    """The author email of the commit that added ``signature`` to ``path`` (git's pickaxe
-    on one line of it), or None while it is not committed (or outside git)."""
+def added_by(root: Path, path: str, signature: str) -> tuple[str, str] | None:
+    """(sha, author email) of the commit that added ``signature`` to ``path`` (git's
+    pickaxe on one line of it), or None while it is not committed (or outside git)."""
     from clearance.history.git import run_git
 
     lines = [line.strip() for line in signature.splitlines() if line.strip() and "SSH SIGNATURE" not in line]
     if not lines or not (root / ".git").exists():
         return None
     # the last line: the armour's first lines (key, namespace) repeat in every signature by a key
-    found = run_git(root, "log", "--format=%ae", "-S", lines[-1], "--", path, check=False)
-    authors = found.stdout.decode("utf-8", "replace").split() if found.returncode == 0 else []
-    return authors[-1] if authors else None
+    found = run_git(root, "log", "--format=%H %ae", "-S", lines[-1], "--", path, check=False)
+    commits = found.stdout.decode("utf-8", "replace").splitlines() if found.returncode == 0 else []
+    if not commits or " " not in commits[-1]:
+        return None
+    sha, email = commits[-1].split(" ", 1)
+    return sha, email
 
 
 def _members(index: Index, role: str) -> set[str]:
