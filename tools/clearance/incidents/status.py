@@ -303,7 +303,9 @@ def _target(m: Mapping[str, Any], name: str) -> str:
     return f"; target {target}: **{state}**" if target and state else ""
 
 
-def render_review_body(report: Status, actor: str) -> str:
+def render_review_body(report: Status, actor: str, sections: Sequence[str] = ()) -> str:
+    """The review's Markdown: computed figures, then a heading for each section the
+    review policy requires (``sections``) for the meeting to write."""
     m = report.metrics
     lines = [
         f"# Review: {report.title}",
@@ -345,5 +347,8 @@ def render_review_body(report: Status, actor: str) -> str:
         lines.append(
             f"| {d['obligation']} | {d['rule']} | {d['due'] or 'no fixed deadline'} | {d['state']} |"
         )
-    lines += ["", "## Findings", "", "_To be written by the review meeting._", ""]
+    written = {"metrics", "approval latency", "regulatory deadlines"}
+    for name in [*(s for s in sections if s.lower() not in written), *([] if sections else ["findings"])]:
+        lines += ["", f"## {name[:1].upper()}{name[1:]}", "", "_To be written by the review meeting._"]
+    lines.append("")
     return "\n".join(lines)

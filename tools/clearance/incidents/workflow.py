@@ -632,10 +632,23 @@ def review(session: Session, actor: str, incident_id: str) -> Path:
         "findings": [],
         "action_items": [],
     }
-    body = render_review_body(report, actor)
+    body = render_review_body(report, actor, _review_sections(session))
     text = store.checked(session.root, rel, data, body)
     try:
         store.create_exclusive(target, text)
     except FileExistsError:
         raise Refused(f"{rel} already exists") from None
     return target
+
+
+def _review_sections(session: Session) -> tuple[str, ...]:
+    """The sections the review policy requires (what EXR003 checks), for the review's
+    headings."""
+    from types import SimpleNamespace
+
+    from clearance.checks.exercises import required_sections
+
+    index = session.index
+    lookup = SimpleNamespace(get=lambda kind, key: index.get(kind, key) if isinstance(key, str) else None)
+    sections, _policy = required_sections(lookup)  # type: ignore[arg-type]
+    return sections
