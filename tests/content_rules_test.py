@@ -396,3 +396,22 @@ def test_self_recorded_acknowledgement_committed_by_someone_else(tmp_path: Path)
     found = [f for f in findings_all(root) if f["rule"] == "ACK003"]
     assert len(found) == 1 and found[0]["path"] == other
     assert "delphine.arceneaux@example.com" in found[0]["message"]
+
+
+def test_bad_patterns_in_criteria_and_wording_rules_are_findings_with_a_place(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    edit(
+        root / "protocols/playbooks/executive-misconduct-allegation.yaml",
+        "    - '\\b(?:lawsuit",
+        "    - '(unclosed\\b(?:lawsuit",
+    )
+    edit(
+        root / "policies/statement-wording.md",
+        "    companion:\n      - '\\bItem 8\\.01\\b'",
+        "    companion:\n      - '(?:)'",
+    )
+    found = {f["rule"]: f for f in findings(root)}
+    assert found["SEV003"]["path"] == "protocols/playbooks/executive-misconduct-allegation.yaml"
+    assert "does not compile" in found["SEV003"]["message"]
+    assert found["TPW004"]["path"] == "policies/statement-wording.md"
+    assert "empty string" in found["TPW004"]["message"]

@@ -140,8 +140,30 @@ def _acknowledged(
 
 @register(
     ("SEV001", Severity.ERROR, "incident below the severity its protocol's criteria and its log call for"),
+    ("SEV003", Severity.ERROR, "severity criterion pattern that cannot be used"),
 )
 def under_classified(ctx: Context) -> Iterator[Finding]:
+    for doc in ctx.subjects("protocol"):
+        for position, level in enumerate(doc.data.get("severities") or ()):
+            if not isinstance(level, Mapping):
+                continue
+            for number, cond in enumerate(level.get("at_least_when") or ()):
+                if not isinstance(cond, Mapping):
+                    continue
+                for index, source in enumerate(cond.get("observations") or ()):
+                    path = ("severities", position, "at_least_when", number, "observations", index)
+                    try:
+                        broken = compile_claim_pattern(str(source)).search("") is not None
+                        problem = "pattern matches the empty string, so it would hold for every observation"
+                    except re.error as exc:
+                        broken, problem = True, f"pattern does not compile: {exc}"
+                    if broken:
+                        yield ctx.finding(
+                            "SEV003",
+                            doc.where(path),
+                            problem,
+                            "fix the regular expression; until then the criterion is ignored",
+                        )
     for incident in ctx.subjects("incident"):
         protocol = ctx.get("protocol", incident.data.get("protocol"))
         if protocol is None:

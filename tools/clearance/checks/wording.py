@@ -57,8 +57,27 @@ def _line_of(template: Document, offset: int) -> tuple[int, int]:
     ("TPW001", Severity.ERROR, "template says what its stage's wording rules forbid"),
     ("TPW002", Severity.ERROR, "template lacks what its stage's wording rules require"),
     ("TPW003", Severity.ERROR, "template lacks the variant its wording rules require beside it"),
+    ("TPW004", Severity.ERROR, "wording rule pattern that cannot be used"),
 )
 def wording(ctx: Context) -> Iterator[Finding]:
+    for policy in ctx.subjects("policy"):
+        for position, rule in enumerate(policy.data.get("template_rules") or ()):
+            if not isinstance(rule, Mapping):
+                continue
+            for key in ("when", "forbid", "require", "companion"):
+                for number, source in enumerate(rule.get(key) or ()):
+                    try:
+                        empty = compile_claim_pattern(str(source)).search("") is not None
+                        problem = "pattern matches the empty string"
+                    except re.error as exc:
+                        empty, problem = True, f"pattern does not compile: {exc}"
+                    if empty:
+                        yield ctx.finding(
+                            "TPW004",
+                            policy.where(("template_rules", position, key, number)),
+                            problem,
+                            "fix the regular expression; until then the rule ignores it",
+                        )
     templates = ctx.subjects("template")
     if not templates:
         return
