@@ -336,6 +336,8 @@ def _selected(paths: Sequence[str], finding: Finding) -> bool:
 def suppression(finding: Finding, index: Index) -> str | None:
     if finding.rule.startswith(("LD", "SCH", "SUP")) or index.summary(finding.location.path) is None:
         return None
+    if finding.rule in checks.ENFORCED:  # never waived by the people it constrains (SUP002)
+        return None
     doc = index.doc(finding.location.path)
     for line, items in doc.extra.get("ignores", {}).items():
         if line in (finding.location.line, finding.location.line - 1):
@@ -353,7 +355,9 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
     for doc in docs:
         for line, items in doc.extra.get("ignores", {}).items():
             for rule, reason in items:
-                if rule not in known or not reason:
+                if rule in checks.ENFORCED:
+                    yield _not_suppressible(rule, Location(doc.path, line, 1))
+                elif rule not in known or not reason:
                     problem = "unknown rule" if rule not in known else "no reason given"
                     yield Finding(
                         "SUP001",
@@ -363,7 +367,9 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
                         "write '# clearance: ignore[RULE] why it does not apply'",
                     )
         for position, item in enumerate(doc.data.get("suppress") or ()):
-            if isinstance(item, dict) and item.get("rule") not in known:
+            if isinstance(item, dict) and item.get("rule") in checks.ENFORCED:
+                yield _not_suppressible(str(item.get("rule")), doc.where(("suppress", position, "rule")))
+            elif isinstance(item, dict) and item.get("rule") not in known:
                 yield Finding(
                     "SUP001",
                     Severity.ERROR,
@@ -371,6 +377,17 @@ def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
                     doc.where(("suppress", position, "rule")),
                     "see 'clearance rules'",
                 )
+
+
+def _not_suppressible(rule: str, where: Location) -> Finding:
+    return Finding(
+        "SUP002",
+        Severity.ERROR,
+        f"rule {rule!r} cannot be suppressed: it enforces approvals, 'never' disclosure, the "
+        "append-only record or signatures, which the people it constrains may not waive",
+        where,
+        "remove the suppression and fix what the rule reports (append the missing entry)",
+    )
 
 
 @functools.cache

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 from clearance import checks, report
-from clearance.incremental import run as incremental
 from clearance import config as config_mod
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
+from clearance.incremental import run as incremental
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance import engine, history, suggestions
-from clearance.incremental import run as incremental
+from clearance import history, suggestions
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
 from clearance.incidents import approvals, clocks, state
+from clearance.incremental import run as incremental
 from clearance.index import Index
 from clearance.model import Document
 
