@@ -115,6 +115,12 @@ def _init() -> CommandModule:
     return init
 
 
+def _hold() -> CommandModule:
+    from clearance.commands import hold
+
+    return hold
+
+
 def _hook() -> CommandModule:
     from clearance.commands import hook
 
@@ -200,6 +206,12 @@ COMMANDS = (
         _init,
         "start a new governance repository from Clearance's reference content",
         "clearance init handbook --org 'Acme Ltd' --domain acme.example --ci github",
+    ),
+    Command(
+        "hold",
+        _hold,
+        "legal hold: counsel preserves an incident's folder and the documents it cites",
+        "clearance hold list",
     ),
     Command(
         "hook",

@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     action(
         "append-only",
-        "refuse staged changes that modify, delete or rename a committed incident log entry",
+        "refuse staged changes that modify, delete or rename a committed incident log entry, or "
+        "that delete or move a file under legal hold",
         "clearance hook append-only",
         files=False,
     ).add_argument("files", nargs="*", metavar="FILE", help=argparse.SUPPRESS)
@@ -63,7 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     here = Path.cwd()
     if args.hook == "append-only":
-        problems = hooks.append_only(here)
+        from clearance.incidents import hold  # documents load only for a deletion or a move
+
+        problems = hooks.append_only(here) + hold.staged_problems(here)
     elif args.hook == "trailing-whitespace":
         problems = hooks.trailing_whitespace(args.files)
     elif args.hook == "end-of-file":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import Any
 
 from clearance import audit
 from clearance.audit.records import Verification
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     findings = audit.verify(
         history, repo, checkpoints=args.checkpoint, keys=signers is not None, tag_signers=signers
     )
+    findings += _holds(config, history)
     tagged = None
     if args.tag_checkpoint and not findings and history.head is not None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -55,3 +57,16 @@ def run(args: argparse.Namespace) -> int:
     result = Verification(history.head.sha if history.head else None, len(history.commits), findings, tagged)
     trail.verification(result, args.format, sys.stdout)
     return 1 if findings else 0
+
+
+def _holds(config: Any, history: Any) -> list[Any]:
+    """HLD003: deletions and moves of held files after their hold landed (issue 23).
+    Documents load only when some log entry is a legal hold."""
+    from clearance import engine
+    from clearance.incidents import hold
+
+    marked = engine.load_repository(config, kinds={"log-entry"}, mentioning=(hold.HOLD.encode(),))
+    if not any(doc.data.get("type") == hold.HOLD for doc in marked.index.documents):
+        return []
+    index = engine.load_repository(config).index
+    return hold.history_findings(config.root.resolve(), index, history.commits)

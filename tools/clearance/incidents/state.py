@@ -33,7 +33,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 SEVERITY_TYPES = ("escalation", "de-escalation")
 # Entries that may be logged while an incident is closed: they fix or review the record.
-AFTER_CLOSE = frozenset({"correction", "reopen", "override-review"})
+# A legal hold (issue 23) often comes after the close: litigation arrives later.
+AFTER_CLOSE = frozenset({"correction", "reopen", "override-review", "legal-hold", "hold-release"})
 
 
 def allowed_after_close(entry: Mapping[str, Any], published: Set[str]) -> bool:

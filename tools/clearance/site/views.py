@@ -332,6 +332,15 @@ class Helpers:
         except ValueError:
             return False
 
+    def legal_hold(self, incident: Document) -> Document | None:
+        """The hold entry in force on ``incident`` (issue 23), from the entries this
+        audience sees; None when none holds."""
+        current = None
+        for entry in self.entries(incident):
+            kind = entry.data.get("type")
+            current = entry if kind == "legal-hold" else None if kind == "hold-release" else current
+        return current
+
     def incident_state(self, incident: Document) -> Any:
         """Status and severity as the incident state machine derives them from the log
         (the one computation behind `incident status`; incident.yaml keeps the opening)."""
