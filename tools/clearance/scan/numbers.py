@@ -65,7 +65,7 @@ _NOT_A_CARD_LABEL = re.compile(
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when over 9
 
 
-def _luhn_sum(digits: str, last_doubled: bool) -> int:
+def luhn_sum(digits: str, last_doubled: bool) -> int:
     """The Luhn sum of ``digits`` as part of a longer number: the last digit doubled
     or not, alternating leftwards."""
     if last_doubled:
@@ -100,7 +100,7 @@ def _cards_in_run(text: str, run: re.Match[str]) -> Iterator[RawHit]:
             table = doubled if offset % 2 else plain
             value = table[index]
             if value is None:
-                value = table[index] = _luhn_sum(values[index], table is doubled)
+                value = table[index] = luhn_sum(values[index], table is doubled)
             total += value
             offset += len(values[index])
         return total % 10 == 0
