@@ -415,3 +415,51 @@ def test_bad_patterns_in_criteria_and_wording_rules_are_findings_with_a_place(tm
     assert "does not compile" in found["SEV003"]["message"]
     assert found["TPW004"]["path"] == "policies/statement-wording.md"
     assert "empty string" in found["TPW004"]["message"]
+
+
+def test_hand_written_nonsense_in_the_new_fields_is_a_schema_error_never_a_crash(tmp_path: Path) -> None:
+    root = copy(tmp_path, JUNE)
+    edit(
+        root / "protocols/playbooks/confirmed-breach-public.yaml",
+        "    data_classes: [customer-personal-data, employee-data, payment-data, health-data]",
+        "    data_classes: 7",
+    )
+    edit(
+        root / "protocols/playbooks/confirmed-breach-public.yaml",
+        "    observations:\n",
+        "    observations: {a: b}\n    unused:\n",
+    )
+    edit(
+        root / "policies/individual-notices.md",
+        "    templates: [customer-email-data-incident]\n    elements:",
+        "    templates: 3\n    elements:",
+    )
+    edit(
+        root / "policies/statement-wording.md",
+        "    forbid:\n      - '\\bwe take",
+        "    forbid: 12\n    unused:\n      - '\\bwe take",
+    )
+    edit(
+        root / "policies/training-and-exercises.md",
+        "  within: P30D\n  what: training",
+        "  within: soon\n  what: training",
+    )
+    edit(
+        root / "policies/data-classes/regulatory-statements.yaml",
+        "        - type: notification\n          channel_types: [regulator-portal]",
+        "        - type: notification\n          channel_types: regulator-portal",
+    )
+    batch = root / "training/acknowledgements/2026-12-07-board-induction.yaml"
+    edit(batch, "  - person: arjun-bhatt", "  - 5\n  - person: arjun-bhatt")
+    run = run_cli("--root", str(root), "check", "--format", "json")
+    assert run.code == 1, run.err  # findings, not an internal error (3)
+    assert "Traceback" not in run.err
+    schema = [f for f in run.json()["findings"] if f["rule"] == "SCH001"]
+    paths = {f["path"] for f in schema}
+    assert {
+        "protocols/playbooks/confirmed-breach-public.yaml",
+        "policies/individual-notices.md",
+        "policies/statement-wording.md",
+        "policies/data-classes/regulatory-statements.yaml",
+        "training/acknowledgements/2026-12-07-board-induction.yaml",
+    } <= paths

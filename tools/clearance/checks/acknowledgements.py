@@ -14,11 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from clearance import durations
 from clearance.checks import Context, register
 from clearance.index import Index, parse_time
 from clearance.model import Document, Finding, Severity
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ def acknowledged(index: Index, policy: str, version: dt.date, what: str | None) 
     """The people with a record of ``version`` of ``policy``."""
     people: set[str] = set()
     for doc in index.of_kind("acknowledgement"):
-        for record in doc.data.get("records") or ():
+        for record in _items(doc.data.get("records")):
             if not isinstance(record, Mapping) or record.get("policy") != policy:
                 continue
             if _date(record.get("version")) != version or (what and record.get("what") != what):
@@ -60,11 +67,13 @@ def coverage(index: Index, policy: Document) -> tuple[dt.date | None, list[Gap]]
         return version, []
     done = acknowledged(index, str(policy.id), version, spec.get("what"))
     gaps: list[Gap] = []
-    for role_id in spec.get("roles") or ():
+    for role_id in _items(spec.get("roles")):
         role = index.get("role", role_id) if isinstance(role_id, str) else None
         if role is None:
             continue
-        people = list(dict.fromkeys([*(role.data.get("members") or ()), *(role.data.get("deputies") or ())]))
+        people = list(
+            dict.fromkeys([*(_items(role.data.get("members"))), *(_items(role.data.get("deputies")))])
+        )
         missing = tuple(p for p in people if p not in done)
         if missing:
             gaps.append(Gap(str(role_id), missing, len(people)))
@@ -112,7 +121,7 @@ def _records(ctx: Context) -> Iterator[Finding]:
     judge: provenance.Provenance | None = None
     for doc in ctx.subjects("acknowledgement"):
         signed = doc.data.get("method") == "signed-commit"
-        for position, record in enumerate(doc.data.get("records") or ()):
+        for position, record in enumerate(_items(doc.data.get("records"))):
             if not isinstance(record, Mapping):
                 continue
             yield from _version(ctx, doc, position, record)
@@ -128,7 +137,7 @@ def _records(ctx: Context) -> Iterator[Finding]:
             if commit is None:
                 continue  # not committed yet: judged once it is
             person = ctx.get("person", record.get("person"))
-            emails = {str(e).lower() for e in (person.data.get("emails") or ())} if person else set()
+            emails = {str(e).lower() for e in (_items(person.data.get("emails")))} if person else set()
             if commit.author_email.lower() not in emails:
                 yield ctx.finding(
                     "ACK003",

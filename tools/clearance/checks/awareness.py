@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from clearance.checks import Context, register
 from clearance.incidents import state
@@ -21,6 +22,13 @@ from clearance.index import parse_time
 from clearance.model import Document, Finding, Severity
 from clearance.scan.claims import Claim, claims_of, find_claims
 from clearance.scan.normalise import normalise
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
+
 
 # An obligation whose clock starts at awareness, discovery or reason to believe (not at a
 # later determination, filing or payment).
@@ -47,12 +55,12 @@ def awareness_claims(docs: Sequence[Document]) -> dict[str, tuple[list[Claim], t
         spec = doc.data.get("detectors")
         items = spec.get("claims") if isinstance(spec, Mapping) else None
         flagged = {
-            str(i.get("name")) for i in (items or ()) if isinstance(i, Mapping) and i.get("awareness") is True
+            str(i.get("name")) for i in _items(items) if isinstance(i, Mapping) and i.get("awareness") is True
         }
         if not flagged:
             continue
         claims = [c for c in claims_of(doc)[0] if c.name in flagged]
-        regulations = tuple(str(r) for r in doc.data.get("regulations") or () if isinstance(r, str))
+        regulations = tuple(str(r) for r in _items(doc.data.get("regulations")) if isinstance(r, str))
         if claims:
             found[str(doc.id)] = (claims, regulations)
     return found
@@ -79,7 +87,7 @@ def _clock_starts(ctx: Context, obligation: str) -> str | None:
     regulation = ctx.get("regulation", regulation_id)
     if regulation is None:
         return None
-    for item in regulation.data.get("obligations") or ():
+    for item in _items(regulation.data.get("obligations")):
         if isinstance(item, Mapping) and (not local or item.get("id") == local):
             return str(item.get("clock_starts") or "")
     return None

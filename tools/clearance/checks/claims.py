@@ -24,6 +24,12 @@ from clearance.scan.claims import Claim, claims_of, find_claims
 from clearance.scan.normalise import normalise
 
 
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """One kind of log entry that makes a claim true."""
@@ -69,7 +75,7 @@ def checkable_claims(docs: Sequence[Document]) -> list[CheckableClaim]:
         claims, _ = claims_of(doc)  # bad patterns are the dataclasses family's findings
         spec = doc.data.get("detectors")
         items = spec.get("claims") if isinstance(spec, Mapping) else None
-        by_name = {str(item.get("name")): item for item in (items or ()) if isinstance(item, Mapping)}
+        by_name = {str(item.get("name")): item for item in _items(items) if isinstance(item, Mapping)}
         for claim in claims:
             raw = by_name.get(claim.name, {}).get("confirmed_by")
             confirmations = tuple(

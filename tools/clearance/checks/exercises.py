@@ -16,10 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from clearance.checks import Context, register
 from clearance.incidents import state
 from clearance.model import Document, Finding, Severity
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
+
 
 BURST = dt.timedelta(seconds=60)
 BURST_SIZE = 5
@@ -235,7 +243,7 @@ def _picked_up(ctx: Context, review: Document) -> Iterator[Finding]:
         held = dt.date.fromisoformat(str(review.data.get("held_on")))
     except ValueError:
         return
-    for position, item in enumerate(review.data.get("action_items") or ()):
+    for position, item in enumerate(_items(review.data.get("action_items"))):
         if not isinstance(item, Mapping) or item.get("status") != "open":
             continue
         label = f"{review.id}#{item.get('id')}"
@@ -247,7 +255,7 @@ def _picked_up(ctx: Context, review: Document) -> Iterator[Finding]:
                 last = dt.date.fromisoformat(str(cadence.get("last")))
             except ValueError:
                 continue
-            if last <= held or label in [str(a) for a in cadence.get("actions") or ()]:
+            if last <= held or label in [str(a) for a in _items(cadence.get("actions"))]:
                 continue
             yield ctx.finding(
                 "EXR004",

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from clearance.checks import Context, register
 from clearance.model import Finding, Severity
 from clearance.scan.claims import compile_claim_pattern
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
 
 
 def _compiled(sources: object) -> list[re.Pattern[str]]:
@@ -35,14 +42,14 @@ def notice_elements(ctx: Context) -> Iterator[Finding]:
     templates = {doc.id for doc in ctx.subjects("template")}
     for policy in ctx.index.of_kind("policy"):
         own = policy in ctx.subjects("policy")
-        for position, law in enumerate(policy.data.get("notice_elements") or ()):
+        for position, law in enumerate(_items(policy.data.get("notice_elements"))):
             if not isinstance(law, Mapping):
                 continue
-            for number, element in enumerate(law.get("elements") or ()):
+            for number, element in enumerate(_items(law.get("elements"))):
                 if not isinstance(element, Mapping):
                     continue
                 if own:
-                    for p_index, source in enumerate(element.get("patterns") or ()):
+                    for p_index, source in enumerate(_items(element.get("patterns"))):
                         try:
                             compile_claim_pattern(str(source))
                         except re.error as exc:
@@ -56,7 +63,7 @@ def notice_elements(ctx: Context) -> Iterator[Finding]:
                 patterns = _compiled(element.get("patterns"))
                 if not patterns:
                     continue
-                for name in law.get("templates") or ():
+                for name in _items(law.get("templates")):
                     if name not in templates:
                         continue
                     template = ctx.get("template", name)

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from clearance.checks import Context, register
 from clearance.checks.awareness import awareness_claims, earliest_evidence
@@ -23,6 +24,13 @@ from clearance.index import parse_time
 from clearance.model import Document, Finding, Location, Severity
 from clearance.scan.claims import compile_claim_pattern
 from clearance.scan.normalise import normalise
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
+
 
 GRACE = dt.timedelta(hours=1)
 
@@ -57,11 +65,11 @@ def _shown(
     cond: Mapping[str, object],
 ) -> Shown | None:
     candidates: list[Shown] = []
-    classes = [str(c) for c in cond.get("data_classes") or () if isinstance(c, str)]  # type: ignore[attr-defined]
+    classes = [str(c) for c in _items(cond.get("data_classes")) if isinstance(c, str)]
     if classes:
         stamps = incident.data.get("timestamps") or {}
         opened = parse_time(stamps.get("declared")) or parse_time(stamps.get("detected"))
-        named = [c for c in incident.data.get("data_classes") or () if c in classes]
+        named = [c for c in _items(incident.data.get("data_classes")) if c in classes]
         if named and opened is not None:
             candidates.append(
                 Shown(
@@ -72,7 +80,7 @@ def _shown(
                 )
             )
         for entry in entries:
-            involved = [c for c in entry.data.get("data_classes") or () if c in classes]
+            involved = [c for c in _items(entry.data.get("data_classes")) if c in classes]
             at = state.at_of(entry)
             if involved and at is not None and state.entry_id(entry) not in void:
                 candidates.append(
@@ -144,13 +152,13 @@ def _acknowledged(
 )
 def under_classified(ctx: Context) -> Iterator[Finding]:
     for doc in ctx.subjects("protocol"):
-        for position, level in enumerate(doc.data.get("severities") or ()):
+        for position, level in enumerate(_items(doc.data.get("severities"))):
             if not isinstance(level, Mapping):
                 continue
-            for number, cond in enumerate(level.get("at_least_when") or ()):
+            for number, cond in enumerate(_items(level.get("at_least_when"))):
                 if not isinstance(cond, Mapping):
                     continue
-                for index, source in enumerate(cond.get("observations") or ()):
+                for index, source in enumerate(_items(cond.get("observations"))):
                     path = ("severities", position, "at_least_when", number, "observations", index)
                     try:
                         broken = compile_claim_pattern(str(source)).search("") is not None
@@ -168,7 +176,7 @@ def under_classified(ctx: Context) -> Iterator[Finding]:
         protocol = ctx.get("protocol", incident.data.get("protocol"))
         if protocol is None:
             continue
-        severities = [s for s in protocol.data.get("severities") or () if isinstance(s, Mapping)]
+        severities = [s for s in _items(protocol.data.get("severities")) if isinstance(s, Mapping)]
         levels = [str(s.get("level")) for s in severities]
         rank = {level: position for position, level in enumerate(levels)}
         entries = state.ordered(ctx.index.incident_entries(str(incident.id)))
@@ -177,7 +185,7 @@ def under_classified(ctx: Context) -> Iterator[Finding]:
         for level_spec in severities:  # most severe first: report the worst miss only
             level = str(level_spec.get("level"))
             reported = False
-            for cond in level_spec.get("at_least_when") or ():
+            for cond in _items(level_spec.get("at_least_when")):
                 if not isinstance(cond, Mapping):
                     continue
                 shown = _shown(ctx, incident, entries, void, cond)
@@ -227,14 +235,14 @@ def accountable_approves(ctx: Context) -> Iterator[Finding]:
     step of each severity's chain, not a bystander."""
     for protocol in ctx.subjects("protocol"):
         accountable: dict[str, str] = {}
-        for row in protocol.data.get("raci") or ():
+        for row in _items(protocol.data.get("raci")):
             if isinstance(row, Mapping) and _STATEMENT_ACTIVITY.search(str(row.get("activity") or "")):
                 role = row.get("accountable")
                 if isinstance(role, str):
                     accountable.setdefault(role, str(row.get("activity")))
         if not accountable:
             continue
-        for position, level in enumerate(protocol.data.get("severities") or ()):
+        for position, level in enumerate(_items(protocol.data.get("severities"))):
             if not isinstance(level, Mapping):
                 continue
             chain = ctx.get("approval-chain", level.get("chain"))
@@ -242,7 +250,7 @@ def accountable_approves(ctx: Context) -> Iterator[Finding]:
                 continue
             steps = {
                 str(s.get("role"))
-                for s in chain.data.get("steps") or ()
+                for s in _items(chain.data.get("steps"))
                 if isinstance(s, Mapping) and not s.get("when")
             }
             for role, activity in accountable.items():

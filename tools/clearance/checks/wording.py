@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from clearance.checks import Context, register
 from clearance.model import Document, Finding, Location, Severity
 from clearance.scan.claims import compile_claim_pattern
+
+
+def _items(value: object) -> list[Any]:
+    """A list field's items; anything else (a hand-written scalar or map) is none: the
+    schema reports it."""
+    return value if isinstance(value, list) else []
+
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
@@ -40,7 +48,7 @@ def _applies(rule: Mapping[str, object], template: Document) -> bool:
     if isinstance(stages, list) and template.data.get("stage") not in stages:
         return False
     channels = rule.get("channels")
-    if isinstance(channels, list) and not set(template.data.get("channels") or ()) & set(channels):
+    if isinstance(channels, list) and not set(_items(template.data.get("channels"))) & set(channels):
         return False
     when = _compiled(rule.get("when"))
     return not rule.get("when") or any(p.search(template.body or "") for p in when)
@@ -61,11 +69,11 @@ def _line_of(template: Document, offset: int) -> tuple[int, int]:
 )
 def wording(ctx: Context) -> Iterator[Finding]:
     for policy in ctx.subjects("policy"):
-        for position, rule in enumerate(policy.data.get("template_rules") or ()):
+        for position, rule in enumerate(_items(policy.data.get("template_rules"))):
             if not isinstance(rule, Mapping):
                 continue
             for key in ("when", "forbid", "require", "companion"):
-                for number, source in enumerate(rule.get(key) or ()):
+                for number, source in enumerate(_items(rule.get(key))):
                     try:
                         empty = compile_claim_pattern(str(source)).search("") is not None
                         problem = "pattern matches the empty string"
@@ -84,7 +92,7 @@ def wording(ctx: Context) -> Iterator[Finding]:
     rules = [
         (policy, position, rule)
         for policy in ctx.index.of_kind("policy")
-        for position, rule in enumerate(policy.data.get("template_rules") or ())
+        for position, rule in enumerate(_items(policy.data.get("template_rules")))
         if isinstance(rule, Mapping)
     ]
     if not rules:
@@ -136,7 +144,7 @@ def _companion(
     if any(p.search(template.body or "") for p in companions):
         return  # it is the variant
     for protocol in protocols:
-        listed = [str(t) for t in protocol.data.get("templates") or ()]
+        listed = [str(t) for t in _items(protocol.data.get("templates"))]
         if template.id not in listed:
             continue
         others = [ctx.get("template", name) for name in listed if name != template.id]
