@@ -386,6 +386,9 @@ def test_output_says_what_to_do_next(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert lines[1] == f"{people} placeholder people to fill in under policies/people/ ('clearance check' lists them as PPL004)."
     assert lines[3] == f"  cd '{target}'"
     assert "  pre-commit install" in lines
+    # decisions are signed: the one-line key registration is among the next steps
+    keys = [line for line in lines if line.startswith("  clearance keys add --key ")]
+    assert len(keys) == 1 and "policies/people/" in keys[0], lines
     monkeypatch.chdir(tmp_path)
     (tmp_path / "here").mkdir()
     monkeypatch.chdir(tmp_path / "here")
@@ -596,6 +599,8 @@ def test_first_steps_run_as_written(tmp_path: Path, wheel: Path) -> None:
     assert result.code == 0, result.err
     steps = [line.removeprefix("  ") for line in result.out.split("\nNext:\n", 1)[1].splitlines()]
     assert steps[0] == "cd fresh"
+    # the key step needs the person's own entry filled in first: shown, not run here
+    steps = [step for step in steps if not step.startswith("clearance keys add ")]
     assert steps[1:] == readme_steps(tmp_path / "fresh")
     *commands, serve = steps
     assert serve == "NO_MKDOCS_2_WARNING=1 mkdocs serve"

@@ -418,8 +418,22 @@ def test_evidence_packs(copy: Copy) -> None:
 def test_starting_your_own_repository(copy: Copy, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # the reader's machine: an SSH key, and git's user.email is the one their (filled-in)
+    # placeholder entry holds
+    (copy.home / ".ssh").mkdir()
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(copy.home / ".ssh" / "id_ed25519")], check=True
+    )
+    (copy.home / ".gitconfig").write_text("[user]\n\tname = Lena Counsel\n\temail = legal-counsel-1@acme.example\n")
     results = run_section(copy, "Starting your own governance repository", cwd=elsewhere)
-    expect(results, [("clearance init acme-governance", 0, ())])
+    expect(
+        results,
+        [
+            ("clearance init acme-governance", 0, ("clearance keys add --key ~/.ssh/id_ed25519.pub",)),
+            ("cd acme-governance", 0, ()),
+            ("clearance keys add --key ~/.ssh/id_ed25519.pub", 0, ("to signing_keys of 'legal-counsel-1'",)),
+        ],
+    )
     made = elsewhere / "acme-governance"
     assert "Acme Ltd" in (made / "clearance.yaml").read_text("utf-8")
     assert (made / ".github" / "workflows").is_dir() and (made / ".git").is_dir()

@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     if identity_note:
         print(identity_note)
     cd = [] if root == Path.cwd().resolve() else [f"cd {shlex.quote(str(target))}"]
-    steps = "".join(f"\n  {command}" for command in [*cd, *(c for c, _ in starter.first_steps())])
+    first = [c for c, _ in starter.first_steps()]
+    keys = f"{starter.KEYS_STEP[0]}   # {starter.KEYS_STEP[1]}"
+    steps = "".join(f"\n  {command}" for command in [*cd, *first[:-1], keys, *first[-1:]])
     print(
         f"{placeholders} placeholder people to fill in under policies/people/ "
         f"('clearance check' lists them as PPL004).\nNext:{steps}"

@@ -181,6 +181,16 @@ def first_steps() -> list[tuple[str, str]]:
     ]
 
 
+# Printed among 'clearance init''s next steps: decisions must be signed (signing:
+# {decisions: required}), so each person registers their key once, after their entry
+# under policies/people/ holds their git user.email. Not in first_steps(): it needs
+# that entry filled in first.
+KEYS_STEP = (
+    "clearance keys add --key ~/.ssh/id_ed25519.pub",
+    "once your policies/people/ entry holds your git user.email; then commit that file",
+)
+
+
 def _first_steps_block() -> str:
     steps = first_steps()
     width = max(len(command) for command, _ in steps)
