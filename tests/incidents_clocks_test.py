@@ -11,7 +11,7 @@ import pytest
 
 from clearance import loading
 from clearance.errors import FatalError
-from clearance.incidents import clocks
+from clearance.incidents import clocks, obligations
 from clearance.incidents.clocks import Rule
 
 T = dt.datetime.fromisoformat
@@ -151,7 +151,7 @@ def test_deadlines_from_assessments_and_notifications() -> None:
         _notify("n1", "gdpr#art33", "2026-03-18T09:00:00Z"),
     ]
     now = T("2026-03-16T08:00:00Z")
-    found = {d.obligation: d for d in clocks.deadlines(OBLIGATIONS, entries)}
+    found = {d.obligation: d for d in obligations.deadlines(OBLIGATIONS, entries)}
     art33 = found["gdpr#art33"]
     assert art33.due == T("2026-03-17T08:00:00Z")
     assert art33.state(now) == "late"  # notified a day after the deadline
@@ -167,7 +167,7 @@ def test_deadlines_from_assessments_and_notifications() -> None:
 
 def test_chained_clock_starts_at_the_named_notification() -> None:
     entries = [_assess("a3", "nis2#notification"), _notify("n2", "nis2#notification", "2026-03-15T10:00:00Z")]
-    found = {d.obligation: d for d in clocks.deadlines(OBLIGATIONS, entries)}
+    found = {d.obligation: d for d in obligations.deadlines(OBLIGATIONS, entries)}
     assert found["nis2#notification"].state(T("2026-03-16T00:00:00Z")) == "met"
     final = found["nis2#final-report"]
     assert final.start == T("2026-03-15T10:00:00Z")
@@ -180,7 +180,7 @@ def test_a_later_assessment_that_it_does_not_apply_stops_the_clock() -> None:
         "applies: false\nrationale: no personal data after all\n",
         "a9",
     )
-    assert [d.obligation for d in clocks.deadlines(OBLIGATIONS, [_assess("a1", "gdpr#art33"), later])] == []
+    assert [d.obligation for d in obligations.deadlines(OBLIGATIONS, [_assess("a1", "gdpr#art33"), later])] == []
 
 
 def test_a_market_calendar_closes_on_days_the_federal_calendar_does_not() -> None:

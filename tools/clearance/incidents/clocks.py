@@ -30,7 +30,7 @@ and tolling live in :mod:`clearance.incidents.obligations`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,9 +38,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from clearance import durations
 from clearance.errors import FatalError
 from clearance.incidents.calendars import Calendar, add_months, calendar_for
-from clearance.model import Document
 
-__all__ = ["Calendar", "Deadline", "Rule", "add_months", "calendar_for", "deadlines", "due", "humanise"]
+__all__ = ["Calendar", "Deadline", "Rule", "add_months", "calendar_for", "due", "humanise"]
 
 
 @dataclass(frozen=True)
@@ -271,16 +270,6 @@ class Deadline:
 def _iso(moment: dt.datetime | None) -> str | None:
     """UTC for machines; people get local time from ``status --tz``."""
     return moment.astimezone(dt.UTC).isoformat() if moment else None
-
-
-def deadlines(obligations: Mapping[str, Mapping[str, Any]], entries: Sequence[Document]) -> list[Deadline]:
-    """Deadlines of the obligations that apply to an incident. ``obligations`` maps
-    ``regulation#obligation`` to the obligation's data; ``entries`` is the incident log
-    in event-time order. Obligations nobody assessed are not here: see
-    :func:`clearance.incidents.obligations.obligation_states` for every listed one."""
-    from clearance.incidents import obligations as model
-
-    return [state.deadline() for state in model.evaluate(obligations, entries) if state.applies]
 
 
 def humanise(seconds: float) -> str:

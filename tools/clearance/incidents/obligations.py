@@ -461,3 +461,13 @@ def unassessed(states: Iterable[ObligationState]) -> dict[str, list[ObligationSt
 def describe_threshold(ob: Mapping[str, Any]) -> str | None:
     value = ob.get("threshold")
     return describe_condition(value) if isinstance(value, dict) else None
+
+
+def deadlines(
+    obligations: Mapping[str, Mapping[str, Any]], entries: Sequence[Document]
+) -> list[clocks.Deadline]:
+    """Deadlines of the obligations that apply to an incident. ``obligations`` maps
+    ``regulation#obligation`` to the obligation's data; ``entries`` is the incident log
+    in event-time order. Obligations nobody assessed are not here: see
+    :func:`obligation_states` for every listed one."""
+    return [state.deadline() for state in evaluate(obligations, entries) if state.applies]

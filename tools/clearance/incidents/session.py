@@ -13,7 +13,7 @@ from typing import Any
 from clearance import history, suggestions
 from clearance.config import Config
 from clearance.errors import FatalError, UsageError
-from clearance.incidents import approvals, clocks, state
+from clearance.incidents import approvals, clocks, obligations, state
 from clearance.incremental import run as incremental
 from clearance.index import Index
 from clearance.model import Document
@@ -250,4 +250,4 @@ def obligations_of(index: Index) -> dict[str, Mapping[str, Any]]:
 
 
 def deadlines(session: Session, incident_id: str) -> list[clocks.Deadline]:
-    return clocks.deadlines(obligations_of(session.index), session.entries(incident_id))
+    return obligations.deadlines(obligations_of(session.index), session.entries(incident_id))

@@ -167,13 +167,13 @@ class Helpers:
         return dt.datetime.now(dt.UTC)
 
     def _deadlines(self, incident: Document) -> list[Any]:
-        from clearance.incidents import clocks
+        from clearance.incidents import obligations as obligation_model
 
         obligations: dict[str, Any] = {}
         for key, (owner, path) in self.site.index.parts.get("obligation", {}).items():
             if self.site.audience.sees(owner):
                 obligations[key] = self.site.index.value(owner, *path)
-        return clocks.deadlines(obligations, self.entries(incident))
+        return obligation_model.deadlines(obligations, self.entries(incident))
 
     def regulation_obligations(self, doc: Document) -> Markup:
         """A regulation's obligations: clocks in words, thresholds, relations and worked
