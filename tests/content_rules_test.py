@@ -463,3 +463,19 @@ def test_hand_written_nonsense_in_the_new_fields_is_a_schema_error_never_a_crash
         "policies/data-classes/regulatory-statements.yaml",
         "training/acknowledgements/2026-12-07-board-induction.yaml",
     } <= paths
+
+
+def test_review_late_or_missing(tmp_path: Path) -> None:
+    root = copy(tmp_path, JUNE)
+    review = root / "incidents" / JUNE / "review.md"
+    # First closed on Wednesday 17 June: five working days run to Wednesday 24 June; the
+    # December follow-up that reopened and closed it again does not move that.
+    edit(review, "held_on: '2026-06-19'", "held_on: '2026-06-25'")
+    found = [f for f in findings(root) if f["rule"] == "EXR006"]
+    assert len(found) == 1 and "due by 2026-06-24" in found[0]["message"]
+    edit(review, "held_on: '2026-06-25'", "held_on: '2026-06-24'")
+    assert [f for f in findings(root) if f["rule"] == "EXR006"] == []
+    review.unlink()
+    found = [f for f in findings(root) if f["rule"] == "EXR006"]
+    assert len(found) == 1 and found[0]["path"] == f"incidents/{JUNE}/incident.yaml"
+    assert f"clearance incident review {JUNE}" in found[0]["hint"]

@@ -265,3 +265,71 @@ def _picked_up(ctx: Context, review: Document) -> Iterator[Finding]:
                 f"do it and set status: done with the link, drop it (status: dropped) with a reason, or list "
                 f"{label!r} under review.actions of {doc.path} to say the review carried it forward",
             )
+
+
+REVIEW_WITHIN_WORKING_DAYS = 5  # post-incident-review#1
+
+
+def _working_days_after(start: dt.date, days: int) -> dt.date:
+    current = start
+    while days > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+@register(
+    (
+        "EXR006",
+        Severity.ERROR,
+        "closed sev1 or sev2 incident or exercise without a review held within five working days",
+    ),
+)
+def review_timing(ctx: Context) -> Iterator[Finding]:
+    """post-incident-review#1: every sev1 and sev2 incident and every exercise gets a
+    review within five working days of closing (the first close: a follow-up that
+    reopens the record later does not move the review)."""
+    if required_sections(ctx)[1] is None:
+        return  # no review policy in this repository asks for reviews
+    reviews: dict[str, Document] = {}
+    for doc in ctx.index.of_kind("review"):
+        reviews.setdefault(str(doc.data.get("incident")), doc)
+    for incident in ctx.subjects("incident"):
+        derived = state.derive(incident, ctx.index.incident_entries(str(incident.id)))
+        first = next((c for c in derived.statuses if c.value == "closed"), None)
+        if first is None:
+            continue
+        levels = {derived.opening_severity, *(c.value for c in derived.severities)}
+        if incident.data.get("exercise") is not True and not levels & {"sev1", "sev2"}:
+            continue
+        due = _working_days_after(first.at.date(), REVIEW_WITHIN_WORKING_DAYS)
+        review = reviews.get(str(incident.id))
+        if review is None:
+            if due < ctx.today:
+                yield ctx.finding(
+                    "EXR006",
+                    incident.where(("id",)),
+                    f"closed on {first.at.date()} and no post-incident review (due by {due}, "
+                    "post-incident-review#1)",
+                    f"clearance incident review {incident.id}",
+                )
+            else:
+                ctx.until_date(due + dt.timedelta(days=1))
+            continue
+        held = _date(review.data.get("held_on"))
+        if held is not None and held > due:
+            yield ctx.finding(
+                "EXR006",
+                review.where(("held_on",)),
+                f"review held on {held}, more than {REVIEW_WITHIN_WORKING_DAYS} working days after the "
+                f"incident first closed ({first.at.date()}; due by {due}, post-incident-review#1)",
+                "hold reviews within the week; say in the review why this one was late",
+            )
+
+
+def _date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
