@@ -206,6 +206,10 @@ def test_fonts_embedded_page_size_and_page_one_renders(pdfs: dict[str, Any], tmp
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # the 'emb' column
     info = subprocess.run(["pdfinfo", str(ref["out"] / "c.pdf")], capture_output=True, text=True).stdout
     assert "595.276 x 841.89 pts (A4)" in info
+    assert "Author:          Example Organisation" in info and ref["copy"].commits[-1] in info
+    # the manifest is a standard PDF attachment: any reader (here poppler) lists it
+    listed = subprocess.run(["pdfdetach", "-list", str(ref["out"] / "c.pdf")], capture_output=True, text=True)
+    assert "clearance-evidence-manifest.json" in listed.stdout
     letter = tmp_path / "letter.pdf"
     run = evidence(ref["copy"], "incident", INCIDENT, "--paper", "letter", "-o", str(letter))
     assert run.code == 0, run.err

@@ -333,7 +333,7 @@ def incident_html(pack: IncidentPack, paper: str = "a4") -> str:
             )
     parts.append("<h2>9. Withheld</h2>" + _withheld(pack.withheld, pack.audience))
     parts.append(_sources(m))
-    return _page(pack.title, paper, footer, marking, parts)
+    return _page(pack.title, paper, footer, marking, parts, m)
 
 
 def changes_html(pack: ChangesPack, paper: str = "a4") -> str:
@@ -370,7 +370,7 @@ def changes_html(pack: ChangesPack, paper: str = "a4") -> str:
         "<h2>4. Withheld</h2>" + _withheld(pack.withheld, pack.audience),
         _sources(m),
     ]
-    return _page(f"Changes {period}", paper, footer, marking, parts)
+    return _page(f"Changes {period}", paper, footer, marking, parts, m)
 
 
 def _exceptions(rows: Sequence[ChangeRow]) -> str:
@@ -411,8 +411,14 @@ def _every_change(rows: Sequence[ChangeRow]) -> str:
     return "".join(out)
 
 
-def _page(title: str, paper: str, footer: str, marking: str, parts: Sequence[str]) -> str:
+def _page(title: str, paper: str, footer: str, marking: str, parts: Sequence[str], manifest: Manifest) -> str:
+    """The whole page; the PDF's document information (title, author, keywords) comes
+    from its head, so a file manager shows what the pack is and which commit it is of."""
+    keywords = f"{manifest.kind} evidence pack, {marking}, commit {manifest.commit or '-'}"
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f'<meta name="author" content="{_e(manifest.organisation)}">'
+        f'<meta name="generator" content="{_e(manifest.generator)}">'
+        f'<meta name="keywords" content="{_e(keywords)}">'
         f"<style>{_css(paper, footer, marking)}</style></head><body>{''.join(parts)}</body></html>"
     )
