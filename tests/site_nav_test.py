@@ -191,7 +191,7 @@ def test_only_sections_with_an_index_page_enter_the_navigation() -> None:
         PageSpec("dashboard/index.md", "Dashboard", "dashboard.md.j2", {}, None),
     ]
     assert nav.generated(plan) == [
-        {"Policies": ["policies/index.md"]},
+        {"Policies": "policies/index.md"},  # nothing but its index: a link
         {"Registers": ["registers/index.md", {"Channels": ["registers/channels/index.md"]}]},
         {"Dashboard": "dashboard/index.md"},
     ]
@@ -219,3 +219,11 @@ def test_the_count_of_withheld_incidents_agrees_with_its_number() -> None:
     assert withheld_incidents(1) == "1 incident is classified above this audience."
     assert withheld_incidents(2) == "2 incidents are classified above this audience."
     assert withheld_incidents(21) == "21 incidents are classified above this audience."
+
+
+def test_a_section_holding_only_its_index_is_a_link_not_an_empty_group() -> None:
+    pages = [
+        PageSpec("incidents/index.md", "Incidents", "index.md.j2", {}, "incidents"),
+        PageSpec("dashboard/index.md", "Dashboard", "dashboard.md.j2", {}, None),
+    ]
+    assert nav.generated(pages) == [{"Incidents": "incidents/index.md"}, {"Dashboard": "dashboard/index.md"}]

@@ -38,7 +38,10 @@ def generated(pages: list[PageSpec]) -> list[NavItem]:
     out: list[NavItem] = []
     for section in SECTIONS:
         if section.parent is None and index_uri(section) in planned:
-            out.append({section.title: _section_items(section, pages, planned)})
+            items = _section_items(section, pages, planned)
+            # A section with nothing in it but its index (the incidents of a public
+            # site: only how many are withheld) is a link, not an empty-looking group.
+            out.append({section.title: items[0] if items == [index_uri(section)] else items})
     if DASHBOARD in planned:
         out.append({"Dashboard": DASHBOARD})
     return out
