@@ -262,18 +262,19 @@ def test_open_refuses_nothing_met_and_a_scribe_cannot_hide_who_opened(tmp_path: 
     quiet = tmp_path / "quiet.csv"
     quiet.write_text("\n".join(EXPORT.read_text("utf-8").splitlines()[:20]) + "\n", "utf-8")
     act_as(copy, "oskar-lindqvist")
+    before = sorted((copy.root / "incidents").iterdir())
     done = run_cli(
         "--root", str(copy.root), "signals", "evaluate", str(quiet), "--open", "--now", "2026-12-07T09:30:00Z"
     )
     assert done.code == 1 and "meet no protocol's trigger; nothing was opened" in done.err
-    assert not any((copy.root / "incidents").glob("2026-12-07-*"))
+    assert sorted((copy.root / "incidents").iterdir()) == before
     # recorded for someone else: a scribe's record, with the scribe named
     out = _run(
         copy, "oskar-lindqvist", "signals", "evaluate", str(FIRST_PULL), "--open", "--exercise",
-        "--as", "ines-marlowe", "--now", "2026-12-07T09:25:00Z",
+        "--as", "ines-marlowe", "--slug", "scribe-drill", "--now", "2026-12-07T09:25:00Z",
     )  # fmt: skip
     assert "opened incident" in out
-    folder = next((copy.root / "incidents").glob("2026-12-07-*"))
+    folder = copy.root / "incidents" / "2026-12-07-scribe-drill"
     observation = next(
         yaml.safe_load(p.read_text("utf-8"))
         for p in sorted((folder / "log").glob("*.yaml"))
