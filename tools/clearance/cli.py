@@ -103,6 +103,12 @@ def _keys() -> CommandModule:
     return keys
 
 
+def _allowance() -> CommandModule:
+    from clearance.commands import allowance
+
+    return allowance
+
+
 def _codeowners() -> CommandModule:
     from clearance.commands import codeowners
 
@@ -113,6 +119,12 @@ def _init() -> CommandModule:
     from clearance.commands import init
 
     return init
+
+
+def _stakeholders() -> CommandModule:
+    from clearance.commands import stakeholders
+
+    return stakeholders
 
 
 def _hold() -> CommandModule:
@@ -196,6 +208,12 @@ COMMANDS = (
         "clearance keys list --format allowed-signers",
     ),
     Command(
+        "allowance",
+        _allowance,
+        "an incident's allowances: their hash and approval; approve one for your step (signed)",
+        "clearance allowance list 2026-10-14-viral-export-link-exercise",
+    ),
+    Command(
         "codeowners",
         _codeowners,
         "generate CODEOWNERS from owners and change chains (--check in CI)",
@@ -206,6 +224,12 @@ COMMANDS = (
         _init,
         "start a new governance repository from Clearance's reference content",
         "clearance init handbook --org 'Acme Ltd' --domain acme.example --ci github",
+    ),
+    Command(
+        "stakeholders",
+        _stakeholders,
+        "stakeholder notices: who must hear from us, in what order, by when (due, sent, not applicable)",
+        "clearance stakeholders status 2026-10-14-viral-export-link-exercise",
     ),
     Command(
         "hold",

@@ -15,7 +15,7 @@ CONFIG_NAME = "clearance.yaml"
 DEFAULT_CONTENT = ("policies", "protocols", "incidents")
 # Which kinds may live under which top-level folder (rule LAY001).
 DEFAULT_FOLDERS: dict[str, tuple[str, ...]] = {
-    "policies": ("policy", "role", "person", "data-class", "regulation"),
+    "policies": ("policy", "role", "person", "data-class", "regulation", "stakeholder"),
     "protocols": ("protocol", "approval-chain", "template", "channel"),
     "incidents": ("incident", "log-entry", "review"),
 }

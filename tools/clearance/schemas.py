@@ -37,6 +37,7 @@ KINDS = (
     "log-entry",
     "review",
     "acknowledgement",
+    "stakeholder",
 )
 WILDCARD = "*"
 

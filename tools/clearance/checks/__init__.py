@@ -39,6 +39,8 @@ FAMILIES = (
     "acknowledgements",
     "privilege",
     "holds",
+    "stakeholders",
+    "allowances",
 )
 
 # Enforcement rules: approvals, disclosure 'never', append-only history and signatures.
@@ -53,6 +55,7 @@ ENFORCED = frozenset(
         "APR010",  # entry time outside the incident or after its commit, or file name disagrees
         "APR011",  # signed decisions switched off after they were required
         "DSC005",  # published text touches a 'never' class
+        "ALW002",  # an allowance for a 'never' class
         "OBL001",  # closed incident with a listed obligation nobody assessed
         "VER001",  # landed entry modified, deleted or renamed
         "VER002",  # backdated commit
@@ -60,6 +63,7 @@ ENFORCED = frozenset(
         "VER004",  # merge that drops a landed entry
         "VER005",  # checkpoint tag unsigned or not verifying
         "VER006",  # entry time against its name, its incident and its commit
+        "VER007",  # log entry that only a merge commit introduced
         "SUP002",  # trying to waive one of these
         "SIG001",
         "SIG002",

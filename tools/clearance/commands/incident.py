@@ -16,7 +16,7 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import decisions, hold, logbook, privilege, store, workflow
+from clearance.incidents import decisions, hold, logbook, privilege, stakeholders, store, workflow
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
 from clearance.report import status as report_status
@@ -560,12 +560,17 @@ def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
     report = status_mod.status(session, args.incident)
     report, withheld = _privileged(session, args, report)
     held = {h.incident: h for h in hold.in_force(session.index)}.get(args.incident)
+    notices = stakeholders.states(
+        session.index, session.incident(args.incident), session.entries(args.incident), session.now
+    )
     if args.format == "json":
         # JSON is for tools: in --tz when given, else UTC; it says which in "timezone".
         zone = _zone(session, args) if args.tz else dt.UTC
         data = report_status.as_json(report, zone)
         if withheld:
             data["privileged_withheld"] = withheld
+        if notices:
+            data["stakeholders"] = [n.as_json() for n in notices]
         if held is not None:
             documents = sorted(held.paths)
             data["legal_hold"] = {"by": held.counsel, "entry": held.entry_path, "documents": documents}
@@ -576,6 +581,10 @@ def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
         _out(f"LEGAL HOLD by {held.counsel} ({held.entry_path}): delete or move nothing in {held.folder} "
              f"nor the {len(held.paths)} document(s) it cites; see 'clearance hold list'")
     sys.stdout.write(report_status.text(report, _zone(session, args)))
+    if notices:
+        _out("Stakeholder notices (protocol order):")
+        for notice in notices:
+            _out(f"  {notice.describe()}")
     if withheld:
         noun = "entry" if withheld == 1 else "entries"
         _out(f"{withheld} privileged {noun} withheld: only counsel (a legal role) reads them")
