@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -475,3 +476,15 @@ def test_timeline_draws_every_entry_in_time_order_and_breaks_long_quiet_stretche
     assert xs[-2] - xs[0] > (WIDTH - LEFT - RIGHT) / 4
     assert ">51 days</text>" in svg and ">3 days</text>" in svg and "due: gdpr#art-33" in svg
     assert timeline([Event("not a time", "e", "observation", "x", "t")]) == ""
+
+
+def test_without_weasyprint_a_pdf_is_refused_with_what_to_install(ref: dict[str, Any], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint is an extra ('clearance[pdf]'): without it the PDF is refused in one
+    line and nothing is written, while JSON, zip and verify still work."""
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as if not installed
+    run = evidence(ref["copy"], "incident", INCIDENT, "-o", str(tmp_path / "x.pdf"))
+    assert run.code == 2 and "pip install 'clearance[pdf]'" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "x.pdf").exists()
+    assert evidence(ref["copy"], "incident", INCIDENT, "-o", str(tmp_path / "x.json")).code == 0
+    assert evidence(ref["copy"], "verify", str(tmp_path / "x.json")).code == 0

@@ -34,10 +34,14 @@ def to_json(pack: IncidentPack | ChangesPack) -> str:
 def pdf_bytes(pack: IncidentPack | ChangesPack, paper: str) -> bytes:
     try:
         from weasyprint import HTML, Attachment
-    except (ImportError, OSError) as exc:
+    except ImportError:
         raise FatalError(
-            f"PDF output needs WeasyPrint and Debian's Pango ({exc}); install them "
-            "(apt-get install libpango-1.0-0 libpangoft2-1.0-0) or use --format json or zip"
+            "PDF output needs WeasyPrint: pip install 'clearance[pdf]' (or use --format json or zip)"
+        ) from None
+    except OSError as exc:  # WeasyPrint is there, Pango is not
+        raise FatalError(
+            f"PDF output needs Debian's Pango ({exc}): apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0 fonts-dejavu-core (or use --format json or zip)"
         ) from None
     document = HTML(string=render_html(pack, paper))
     manifest = Attachment(
