@@ -7,7 +7,8 @@ and findings, exceptions first). Each pack embeds a manifest (repository, commit
 sha256 of every source); 'verify FILE' recomputes it from this checkout and exits 1 when
 anything differs. --audience decides what is included: anything above it is withheld,
 counted and never named. Formats: pdf (default; needs pip install 'clearance[pdf]'),
-json, zip (the source files and the manifest), html. Exit 0 written or verified, 1 verification failed, 2 usage error."""
+json, zip (the source files and the manifest), html. Exit 0 written or verified,
+1 verification failed, 2 usage error."""
 
 from __future__ import annotations
 
