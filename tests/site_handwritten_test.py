@@ -171,7 +171,7 @@ def test_an_id_of_a_withheld_document_in_prose_is_replaced_and_warned(repo: Path
 
 
 def test_search_index_holds_no_withheld_page(repo: Path) -> None:
-    (repo / "docs" / "secret.md").write_text(
+    (repo / "docs" / "hidden-page.md").write_text(
         "---\nclassification: restricted\n---\n# Hidden\n\nCANARYSEARCH58\n", "utf-8"
     )
     _commit(repo)
@@ -179,7 +179,7 @@ def test_search_index_holds_no_withheld_page(repo: Path) -> None:
     assert result.returncode == 0, result.stderr
     index = json.loads((repo / "site" / "search" / "search_index.json").read_text("utf-8"))
     assert not [
-        doc for doc in index["docs"] if "CANARYSEARCH58" in doc["text"] or "secret" in doc["location"]
+        doc for doc in index["docs"] if "CANARYSEARCH58" in doc["text"] or "hidden-page" in doc["location"]
     ]
 
 

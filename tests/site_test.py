@@ -78,6 +78,7 @@ def make_repo(dest: Path, fixture: Path = FIXTURE) -> Path:
         root / "policies" / "roles" / "canary-role-zx.yaml",
         root / "policies" / "data-classes" / "canary-dc-xq.yaml",
         root / "protocols" / "templates" / "canary-template.md",
+        root / "docs" / "secret-notes.md",  # a hand-written page above internal
         *sorted((root / "incidents" / "cf-2026-02").glob("*.yaml")),
     ]
     entries = sorted(root.glob("incidents/*/log/*.yaml"), key=lambda path: path.name)
