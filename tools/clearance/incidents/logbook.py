@@ -54,6 +54,11 @@ def _time(moment: dt.datetime) -> str:
     return store.format_time(moment)
 
 
+def append_to(session: Session, incident_id: str, data: dict[str, Any]) -> str:
+    """:func:`append` to the incident named ``incident_id``."""
+    return append(session, session.incident(incident_id), data)
+
+
 def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
     """Write one entry; refused while the incident is closed unless the entry may
     follow a close (a correction, a reopen, an override review)."""
