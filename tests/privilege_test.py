@@ -143,3 +143,14 @@ def test_a_privileged_marking_written_by_hand_is_validated(tmp_path: Path) -> No
     (root / OBS).write_text((root / OBS).read_text("utf-8").replace("  direction:", "  directoin:"), "utf-8")
     result = run_cli("--root", str(root), "check", "--format", "json")
     assert any(f["rule"] == "SCH001" and f["path"] == OBS for f in result.json()["findings"]), result.out
+
+
+def test_audit_rows_say_privileged_entry_and_nothing_of_it(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    done = run_cli("--root", str(repo), "audit", "--format", "json", "-o", str(out))
+    assert done.code in (0, 1), done.err
+    text = out.read_text("utf-8")
+    assert PRIV not in text
+    rows = [r for r in json.loads(text)["changes"] if any(f["path"] == OBS for f in r["files"])]
+    assert len(rows) == 1 and rows[0]["subject"] == "privileged entry", rows
+    assert rows[0]["author"]["email"] == "bo@example.org"

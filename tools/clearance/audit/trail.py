@@ -27,6 +27,7 @@ from clearance.audit.records import (
 )
 from clearance.audit.signatures import signature_findings
 from clearance.history import Commit, History, PendingLog
+from clearance.incidents import privilege
 
 if TYPE_CHECKING:
     from clearance.engine import Repository
@@ -72,6 +73,8 @@ class _Builder:
         self.render = render
         self.row = row if render is not None else None
         self.rows: list[str] = []  # self.row of each record
+        # privileged log entries (issue 23): a commit touching one shows no message
+        self.privileged = privilege.privileged_paths(repo.config.root)
 
     def add(self, commit: Commit, merge: Commit | None) -> None:
         """``merge``: the first-parent commit that introduced ``commit`` (itself when
@@ -96,6 +99,8 @@ class _Builder:
             files = [f for f in changed if f[1].startswith(prefixes) or (f[2] and f[2].startswith(prefixes))]
             if not files:
                 return
+        if self.privileged and any(f[1] in self.privileged or f[2] in self.privileged for f in files):
+            commit = privilege.masked(commit)
         directory = self.directory
         sha = commit.sha
         merged = None if merge is None or merge.sha == sha else self._merge(merge)

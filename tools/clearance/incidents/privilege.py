@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from clearance.index import Index
@@ -197,3 +198,25 @@ def redact_status(report: Status, entries: Sequence[Document]) -> tuple[Status, 
         withdrawn=tuple(d for d in report.withdrawn if d not in hidden),
     )
     return scrub(report, words_of(entries)), len(hidden)
+
+
+def privileged_paths(root: Path) -> frozenset[str]:
+    """Log entries in the work tree that carry a privilege marking (root-relative), found
+    with ``git grep`` so the audit loads no documents for it. Outside git: none."""
+    from clearance import history as git
+
+    found = git.run_git(root, "grep", "-l", "-z", "-E", "^privileged:", "--", "*/log/*.yaml", check=False)
+    if found.returncode != 0:
+        return frozenset()
+    return frozenset(p for p in found.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+
+def masked(commit: Any) -> Any:
+    """A copy of ``commit`` (a history Commit) whose message says only "privileged entry":
+    audit rows name the commit, its author, time and files, never counsel's words."""
+    import copy
+
+    out = copy.copy(commit)
+    out.subject = PLACEHOLDER
+    out.body = ""
+    return out
