@@ -28,7 +28,7 @@ from typing import Any
 
 from clearance import loading, signing
 from clearance.errors import FatalError
-from clearance.history import Commit, History
+from clearance.history import Commit, History, head_id
 from clearance.index import Index, parse_time
 from clearance.model import Document
 
@@ -101,22 +101,10 @@ _SHARED: dict[tuple[str, str], _Shared] = {}
 
 
 def _head_id(root: Path) -> str | None:
-    """HEAD's commit read from .git without running git; None when it cannot be read
-    (then nothing is shared)."""
-    git = root / ".git"
-    try:
-        head = (git / "HEAD").read_text("utf-8").strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        if (git / ref).is_file():
-            return (git / ref).read_text("utf-8").strip()
-        for line in (git / "packed-refs").read_text("utf-8").splitlines():
-            if line.endswith(" " + ref):
-                return line.split(" ", 1)[0]
-    except OSError:
-        return None
-    return None
+    """HEAD's commit (history.head_id, read without running git); None when it cannot
+    be read (then nothing is shared)."""
+    head = head_id(root)
+    return None if head.startswith("unknown:") else head
 
 
 def _load(root: Path) -> _Shared:
