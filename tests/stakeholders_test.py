@@ -165,3 +165,23 @@ def test_unknown_stakeholder_or_notice_is_refused_before_writing(repo: Path) -> 
     )
     assert done.code == 1 and "has no notice 'x'" in done.err
     assert sorted((repo / "incidents" / INCIDENT / "log").iterdir()) == before
+
+
+def test_the_handbook_lists_the_register_and_the_protocol_order(repo: Path) -> None:
+    from site_test import build
+
+    (repo / "policies" / "stakeholders" / "insurer.yaml").write_text(
+        (repo / "policies" / "stakeholders" / "insurer.yaml")
+        .read_text("utf-8")
+        .replace("classification: internal", "classification: confidential"),
+        "utf-8",
+    )
+    _notice(repo, "notify", INCIDENT, "board", "--at", "2026-05-04T09:35:00Z")
+    assert build(repo).returncode == 0
+    site = repo / "site"
+    page = (site / "registers" / "stakeholders" / "board" / "index.html").read_text("utf-8")
+    assert "call the chair" in page and "PT4H from declared" in page
+    protocol = (site / "protocols" / "account-takeover" / "index.html").read_text("utf-8")
+    assert "Who hears from us, in order" in protocol and "before the first public statement" in protocol
+    assert not (site / "registers" / "stakeholders" / "insurer").exists()  # confidential: not for internal
+    assert "Cyber insurer" not in protocol

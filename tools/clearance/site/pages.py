@@ -226,6 +226,7 @@ _TEMPLATES = {
     "data-class": "data-class.md.j2",
     "regulation": "regulation.md.j2",
     "channel": "channel.md.j2",
+    "stakeholder": "stakeholder.md.j2",
     "incident": "incident.md.j2",
     "review": "review.md.j2",
 }

@@ -30,6 +30,7 @@ SECTIONS = (
     Section("data-classes", "Data classes", ("data-class",), "registers/data-classes", "registers"),
     Section("regulations", "Regulations", ("regulation",), "registers/regulations", "registers"),
     Section("channels", "Channels", ("channel",), "registers/channels", "registers"),
+    Section("stakeholders", "Stakeholders", ("stakeholder",), "registers/stakeholders", "registers"),
     Section("incidents", "Incidents", ("incident",), "incidents"),
 )
 SECTION_OF_KIND = {kind: section for section in SECTIONS for kind in section.kinds}
