@@ -50,10 +50,10 @@ def holds(ctx: Context) -> Iterator[Finding]:
         return  # outside git: nothing to compare with (verify reports history)
     by_path = {e.path: e for e in mine}
     for breach in hold.breaches(held, changes, hold.reader_at(root, "HEAD")):
-        entry = by_path.get(breach.hold.entry_path)
+        placed = by_path.get(breach.hold.entry_path)
         yield ctx.finding(
             "HLD001",
-            entry.where(("type",)) if entry is not None else Location(breach.hold.entry_path),
+            placed.where(("type",)) if placed is not None else Location(breach.hold.entry_path),
             breach.describe() + f" (hold by {breach.hold.counsel})",
             f"restore it: git restore --staged --worktree -- {breach.path}"
             + (f" and remove {breach.new_path}" if breach.new_path else "")

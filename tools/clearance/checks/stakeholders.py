@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from clearance.checks import Context, register
 from clearance.incidents import approvals, stakeholders
 from clearance.index import incident_of
-from clearance.model import Finding, Severity
+from clearance.model import Document, Finding, Severity
 
 
 @register(
@@ -39,7 +39,7 @@ def sequencing(ctx: Context) -> Iterator[Finding]:
                     f"stakeholder {doc.id!r} has no notice {item.get('notice')!r}",
                     f"name one of: {', '.join(_ids(doc))}",
                 )
-    incidents: dict[str, list] = {}
+    incidents: dict[str, list[Document]] = {}
     for entry in ctx.subjects("log-entry"):
         incidents.setdefault(str(incident_of(entry)), []).append(entry)
         if entry.data.get("type") != stakeholders.NOTICE:
@@ -92,5 +92,5 @@ def sequencing(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _ids(doc) -> list[str]:  # type: ignore[no-untyped-def]
+def _ids(doc: Document) -> list[str]:
     return [str(n.get("id")) for n in doc.data.get("notices") or () if isinstance(n, Mapping)]

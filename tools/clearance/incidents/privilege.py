@@ -164,7 +164,8 @@ def scrub(value: T, words: set[str]) -> T:
     string that contains one of ``words`` replaced by :data:`PLACEHOLDER`."""
     if not words:
         return value
-    return _scrub(value, tuple(sorted(words, key=len, reverse=True)))  # type: ignore[no-any-return]
+    scrubbed: T = _scrub(value, tuple(sorted(words, key=len, reverse=True)))
+    return scrubbed
 
 
 def _scrub(value: Any, words: tuple[str, ...]) -> Any:

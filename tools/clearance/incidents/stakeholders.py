@@ -178,8 +178,11 @@ def states(
 
 def _first_public(index: Index, entries: Sequence[Document]) -> Document | None:
     found = metrics.public_publications(index, entries)
-    timed = [(parse_time(e.data.get("at")), e) for e in found]
-    timed = [(at, e) for at, e in timed if at is not None]
+    timed: list[tuple[dt.datetime, Document]] = []
+    for entry in found:
+        at = parse_time(entry.data.get("at"))
+        if at is not None:
+            timed.append((at, entry))
     return min(timed, key=lambda pair: pair[0])[1] if timed else None
 
 
