@@ -78,6 +78,11 @@ def test_each_command_help_has_an_example(path: tuple[str, ...]) -> None:
 INCIDENT = "2026-03-14-leaked-export-rumour"
 DRAFT = "20260314T085000Z"  # the draft example's --at, and so the prefix of its id
 SHA = "ca7cda21c631d21d73ebd63b68b8d08e08862ebd62098881a98e5dc6117d71e8"
+# what felix-achterberg (PR) adds to the story's incident.yaml before 'allowance list':
+# the press office's address, which its class's chain must approve before it counts
+STORY_ALLOW = {"match": "press@example.com", "by": "felix-achterberg",
+               "reason": "the press office's public address, on the contact page"}
+ALLOWANCE = "504d8493959fc28a3ab296eb8963c45652f8e8184ea9015a376186f795c7eed4"
 
 # command -> (who runs it, the exit code it is documented to give, texts it prints), in the
 # order they run.
@@ -116,6 +121,9 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("incident", "assess"): ("karim-haddad", 0, ("assessed gdpr#art-33",)),
     ("incident", "notify"): ("karim-haddad", 0, ("notified for gdpr#art-33",)),
     ("incident", "status"): ("tomas-ferreira", 0, (f'"incident": "{INCIDENT}"', '"waiting": []')),
+    ("allowance", "list"): (None, 0, (f"{ALLOWANCE} (customer-personal-data): NOT effective",)),
+    ("allowance", "approve"): ("karim-haddad", 0, ("approved allowance 504d8493959f... for step 'privacy'",)),
+    ("allowance",): (None, 0, ("regulatory-statements", "NOT effective")),
     ("hold", "place"): ("rafael-quintero", 0, ("logged legal-hold ",)),
     ("hold", "list"): (None, 0, (f"{INCIDENT}: under legal hold by rafael-quintero",)),
     ("hold", "release"): ("rafael-quintero", 0, ("logged hold-release ",)),
@@ -206,6 +214,12 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Resul
             results[path] = run_example(second, path)
         elif path == ("incident", "close"):
             ready_to_close(copy)
+            results[path] = run_example(copy, path)
+        elif path == ("allowance", "list"):
+            incident_yaml = copy.root / "incidents" / INCIDENT / "incident.yaml"
+            allow = "allow:\n" + "".join(f"  {'-' if n == 0 else ' '} {k}: {json.dumps(v)}\n"
+                                         for n, (k, v) in enumerate(STORY_ALLOW.items()))
+            incident_yaml.write_text(incident_yaml.read_text("utf-8") + allow, "utf-8")
             results[path] = run_example(copy, path)
         elif path == ("init",):
             empty = tmp_path_factory.mktemp("init")

@@ -27,7 +27,7 @@ from clearance.errors import FatalError, UsageError
 NAMESPACE = "clearance-decision"
 PAYLOAD_VERSION = "clearance-decision-v1"
 # Entry types that are decisions: each is signed by the person who takes it.
-DECISIONS = ("approval", "rejection", "publication", "override", "notification")
+DECISIONS = ("approval", "rejection", "publication", "override", "notification", "allowance-approval")
 _KEY_LINE = re.compile(r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)\s+[A-Za-z0-9+/=]+")
 
 

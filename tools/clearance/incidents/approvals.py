@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance import durations
-from clearance.incidents import preclearance, provenance
+from clearance.incidents import allowances, preclearance, provenance
 from clearance.index import Index, parse_time
 from clearance.model import Document
 
@@ -47,16 +47,26 @@ def at_of(doc: Document) -> dt.datetime | None:
     return parse_time(doc.data.get("at"))
 
 
-def scanned_classes(text: str, index: Index, context: Document | None = None) -> list[str] | None:
+def scanned_classes(
+    text: str, index: Index, context: Document | None = None, effective: Sequence[allowances.Standing] = ()
+) -> list[str] | None:
     """Data classes the disclosure scanner finds in ``text``; None while no scanner is
     installed. The only place that talks to clearance.scan.
 
-    Allowances never lower what a text needs: an ``allow:`` written into an incident or
-    a draft (``context``) silences the scanner's report only, so a class it covers still
-    needs its disclosure chain to approve the draft (signed, like every approval); a
-    data class's own allowances, set by the class's owners, apply except to classes
-    whose disclosure rule is ``never``, which take no allowance at all."""
-    del context  # allowances of the incident or draft never remove a class here
+    An ``allow:`` written into an incident or a draft (``context``) lowers nothing by
+    itself: only an allowance in ``effective``, one every step of its class's disclosure
+    chain approved (see :mod:`clearance.incidents.allowances`), lets its class through,
+    and only for the hits it covers. A data class's own allowances, set by the class's
+    owners, apply except to classes whose disclosure rule is ``never``, which take no
+    allowance at all."""
+    found = _scanned(text, index, effective)
+    return None if found is None else found[0]
+
+
+def _scanned(
+    text: str, index: Index, effective: Sequence[allowances.Standing]
+) -> tuple[list[str], set[str]] | None:
+    """(classes found, classes every hit of which an effective allowance let through)."""
     try:
         from clearance import scan
     except ImportError:
@@ -66,9 +76,9 @@ def scanned_classes(text: str, index: Index, context: Document | None = None) ->
         return None
     scanner = scanner_for(index)
     counted, allowed = scanner.split(scanner.scan(text), ())
-    found = {c for hit in counted for c in hit.classes}
+    found, lifted = allowances.cleared(counted, effective)
     found |= {c for hit, _ in allowed for c in hit.classes if _never(index, c)}
-    return sorted(c for c in found if c != getattr(scan, "UNCLASSIFIED", None))
+    return sorted(c for c in found if c != getattr(scan, "UNCLASSIFIED", None)), lifted - found
 
 
 def _never(index: Index, name: str) -> bool:
@@ -77,12 +87,13 @@ def _never(index: Index, name: str) -> bool:
     return isinstance(disclosure, dict) and disclosure.get("rule") == "never"
 
 
-def draft_classes(index: Index, draft: Document) -> list[str]:
-    """Classes declared on the draft plus any the scanner finds in its text now."""
-    declared = [c for c in draft.data.get("data_classes") or () if isinstance(c, str)]
+def draft_classes(index: Index, draft: Document, effective: Sequence[allowances.Standing] = ()) -> list[str]:
+    """Classes declared on the draft plus any the scanner finds in its text now; a
+    declared class every hit of which an ``effective`` allowance lets through is not."""
+    declared = {c for c in draft.data.get("data_classes") or () if isinstance(c, str)}
     text = draft.data.get("text")
-    found = scanned_classes(text, index, draft) if isinstance(text, str) else None
-    return sorted(set(declared) | set(found or ()))
+    found, lifted = (_scanned(text, index, effective) if isinstance(text, str) else None) or ([], set())
+    return sorted((declared - lifted) | set(found))
 
 
 def members(index: Index, role: str) -> set[str]:
@@ -198,6 +209,7 @@ class Verdict:
     override: Document | None = None
     override_chains: set[str] = field(default_factory=set)
     clearance: str | None = None  # the template clearance that approved some steps (preclearance)
+    allowed: list[allowances.Standing] = field(default_factory=list)  # effective allowances applied
 
     @property
     def ok(self) -> bool:
@@ -371,7 +383,9 @@ def evaluate(
     if drafted is not None and drafted > at:
         verdict.problems.append("the draft is dated after the publication")
     verdict.severity = severity_at(index, incident, entries, at)
-    verdict.classes = draft_classes(index, draft)
+    standing = allowances.standing(index, incident, entries, judge, until=at, author=author, draft=draft)
+    verdict.allowed = [item for item in standing if item.effective]
+    verdict.classes = draft_classes(index, draft, verdict.allowed)
     reqs, verdict.forbidden, problems = requirements(
         index, incident, draft, verdict.severity, verdict.classes
     )
