@@ -154,3 +154,37 @@ def test_audit_rows_say_privileged_entry_and_nothing_of_it(repo: Path, tmp_path:
     rows = [r for r in json.loads(text)["changes"] if any(f["path"] == OBS for f in r["files"])]
     assert len(rows) == 1 and rows[0]["subject"] == "privileged entry", rows
     assert rows[0]["author"]["email"] == "bo@example.org"
+
+
+def test_the_cli_marks_an_entry_privileged_only_with_counsel(tmp_path: Path) -> None:
+    import yaml
+
+    root = make_repo(tmp_path)
+    _privileged(root)
+    log = root / "incidents" / "ex-2026-01" / "log"
+    before = set(log.iterdir())
+    base = (
+        "--root",
+        str(root),
+        "incident",
+        "log",
+        "ex-2026-01",
+        "observation",
+        "--at",
+        "2026-05-04T09:58:00Z",
+    )
+    refused = run_cli(*base, "--text", "n", "--privileged", "to advise", "--as", "ada-example")
+    assert refused.code == 2 and "'ada-example' is not a member of a legal role (counsel)" in refused.err
+    refused = run_cli(
+        *base, "--text", "n", "--privileged", "x", "--counsel", "ada-example", "--as", "bo-example"
+    )
+    assert refused.code == 2 and set(log.iterdir()) == before
+    done = run_cli(*base, "--text", f"{PRIV}CLI note", "--privileged", "to advise on exposure", "--as", "ada-example",
+                   "--counsel", "cy-example")  # fmt: skip
+    assert done.code == 0, done.err
+    (written,) = set(log.iterdir()) - before
+    data = yaml.safe_load(written.read_text("utf-8"))
+    assert data["privileged"] == {"counsel": "cy-example", "direction": "to advise on exposure"}
+    assert data["by"] == "ada-example"
+    check = run_cli("--root", str(root), "check", "--format", "json")
+    assert not [f for f in check.json()["findings"] if f["rule"].startswith("PRV")]

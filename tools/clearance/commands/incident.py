@@ -193,6 +193,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a data class the text touches (added to what the scanner finds)",
     )
 
+    for name in ("log", "draft", "assess"):
+        made[name].add_argument(
+            "--privileged",
+            metavar="DIRECTION",
+            help="prepared at counsel's direction (say what counsel asked for): only counsel reads it",
+        )
+        made[name].add_argument("--counsel", metavar="PERSON", help="the counsel who directed it (default: you)")
+
     p = made["show"]
     p.add_argument("incident")
     p.add_argument("draft", help="draft id (or its 6-character suffix)")
@@ -300,7 +308,11 @@ def run(args: argparse.Namespace) -> int:
     # Writers run one at a time on this machine and read the log inside the lock, so
     # each decides on what the others wrote (20 identical status changes: one entry).
     with store.writer_lock(config.root):
-        return handler(session_mod.open_session(config, args.now), args)
+        session = session_mod.open_session(config, args.now)
+        if getattr(args, "privileged", None) is not None or getattr(args, "counsel", None) is not None:
+            reader = session_mod.resolve_actor(session, args.actor)
+            privilege.mark(session, reader, args.counsel, args.privileged)
+        return handler(session, args)
 
 
 def _actor(session: session_mod.Session, args: argparse.Namespace) -> str:

@@ -72,6 +72,9 @@ def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
             + f"; to log more, reopen it: clearance incident log {incident.id} reopen --rationale '...'"
         )
     entry = {"kind": "log-entry", **{k: v for k, v in data.items() if v not in (None, [], {})}}
+    marking = getattr(session, "privileged", None)  # --privileged (issue 23): counsel's work product
+    if marking:
+        entry["privileged"] = dict(marking)
     guard.refuse_never_in(session, incident, entry, f"the {entry.get('type')} entry")
     entry = decisions.seal(session, str(incident.id), entry)  # scribe fields, time, signature
     entry_id, _path = store.append_entry(session.root, str(incident.id), entry)

@@ -221,3 +221,22 @@ def masked(commit: Any) -> Any:
     out.subject = PLACEHOLDER
     out.body = ""
     return out
+
+
+def mark(session: Any, actor: str, counsel_: str | None, direction: str | None) -> None:
+    """Make every entry this command writes privileged (``--privileged DIRECTION``,
+    ``--counsel PERSON``, default the acting person). Refused unless counsel holds a legal
+    role: privilege that PRV001 would reject is never written."""
+    from clearance.errors import UsageError
+
+    if direction is None:
+        if counsel_ is not None:
+            raise UsageError("--counsel goes with --privileged DIRECTION (what counsel asked for)")
+        return
+    who = counsel_ or actor
+    if not may_read(session.index, who):
+        roles = ", ".join(str(r.id) for r in legal_roles(session.index)) or "none is marked 'legal: true'"
+        raise UsageError(
+            f"--privileged: {who!r} is not a member of a legal role ({roles}); name counsel with --counsel"
+        )
+    session.privileged = {"counsel": who, "direction": direction}
