@@ -21,6 +21,7 @@ RULES = {
     "VER004": "a merge whose result lacks a landed incident log entry that a parent held",
     "VER005": "checkpoint tag that is unsigned or whose signature does not verify",
     "VER006": "log entry whose time disagrees with its file name, its incident's detection or its commit",
+    "VER007": "log entry that no normal commit added, only a merge commit's result",
 }
 
 # Every history rule is an error but AUD003; clearance.yaml may change that like any

@@ -13,6 +13,7 @@ from clearance.audit.entrytimes import entry_times
 from clearance.audit.people import Directory
 from clearance.audit.records import AuditFinding, judged
 from clearance.audit.signatures import signature_findings
+from clearance.errors import FatalError
 from clearance.history import Commit, History, governed
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def verify(
                 "parent) and record a correction entry that names it",
             )
         )
+    findings.extend(_merge_introduced(history, entry))
     findings.extend(checkpoint_tags(history, tag_signers))
     findings.extend(entry_times(history, repo))
     for checkpoint in checkpoints:
@@ -119,6 +121,29 @@ def verify(
             seen.add(commit.sha)
             findings.extend(signature_findings(commit, directory, required=required, keys=keys)[2])
     return judged(findings, repo.config.rules)
+
+
+def _merge_introduced(history: History, entry: re.Pattern[str]) -> Iterator[AuditFinding]:
+    """VER007: a log entry no normal commit added, only a merge commit's result (see
+    clearance.incidents.merges): nobody authored it in a commit of its own."""
+    from clearance.incidents import merges
+
+    for path, merge in merges.introduced(history, lambda p: bool(entry.match(p))).items():
+        try:
+            found = re.search(rb"^type:[ \t]*['\"]?([a-z-]+)", history.read(merge.sha, path), re.MULTILINE)
+        except FatalError:  # unreadable at the merge: still reported, without its type
+            found = None
+        kind = found.group(1).decode() if found else "log"
+        yield AuditFinding(
+            "VER007",
+            merge.sha,
+            f"merge commit {merge.short} ({merge.author}, {merge.committed.isoformat()}) itself introduced "
+            f"the {kind} entry {path}, which no normal commit added: nobody authored it in a commit of "
+            f"its own (it is bound to the merge's author, {merge.author_email}): {merge.subject!r}",
+            path,
+            "record entries in commits of their own on a branch, then merge; to void this one append a "
+            "correction entry that names it",
+        )
 
 
 CHECKPOINT_TAGS = "clearance-checkpoint/"

@@ -95,6 +95,7 @@ class _Shared:
     files: dict[tuple[str, str], Any]
     cut: tuple[Commit | None, frozenset[str]] | None = None  # (since, its ancestors)
     everything: frozenset[str] | None = None
+    merged: dict[str, Commit] | None = None  # entries only a merge commit added (see merges)
 
 
 _SHARED: dict[tuple[str, str], _Shared] = {}
@@ -153,7 +154,19 @@ class Provenance:
         return self._shared.history
 
     def added_by(self, path: str) -> Commit | None:
-        return self._shared.added.get(path) if self.history is not None and self._shared else None
+        """The commit that added ``path``: a normal commit, else the merge commit that
+        itself introduced it (bound to the merge's author), else None (uncommitted)."""
+        shared = self._shared
+        if self.history is None or shared is None:
+            return None
+        found = shared.added.get(path)
+        if found is None and "/log/" in path:
+            if shared.merged is None:
+                from clearance.incidents import merges
+
+                shared.merged = merges.introduced(self.history, merges.is_log_entry)
+            found = shared.merged.get(path)
+        return found
 
     def base(self, commit: Commit | None) -> str | None:
         """The commit whose registers judge an entry: the parent of the commit that added
@@ -314,8 +327,9 @@ class Provenance:
         if commit is not None:
             person = self.person(acting, base)
             if person is None or commit.author_email.lower() not in person.emails:
+                how = "introduced by merge commit" if commit.is_merge else "added by commit"
                 binding = (
-                    f"{data.get('type')} entry by {acting!r} was added by commit {commit.sha[:12]} "
+                    f"{data.get('type')} entry by {acting!r} was {how} {commit.sha[:12]} "
                     f"whose author {commit.author_email!r} is not one of {acting!r}'s emails "
                     f"in the committed people register"
                 )
