@@ -245,6 +245,7 @@ def test_every_shell_block_is_run_here() -> None:
         "Auditing the history",
         "Evidence packs for auditors and regulators",
         "The first hour: signals in, pre-cleared statements out",
+        "For counsel: privilege, legal hold and stakeholders",
     }
     assert set(blocks()) == run_here | {NOT_RUN_SECTION}
     for section, starts in NOT_RUN.items():
@@ -413,6 +414,39 @@ def test_evidence_packs(copy: Copy) -> None:
         assert (copy.root / name).stat().st_size > 1000, name
     image = ROOT / ".github" / "readme" / "evidence-pack.png"
     assert image.read_bytes().startswith(b"\x89PNG"), "the README's picture of a pack"
+
+
+def test_for_counsel(copy: Copy) -> None:
+    results = run_section(copy, "For counsel: privilege, legal hold and stakeholders")
+    incident = "2026-12-07-counsel-drill"
+    expect(
+        results,
+        [
+            ("me() {", 0, ()),
+            ("me ines-marlowe", 0, ()),
+            ("clearance incident new", 0, (f"opened exercise {incident} ",)),
+            ("I=2026-12-07-counsel-drill", 0, ()),
+            ("me rafael-quintero", 0, ()),
+            ("clearance incident log $I observation", 0, ("logged observation ",)),
+            ("clearance incident status $I --as ines-marlowe", 0,
+             ("1 privileged entry withheld: only counsel (a legal role) reads them",)),
+            ("clearance hold place $I", 0, ("logged legal-hold ",)),
+            ("git add -A", 0, ()),
+            ("git rm -q protocols/channels/crisis-room.yaml", 0, ()),
+            ("clearance check | grep HLD001", 0,
+             ("HLD001 error: protocols/channels/crisis-room.yaml deleted while incident "
+              f"'{incident}' is under legal hold (hold by rafael-quintero)",)),
+            ("git restore", 0, ()),
+            ("me catherine-ashdown", 0, ()),
+            ("clearance stakeholders notify $I board", 0, ("(board#briefing)",)),
+            ("clearance stakeholders status $I", 0,
+             ("board#briefing: sent at 2026-12-07T15:40:00+00:00",
+              "cyber-insurer#circumstances: due by 2026-12-09T15:00:00+00:00",
+              "regulator-dpc-contact#courtesy-call: due before the first public statement")),
+        ],
+    )  # fmt: skip
+    entry = next((copy.root / "incidents" / incident / "log").glob("20261207T152000Z-*.yaml"))
+    assert "privileged:\n  counsel: rafael-quintero\n" in entry.read_text("utf-8")
 
 
 def test_starting_your_own_repository(copy: Copy, tmp_path: Path) -> None:
