@@ -11,3 +11,10 @@ class FatalError(Exception):
 
 class UsageError(FatalError):
     """A bad flag, argument or option value."""
+
+
+class Refused(FatalError):
+    """The incident workflow refuses an action (missing approvals, separation of duties,
+    a gate not met): exit 1, as a finding would."""
+
+    exit_code = 1

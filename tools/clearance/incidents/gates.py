@@ -4,11 +4,12 @@ to meet it; nothing here writes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clearance.incidents import approvals, state
+from clearance.incidents import obligations as register
 from clearance.incidents.session import Session, obligations_of, state_of
 from clearance.model import Document
 
@@ -27,45 +28,6 @@ class Item:
 def _live(session: Session, incident: Document) -> list[Document]:
     derived = state_of(session, incident)
     return [e for e in derived.order if state.entry_id(e) not in derived.voided]
-
-
-def assessments(entries: Sequence[Document]) -> dict[str, Document]:
-    """The latest assessment of each obligation (entries in order, voided ones left out)."""
-    latest: dict[str, Document] = {}
-    for entry in entries:
-        if entry.data.get("type") == "assessment" and entry.data.get("obligation"):
-            latest[str(entry.data["obligation"])] = entry
-    return latest
-
-
-def regulation_role(session: Session, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
-    """The role a regulation names for its decisions: the obligation's ``role``, else
-    the regulation's ``role``, else the regulation's owner."""
-    regulation = session.index.get("regulation", obligation_key.partition("#")[0])
-    for value in (obligation.get("role"), regulation.data.get("role") if regulation else None):
-        if isinstance(value, str) and value:
-            return value
-    owner = regulation.data.get("owner") if regulation else None
-    return str(owner) if owner else None
-
-
-def regulation_chain(session: Session, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
-    """The approval chain a regulation names for the text of its notifications."""
-    regulation = session.index.get("regulation", obligation_key.partition("#")[0])
-    for value in (obligation.get("chain"), regulation.data.get("chain") if regulation else None):
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def listed_obligations(session: Session, incident: Document) -> list[tuple[str, Mapping[str, Any]]]:
-    """Every obligation of every regulation the incident's protocol lists to assess."""
-    protocol = session.index.get("protocol", str(incident.data.get("protocol")))
-    table = obligations_of(session.index)
-    out: list[tuple[str, Mapping[str, Any]]] = []
-    for regulation in (protocol.data.get("regulations") or ()) if protocol else ():
-        out.extend((key, value) for key, value in sorted(table.items()) if key.startswith(f"{regulation}#"))
-    return out
 
 
 def may_close(session: Session, incident: Document, actor: str) -> bool:
@@ -97,34 +59,18 @@ def applicability(session: Session, incident: Document, key: str) -> str | None:
         f"assess it first: clearance incident assess {ident} {key} --applies yes --clock-start TIME "
         "--rationale '...'"
     )
-    try:
-        from clearance.incidents import obligations as register
-    except ImportError:  # pragma: no cover
-        register = None  # type: ignore[assignment]
-    if register is not None:
-        found = next((s for s in register.evaluate(table, live) if s.key == key), None)
-        if found is None or found.status == "unassessed":
-            return f"{key} was never assessed; {first}"
-        if not found.applies:
-            return (
-                f"{key} does not apply ({found.reason}); "
-                "if that changed, record an assessment with --applies yes"
-            )
-        return None
-    latest = assessments(live)
-    entry = latest.get(key) or latest.get(key.partition("#")[0])
-    if entry is None:
+    found = next((s for s in register.evaluate(table, live) if s.key == key), None)
+    if found is None or found.status == "unassessed":
         return f"{key} was never assessed; {first}"
-    if entry.data.get("applies") is not True:
+    if not found.applies:
         return (
-            f"{key} was assessed as not applying (entry {state.entry_id(entry)}); if that changed, "
-            "record an assessment with --applies yes"
+            f"{key} does not apply ({found.reason}); if that changed, record an assessment with --applies yes"
         )
     return None
 
 
 def _override_item(session: Session, ident: str, key: str, obligation: Mapping[str, Any], why: str) -> Item:
-    role = regulation_role(session, key, obligation)
+    role = register.regulation_role(session.index, key, obligation)
     return Item(
         f"obligation {key} applies ({why}) and nobody was notified",
         f"clearance incident notify {ident} {key} --recipient '...', or a member of {role!r}: "
@@ -149,31 +95,13 @@ def obligation_items(session: Session, incident: Document) -> list[Item]:
     live = _live(session, incident)
     table = obligations_of(session.index)
     overridden = {str(e.data.get("obligation")) for e in live if e.data.get("type") == "obligation-override"}
-    try:
-        from clearance.incidents import obligations as register
-    except ImportError:  # pragma: no cover - while the obligation states are not installed
-        register = None  # type: ignore[assignment]
     items = []
-    if register is not None:
-        listed = register.listed_regulations(session.index, incident)
-        for found in register.obligation_states(table, live, listed):
-            if found.status == "unassessed":
-                items.append(_unassessed_item(ident, found.key, found.title, found.reason))
-            elif found.applies and found.notified is None and found.key not in overridden:
-                items.append(
-                    _override_item(session, ident, found.key, table.get(found.key, {}), "as assessed")
-                )
-        return items
-    latest = assessments(live)
-    notified = {str(e.data.get("obligation")) for e in live if e.data.get("type") == "notification"}
-    for key, obligation in listed_obligations(session, incident):
-        found_entry = latest.get(key) or latest.get(key.partition("#")[0])
-        if found_entry is None:
-            items.append(_unassessed_item(ident, key, obligation.get("title")))
-        elif found_entry.data.get("applies") is True and key not in notified and key not in overridden:
-            items.append(
-                _override_item(session, ident, key, obligation, f"assessment {state.entry_id(found_entry)}")
-            )
+    listed = register.listed_regulations(session.index, incident)
+    for found in register.obligation_states(table, live, listed):
+        if found.status == "unassessed":
+            items.append(_unassessed_item(ident, found.key, found.title, found.reason))
+        elif found.applies and found.notified is None and found.key not in overridden:
+            items.append(_override_item(session, ident, found.key, table.get(found.key, {}), "as assessed"))
     return items
 
 

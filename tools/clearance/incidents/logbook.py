@@ -307,14 +307,14 @@ def _override_review(
 def _obligation_override(
     session: Session, actor: str, incident: Document, fields: dict[str, Any], data: dict[str, Any]
 ) -> None:
-    from clearance.incidents import gates
+    from clearance.incidents import obligations
 
     _need(fields, "obligation", "rationale", what="obligation-override")
     key = str(fields["obligation"])
     table = obligations_of(session.index)
     if key not in table:
         raise UsageError(f"no obligation {key!r}" + session.part_hint("obligation", key))
-    role = gates.regulation_role(session, key, table[key])
+    role = obligations.regulation_role(session.index, key, table[key])
     if role is None:
         raise Refused(f"regulation of {key!r} names no role that may override its obligations")
     if fields.get("role") and fields["role"] != role:

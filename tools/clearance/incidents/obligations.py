@@ -35,7 +35,7 @@ from clearance.incidents import clocks
 from clearance.incidents.calendars import CAPITAL_ZONES
 from clearance.incidents.clocks import Rule
 from clearance.incidents.facts import Facts, condition, describe_condition, entry_id
-from clearance.index import parse_time
+from clearance.index import Index, parse_time
 from clearance.model import Document
 
 OPEN_STATES = ("unassessed", "waiting", "open", "overdue", "tolled")
@@ -471,3 +471,23 @@ def deadlines(
     in event-time order. Obligations nobody assessed are not here: see
     :func:`obligation_states` for every listed one."""
     return [state.deadline() for state in evaluate(obligations, entries) if state.applies]
+
+
+def regulation_role(index: Index, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
+    """The role a regulation names for its decisions: the obligation's ``role``, else
+    the regulation's ``role``, else the regulation's owner."""
+    regulation = index.get("regulation", obligation_key.partition("#")[0])
+    for value in (obligation.get("role"), regulation.data.get("role") if regulation else None):
+        if isinstance(value, str) and value:
+            return value
+    owner = regulation.data.get("owner") if regulation else None
+    return str(owner) if owner else None
+
+
+def regulation_chain(index: Index, obligation_key: str, obligation: Mapping[str, Any]) -> str | None:
+    """The approval chain a regulation names for the text of its notifications."""
+    regulation = index.get("regulation", obligation_key.partition("#")[0])
+    for value in (obligation.get("chain"), regulation.data.get("chain") if regulation else None):
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -317,8 +317,8 @@ def sign_approval(
     (textually, at the end of the front matter, so nothing else in the file changes);
     returns the role it was given under."""
     from clearance import loading
+    from clearance.errors import Refused
     from clearance.incidents import store
-    from clearance.incidents.session import Refused
 
     template = index.get("template", template_id)
     if template is None:

@@ -12,17 +12,12 @@ from typing import Any
 
 from clearance import history, suggestions
 from clearance.config import Config
-from clearance.errors import FatalError, UsageError
+from clearance.errors import Refused as Refused  # re-exported: workflows import it from here
+from clearance.errors import UsageError
 from clearance.incidents import approvals, clocks, obligations, state
 from clearance.incremental import run as incremental
 from clearance.index import Index
 from clearance.model import Document
-
-
-class Refused(FatalError):
-    """The workflow refuses an action (missing approvals, separation of duties, ...)."""
-
-    exit_code = 1
 
 
 def parse_moment(text: str, what: str = "time") -> dt.datetime:

@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from clearance.errors import UsageError
-from clearance.incidents import approvals, gates, logbook, state, store
+from clearance.incidents import approvals, gates, logbook, obligations, state, store
 from clearance.incidents.logbook import Logged, log
 from clearance.incidents.opening import incident_id, new_incident, slugify
 from clearance.incidents.session import (
@@ -104,7 +104,7 @@ def notify(
     if verdict_text is not None:
         raise Refused(verdict_text)
     at = at or session.now
-    chain = gates.regulation_chain(session, obligation, table[obligation])
+    chain = obligations.regulation_chain(session.index, obligation, table[obligation])
     sha = None
     if chain or draft_ref:
         if not draft_ref:
