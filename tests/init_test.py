@@ -22,6 +22,7 @@ import urllib.request
 import venv
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ def assert_installed_from(wheel: Path, env: dict[str, str]) -> None:
 def pip_installs(command: str, env: dict[str, str]) -> list[Requirement] | None:
     """The requirements a 'python -m pip install ...' command line names (its
     variables expanded from ``env``), or None for any other command."""
-    words = shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command))
+    words = shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), m.group(0)), command))
     if words[:4] != ["python", "-m", "pip", "install"]:
         assert "pip install" not in command, command
         return None
@@ -457,11 +458,11 @@ def test_generated_files_install_only_clearance(repo: Path, gitlab_repo: Path) -
     assert hooks
     commands.append((hooks.group(1), {}))
     installs = [reqs for c, env in commands if (reqs := pip_installs(c, env)) is not None]
-    # GitHub: both jobs; GitLab: before_script, and the hooks job adds pre-commit; README,
-    # Next: and the pre-commit configuration's comment
-    assert len(installs) == 7
+    # GitHub: its three jobs (check, checkpoint, handbook); GitLab: before_script, and the
+    # hooks job adds pre-commit; README, Next: and the pre-commit configuration's comment
+    assert len(installs) == 8
     named = [r for requirements in installs for r in requirements if r.name == "clearance"]
-    assert len(named) == 6
+    assert len(named) == 7
     assert {r.name for requirements in installs for r in requirements} == {"clearance", "pre-commit"}
     for clearance in named:
         assert clearance == Requirement(starter.requirement())
@@ -471,6 +472,55 @@ def test_generated_files_install_only_clearance(repo: Path, gitlab_repo: Path) -
             if path.is_file() and ".git" not in path.parts:
                 for project in re.findall(r"pypi\.org/project/([\w.-]+)", path.read_text("utf-8")):
                     assert project == "clearance", path
+
+
+@dataclass(frozen=True)
+class Signing:
+    key: Path  # the CI's private key
+    signers: Path  # its allowed-signers line
+    remote: Path  # a bare repository standing for the code host
+
+
+def ci_signing(where: Path) -> Signing:
+    """A real CI key, the allowed-signers file naming it, and a bare remote."""
+    where.mkdir()
+    key = where / "clearance-ci"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "clearance-ci", "-f", str(key)],
+                   check=True)
+    public = key.with_name("clearance-ci.pub").read_text().strip()
+    signers = where / "allowed_signers"
+    signers.write_text(f'clearance-ci namespaces="git" {public}\n')
+    remote = where / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    return Signing(key, signers, remote)
+
+
+def _expression(value: str, settings: dict[str, dict[str, str]]) -> str:
+    """A workflow value with its ${{ secrets.X }} / ${{ vars.X }} filled in from the settings."""
+    return re.sub(r"\$\{\{\s*(secrets|vars)\.(\w+)\s*\}\}", lambda m: settings[m[1]].get(m[2], ""), value)
+
+
+def _gitlab_expand(value: str, env: dict[str, str]) -> str:
+    """A job variable as GitLab expands it from the other variables."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: env.get(m[1], ""), value)
+
+
+def assert_signed_checkpoint(repo: Path, signing: Signing) -> None:
+    """The CI run left exactly one checkpoint tag on the remote, at the verified HEAD,
+    signed by the CI key; verify with the allowed signers accepts it, and rejects it
+    with a list that does not hold the CI key."""
+    tags = git(repo, "ls-remote", "--tags", str(signing.remote)).split()
+    names = [t for t in tags if t.startswith("refs/tags/clearance-checkpoint/") and not t.endswith("^{}")]
+    assert len(names) == 1, tags
+    assert git(repo, "rev-parse", f"{names[0]}^{{commit}}").strip() == git(repo, "rev-parse", "HEAD").strip()
+    good = run_cli("--root", str(repo), "verify", "--allowed-signers", str(signing.signers))
+    assert good.code == 0, good.out + good.err
+    stranger = signing.signers.with_name("other_signers")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger.with_suffix(".key"))],
+                   check=True)
+    stranger.write_text(f'other namespaces="git" {stranger.with_suffix(".key.pub").read_text().strip()}\n')
+    bad = run_cli("--root", str(repo), "verify", "--allowed-signers", str(stranger))
+    assert bad.code == 1 and "VER005" in bad.out, bad.out
 
 
 @pytest.mark.slow
@@ -484,12 +534,21 @@ def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path, wheel: 
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
     base = fresh_env(home / "github-ci", wheel)
+    # what the repository settings hold (see the workflow's header): a CI key as a secret,
+    # its allowed-signers line as a variable; the runner's temp folder; origin is a remote
+    context = ci_signing(home / "github-settings")
+    settings = {"secrets": {"CLEARANCE_CHECKPOINT_KEY": context.key.read_text()},
+                "vars": {"CLEARANCE_ALLOWED_SIGNERS": context.signers.read_text()}}
+    (home / "github-runner").mkdir()
+    base["RUNNER_TEMP"] = str(home / "github-runner")
+    git(repo, "remote", "add", "origin", str(context.remote))
     ran = []
     for name, job in workflow["jobs"].items():
         for step in job["steps"]:
             if "run" not in step:
                 continue
-            env = {**base, **workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            given = {key: _expression(str(value), settings) for key, value in step.get("env", {}).items()}
+            env = {**base, **workflow.get("env", {}), **job.get("env", {}), **given}
             for command in _commands(step["run"]):
                 done = run(repo, command, env)
                 assert done.returncode == 0, f"{name}: {command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
@@ -502,11 +561,16 @@ def test_github_workflow_is_valid_and_runs_green(repo: Path, home: Path, wheel: 
         "clearance check --format sarif > clearance.sarif",
         "clearance check --format github",
         "clearance codeowners --check",
-        "clearance verify",
+        workflow["jobs"]["check"]["steps"][-2]["run"],
         "pre-commit run --all-files --show-diff-on-failure",
+        'python -m pip install "${CLEARANCE_REQUIREMENT}"',
+        workflow["jobs"]["checkpoint"]["steps"][-1]["run"],
         'python -m pip install "${CLEARANCE_REQUIREMENT}"',
         "mkdocs build --strict --site-dir _site",
     ]
+    assert workflow["jobs"]["checkpoint"]["needs"] == ["check"]
+    assert workflow["jobs"]["checkpoint"]["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert_signed_checkpoint(repo, context)
     sarif = json.loads((repo / "clearance.sarif").read_text("utf-8"))
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= EXPECTED
     # Pages get the public audience only: nothing internal is published
@@ -522,12 +586,21 @@ def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path, wheel:
     assert pipeline["variables"]["CLEARANCE_REQUIREMENT"] == starter.requirement()
     assert pipeline["variables"]["NO_MKDOCS_2_WARNING"] == "1"
     base = fresh_env(home / "gitlab-ci", wheel)
+    # the project's CI/CD variables (see the file's header; File variables are paths) and
+    # what GitLab sets; the push URL reaches a bare repository standing for the server
+    context = ci_signing(home / "gitlab-settings")
+    base.update({"CLEARANCE_CHECKPOINT_KEY": str(context.key), "CLEARANCE_ALLOWED_SIGNERS": str(context.signers),
+                 "CLEARANCE_PUSH_TOKEN": "glpat-test", "CI_SERVER_HOST": "gitlab.test",
+                 "CI_PROJECT_PATH": "oneill/handbook", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
+    git(gitlab_repo, "config", f"url.{context.remote}.insteadOf",
+        "https://clearance-ci:glpat-test@gitlab.test/oneill/handbook.git")
     ran = []
     done_before: set[tuple[str, str]] = set()
     for name, job in pipeline.items():
         if not isinstance(job, dict) or "script" not in job:
             continue
-        env = {**base, **pipeline["variables"], **job.get("variables", {})}
+        env = {**base, **pipeline["variables"]}
+        env.update({key: _gitlab_expand(str(value), dict(env)) for key, value in job.get("variables", {}).items()})
         before = [(c, "") for c in _commands(pipeline["default"]["before_script"])]  # the same in every job
         for command, variables in [*before, *((c, json.dumps(job.get("variables", {}), sort_keys=True))
                                               for c in _commands(job["script"]))]:
@@ -540,7 +613,9 @@ def test_gitlab_ci_is_valid_and_runs_green(gitlab_repo: Path, home: Path, wheel:
             ran.append(shlex.split(command)[0])
             if "pip install" in command:
                 assert_installed_from(wheel, base)
-    assert ran.count("clearance") == 4 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
+    assert ran.count("clearance") == 5 and ran.count("mkdocs") == 1 and ran.count("pre-commit") == 1
+    assert pipeline["clearance:checkpoint"]["stage"] == "deploy"  # after every check passed
+    assert_signed_checkpoint(gitlab_repo, context)
     assert ran.count("python") == 2  # before_script's install, and the hooks job's pre-commit
     assert {job["script"][-1] for job in (pipeline["handbook"], pipeline["pages"])} == {
         "mkdocs build --strict --site-dir public"
