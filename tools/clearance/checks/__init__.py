@@ -40,6 +40,7 @@ FAMILIES = (
     "privilege",
     "holds",
     "stakeholders",
+    "translations",
     "allowances",
 )
 

@@ -16,7 +16,16 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import decisions, hold, logbook, privilege, stakeholders, store, workflow
+from clearance.incidents import (
+    decisions,
+    hold,
+    logbook,
+    privilege,
+    stakeholders,
+    store,
+    translations,
+    workflow,
+)
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
 from clearance.report import status as report_status
@@ -193,13 +202,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a data class the text touches (added to what the scanner finds)",
     )
 
+    made["draft"].add_argument(
+        "--translation-of", metavar="DRAFT", help="the original draft this translates (a draft of its own)"
+    )
+    made["draft"].add_argument("--language", metavar="LANG", help="the text's language (BCP 47: fr, pt-BR)")
     for name in ("log", "draft", "assess"):
         made[name].add_argument(
             "--privileged",
             metavar="DIRECTION",
             help="prepared at counsel's direction (say what counsel asked for): only counsel reads it",
         )
-        made[name].add_argument("--counsel", metavar="PERSON", help="the counsel who directed it (default: you)")
+        made[name].add_argument("--counsel", metavar="PERSON", help="counsel who directed it (default: you)")
 
     p = made["show"]
     p.add_argument("incident")
@@ -312,6 +325,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "privileged", None) is not None or getattr(args, "counsel", None) is not None:
             reader = session_mod.resolve_actor(session, args.actor)
             privilege.mark(session, reader, args.counsel, args.privileged)
+        if args.incident_action == "draft":
+            translations.mark(session, args.incident, args.translation_of, args.language)
         return handler(session, args)
 
 

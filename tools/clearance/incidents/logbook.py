@@ -75,6 +75,9 @@ def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
     marking = getattr(session, "privileged", None)  # --privileged (issue 23): counsel's work product
     if marking:
         entry["privileged"] = dict(marking)
+    translation = getattr(session, "translation", None)  # draft --translation-of (issue 23)
+    if translation and entry.get("type") == "draft":
+        entry.update(translation)
     guard.refuse_never_in(session, incident, entry, f"the {entry.get('type')} entry")
     entry = decisions.seal(session, str(incident.id), entry)  # scribe fields, time, signature
     entry_id, _path = store.append_entry(session.root, str(incident.id), entry)
