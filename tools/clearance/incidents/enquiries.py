@@ -206,23 +206,3 @@ def answer(
         "rationale": rationale,
     }
     return logbook.Logged(logbook.append(session, incident, data), True)
-
-
-def close_items(session: Session, incident: Document) -> list[object]:
-    """Overdue enquiries as :class:`clearance.incidents.gates.Item` (imported here: gates
-    calls this)."""
-    from clearance.incidents.gates import Item
-
-    now = state_of(session, incident).closed_at or session.now
-    out: list[object] = []
-    for e in open_enquiries(session, incident):
-        if e.deadline is not None and now > e.deadline:
-            out.append(
-                Item(
-                    f"media enquiry {e.entry} from {e.outlet}"
-                    + (f" ({e.journalist})" if e.journalist else "")
-                    + f" was due {store.format_time(e.deadline)} and has no answer",
-                    f"clearance signals answer {incident.id} {e.entry} --answer statement|qa-line|decline",
-                )
-            )
-    return out

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clearance.incidents import approvals, state
+from clearance.incidents import approvals, enquiries, state, store
 from clearance.incidents import obligations as register
 from clearance.incidents.session import Session, obligations_of, state_of
 from clearance.model import Document
@@ -185,6 +185,14 @@ def close_items(session: Session, incident: Document) -> list[Item]:
 
 def enquiry_items(session: Session, incident: Document) -> list[Item]:
     """Media enquiries past their deadline with no answer (see incidents.enquiries)."""
-    from clearance.incidents import enquiries
-
-    return [item for item in enquiries.close_items(session, incident) if isinstance(item, Item)]
+    now = state_of(session, incident).closed_at or session.now
+    return [
+        Item(
+            f"media enquiry {e.entry} from {e.outlet}"
+            + (f" ({e.journalist})" if e.journalist else "")
+            + f" was due {store.format_time(e.deadline)} and has no answer",
+            f"clearance signals answer {incident.id} {e.entry} --answer statement|qa-line|decline",
+        )
+        for e in enquiries.open_enquiries(session, incident)
+        if e.deadline is not None and now > e.deadline
+    ]
