@@ -25,6 +25,7 @@ which classes a draft touches; the check rules ALW001-ALW003 report the rest."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +38,7 @@ from clearance.model import Document, Location
 if TYPE_CHECKING:
     from clearance.incidents.approvals import Membership
     from clearance.scan import Allowance, Hit
+    from clearance.scan.scanner import Scanner
 
 KIND = "allowance-approval"
 VERSION = "clearance-allowance-v1"
@@ -115,13 +117,20 @@ def _match_classes(index: Index, item: Mapping[str, Any]) -> tuple[str, ...]:
     match = item.get("match")
     if not isinstance(match, str) or not match.strip():
         return ()
-    scanner = scan.scanner_for(index)
     detector = item.get("detector")
+    return _scanned(scan.scanner_for(index), match, detector if isinstance(detector, str) else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _scanned(scanner: Scanner, match: str, detector: str | None) -> tuple[str, ...]:
+    """The classes of ``match`` (once per scanner: every publication is evaluated)."""
+    from clearance.scan import UNCLASSIFIED
+
     found: set[str] = set()
     for hit in scanner.scan(match):
-        if isinstance(detector, str) and detector and detector not in (hit.detector, hit.name, *hit.classes):
+        if detector and detector not in (hit.detector, hit.name, *hit.classes):
             continue
-        found.update(c for c in hit.classes if c != scan.UNCLASSIFIED)
+        found.update(c for c in hit.classes if c != UNCLASSIFIED)
     return tuple(sorted(found))
 
 

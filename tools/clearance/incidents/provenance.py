@@ -156,15 +156,16 @@ class Provenance:
     def added_by(self, path: str) -> Commit | None:
         """The commit that added ``path``: a normal commit, else the merge commit that
         itself introduced it (bound to the merge's author), else None (uncommitted)."""
+        found_history = self.history  # loads the shared state on first use
         shared = self._shared
-        if self.history is None or shared is None:
+        if found_history is None or shared is None:
             return None
         found = shared.added.get(path)
         if found is None and "/log/" in path:
             if shared.merged is None:
                 from clearance.incidents import merges
 
-                shared.merged = merges.introduced(self.history, merges.is_log_entry)
+                shared.merged = merges.introduced(found_history, merges.is_log_entry)
             found = shared.merged.get(path)
         return found
 
