@@ -41,6 +41,7 @@ FAMILIES = (
     "holds",
     "stakeholders",
     "translations",
+    "spokespeople",
     "allowances",
 )
 

@@ -78,6 +78,10 @@ def append(session: Session, incident: Document, data: dict[str, Any]) -> str:
     translation = getattr(session, "translation", None)  # draft --translation-of (issue 23)
     if translation and entry.get("type") == "draft":
         entry.update(translation)
+    if entry.get("type") == "publication":  # only a current spokesperson for the channel (issue 23)
+        from clearance.incidents import spokespeople
+
+        spokespeople.refuse_publication(session, entry)
     guard.refuse_never_in(session, incident, entry, f"the {entry.get('type')} entry")
     entry = decisions.seal(session, str(incident.id), entry)  # scribe fields, time, signature
     entry_id, _path = store.append_entry(session.root, str(incident.id), entry)

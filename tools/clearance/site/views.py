@@ -295,6 +295,16 @@ class Helpers:
             if self.site.audience.sees(found.template)
         ]
 
+    def lapsed_spokespeople(self) -> list[tuple[Document, str, bool]]:
+        """Spokespeople whose media training has lapsed (True) or lapses soon (issue 23)."""
+        from clearance.incidents import spokespeople
+
+        return [
+            (found.person, found.until.isoformat(), gone)
+            for found, gone in spokespeople.lapsed(self.site.index, self.site.today, self.site.due_soon_days)
+            if self.site.audience.sees(found.person)
+        ]
+
     def training_coverage(self) -> list[tuple[Document, str, int, int, str]]:
         """Visible policies that name who must read them, per role: (policy, role, people
         with a record of the current version, people in the role, version)."""
