@@ -229,3 +229,21 @@ def test_status_and_the_handbook_show_the_hold(repo: Path) -> None:
     assert build(repo).returncode == 0
     page = (repo / "site" / "incidents" / INCIDENT / "index.html").read_text("utf-8")
     assert "Legal hold" in page and "Under legal hold since" in page
+
+
+def test_a_hold_written_by_hand_by_someone_outside_the_legal_roles_is_an_error(repo: Path) -> None:
+    """HLD002: ada (comms lead) writes a hold entry herself instead of counsel."""
+    entry = repo / FOLDER / "log" / "20260601T120000Z-hand.yaml"
+    entry.write_text(
+        "kind: log-entry\ntype: hold-release\nat: '2026-06-01T12:00:00Z'\nby: ada-example\nrationale: tidy up\n",
+        "utf-8",
+    )
+    found = _rules(repo)
+    assert [f["rule"] for f in found] == ["HLD002"], found
+    assert "'ada-example', who is not a member of a legal role" in found[0]["message"]
+    # and it releases nothing: the held files stay held, in check and in the hook
+    git(repo, "rm", "-q", CITED_CHANNEL)
+    assert sorted(f["rule"] for f in _rules(repo)) == ["HLD001", "HLD002"]
+    git(repo, "add", "-A")
+    code, said = _hook(repo)
+    assert code == 1 and "under legal hold" in said

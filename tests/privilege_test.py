@@ -188,3 +188,27 @@ def test_the_cli_marks_an_entry_privileged_only_with_counsel(tmp_path: Path) -> 
     assert data["by"] == "ada-example"
     check = run_cli("--root", str(root), "check", "--format", "json")
     assert not [f for f in check.json()["findings"] if f["rule"].startswith("PRV")]
+
+
+def test_publishing_a_privileged_draft_is_an_error(tmp_path: Path) -> None:
+    """PRV002: a draft marked privileged, published by hand: publishing waives privilege."""
+    root = make_repo(tmp_path)
+    _privileged(root)
+    log = root / "incidents" / "ex-2026-01" / "log"
+    (log / "20260504T095700Z-pd01.yaml").write_text(
+        "kind: log-entry\ntype: draft\nat: '2026-05-04T09:57:00Z'\nby: bo-example\nchannel: x\n"
+        "text: Counsel's suggested wording.\nprivileged: {counsel: bo-example, direction: to draft for review}\n",
+        "utf-8",
+    )
+    (log / "20260504T095800Z-pd02.yaml").write_text(
+        "kind: log-entry\ntype: publication\nat: '2026-05-04T09:58:00Z'\nby: ada-example\n"
+        "draft: 20260504T095700Z-pd01\nchannel: x\nsha256: '" + "0" * 64 + "'\n",
+        "utf-8",
+    )
+    found = [
+        f
+        for f in run_cli("--root", str(root), "check", "--format", "json").json()["findings"]
+        if f["rule"] == "PRV002"
+    ]
+    assert len(found) == 1 and found[0]["path"].endswith("pd02.yaml"), found
+    assert "publishing waives privilege" in found[0]["message"]

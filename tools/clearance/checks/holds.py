@@ -40,7 +40,7 @@ def holds(ctx: Context) -> Iterator[Finding]:
     try:
         if not hold.has_head(root):
             return
-        committed = [h for h in hold.committed_holds(root) if h.incident in incidents]
+        committed = [h for h in hold.committed_holds(root, lawyers) if h.incident in incidents]
         held = hold.merged([h for h in hold.in_force(ctx.index) if h.incident in incidents], committed)
         if not held:
             return

@@ -17,7 +17,7 @@ the pre-commit hook (``clearance hook append-only`` refuses the staged change) a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,7 +70,11 @@ class Breach:
 
 
 def in_force(index: Index) -> list[Hold]:
-    """Every incident whose latest hold entry is a hold, not a release."""
+    """Every incident whose latest hold entry is a hold, not a release. A release by
+    someone outside the legal roles (written by hand: HLD002) releases nothing."""
+    from clearance.incidents.privilege import counsel
+
+    lawyers = counsel(index)
     out = []
     for incident in index.of_kind("incident"):
         ident = str(incident.id)
@@ -80,7 +84,7 @@ def in_force(index: Index) -> list[Hold]:
             kind = entry.data.get("type")
             if kind == HOLD:
                 current = entry
-            elif kind == RELEASE:
+            elif kind == RELEASE and entry.data.get("by") in lawyers:
                 current = None
         if current is not None:
             out.append(_hold(index, incident, entries, current))
@@ -119,7 +123,7 @@ def merged(holds: Sequence[Hold], committed: Sequence[Hold]) -> list[Hold]:
     return [*holds, *(h for h in committed if h.incident not in seen)]
 
 
-def committed_holds(root: Path) -> list[Hold]:
+def committed_holds(root: Path, lawyers: Collection[str] = ()) -> list[Hold]:
     """Holds in force at HEAD, from the committed log entries alone (``git grep``, no
     documents loaded): the latest hold or release entry of each incident folder by
     file name, which starts with the entry's UTC time."""
@@ -138,22 +142,27 @@ def committed_holds(root: Path) -> list[Hold]:
     if found.returncode not in (0, 1):
         return []
     top = prefix(root)
-    latest: dict[str, str] = {}
+    latest: dict[str, list[str]] = {}
     for item in found.stdout.decode("utf-8", "surrogateescape").split("\0"):
         path = item.partition(":")[2] if item.startswith("HEAD:") else ""  # relative to root
         match = _ENTRY.search(path)
         if match is None:
             continue
         folder = path[: match.start(1)] + match.group(1) + "/"
-        if folder not in latest or path.rsplit("/", 1)[-1] > latest[folder].rsplit("/", 1)[-1]:
-            latest[folder] = path
+        latest.setdefault(folder, []).append(path)
     holds = []
-    for folder, path in latest.items():
-        raw = git.run_git(root, "show", f"HEAD:{top}{path}", check=False).stdout
-        if re.search(rb"^type:\s*['\"]?" + HOLD.encode(), raw, re.MULTILINE):
-            by = re.search(rb"^by:\s*['\"]?([A-Za-z0-9._-]+)", raw, re.MULTILINE)
-            incident = folder.rstrip("/").rsplit("/", 1)[-1]
-            holds.append(Hold(incident, path, by.group(1).decode() if by else "", folder))
+    for folder, paths in latest.items():
+        current: Hold | None = None
+        for path in sorted(paths, key=lambda p: p.rsplit("/", 1)[-1]):  # names start with the time
+            raw = git.run_git(root, "show", f"HEAD:{top}{path}", check=False).stdout
+            found_by = re.search(rb"^by:\s*['\"]?([A-Za-z0-9._-]+)", raw, re.MULTILINE)
+            by = found_by.group(1).decode() if found_by else ""
+            if re.search(rb"^type:\s*['\"]?" + HOLD.encode(), raw, re.MULTILINE):
+                current = Hold(folder.rstrip("/").rsplit("/", 1)[-1], path, by, folder)
+            elif by in lawyers:  # a release by counsel; anyone else's releases nothing
+                current = None
+        if current is not None:
+            holds.append(current)
     return holds
 
 
@@ -254,8 +263,10 @@ def staged_problems(cwd: Path) -> list[str]:
     changes = worktree_changes(root, staged_only=True)
     if not any(status in ("D", "R") for status, _, _ in changes):
         return []
-    committed = committed_holds(root)
     index = engine.load_repository(config_mod.load(root)).index
+    from clearance.incidents.privilege import counsel
+
+    committed = committed_holds(root, counsel(index))
     held = merged(in_force(index), committed)
     return [
         f"{b.path}: {b.describe()} (hold by {b.hold.counsel}, {b.hold.entry_path}); restore it "
