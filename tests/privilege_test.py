@@ -112,6 +112,10 @@ def test_an_evidence_pack_for_another_audience_counts_privileged_entries_without
     data = (tmp_path / "r.json").read_text("utf-8")
     assert PRIV not in data and "pv01" not in data and "pv02" not in data
     assert json.loads(data)["withheld"] and "privileged entries" in data
+    duty = next(
+        o for o in json.loads(data)["obligations"] if o["obligation"] == "breach-law#notify-authority"
+    )
+    assert duty["rationale"] == "privileged entry" and duty["assessed_by"] == "bo-example"
     legal = run_cli(*base, "--audience", "legal", "-o", str(tmp_path / "l.json"))
     assert legal.code == 0, legal.err
     assert f"{PRIV}OBSERVATION" in (tmp_path / "l.json").read_text("utf-8")

@@ -382,7 +382,11 @@ def gather(
         for e in entries
     )
     statements = _statements(session, incident, entries, gate, end, proofs)
-    duties = _obligations(index, incident, entries, gate, end)
+    # Obligations assessed in privileged entries keep their state for other audiences
+    # (a deadline is no secret); counsel's words read "privileged entry" (issue 23).
+    sealed = [e for e in all_entries if privilege.is_privileged(e) and not gate.sees(e)]
+    judged = [e for e in all_entries if e in entries or e in sealed] if sealed else entries
+    duties = privilege.scrub(_obligations(index, incident, judged, gate, end), privilege.words_of(sealed))
     notifications = tuple(
         Notification(
             approvals.entry_id(e),
