@@ -127,7 +127,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("hold", "place"): ("rafael-quintero", 0, ("logged legal-hold ",)),
     ("hold", "list"): (None, 0, (f"{INCIDENT}: under legal hold by rafael-quintero",)),
     ("hold", "release"): ("rafael-quintero", 0, ("logged hold-release ",)),
-    ("hold",): (None, 0, ("no incident is under legal hold",)),
+    ("hold",): (None, 0, ("2026-12-07-counsel-tabletop: under legal hold by rafael-quintero",)),  # the reference exercise's
     ("stakeholders", "notify"): ("catherine-ashdown", 0, ("logged stakeholder-notice ", "(board#briefing)")),
     ("stakeholders", "not-applicable"): ("rafael-quintero", 0, ("(cyber-insurer#circumstances)",)),
     ("stakeholders", "status"): (None, 0, ()),
