@@ -216,3 +216,18 @@ def test_publishing_a_privileged_draft_is_an_error(tmp_path: Path) -> None:
     ]
     assert len(found) == 1 and found[0]["path"].endswith("pd02.yaml"), found
     assert "publishing waives privilege" in found[0]["message"]
+
+
+def test_incident_show_of_a_privileged_draft_is_for_counsel_only(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _privileged(root)
+    source = tmp_path / "note.txt"
+    source.write_text(f"{PRIV}DRAFT wording counsel is weighing.", "utf-8")
+    done = run_cli("--root", str(root), "incident", "draft", "ex-2026-01", "--channel", "x", "--file", str(source),
+                   "--privileged", "to review the wording", "--as", "bo-example", "--at", "2026-05-04T09:58:00Z")  # fmt: skip
+    assert done.code == 0, done.err
+    draft = done.out.split()[1]
+    other = run_cli("--root", str(root), "incident", "show", "ex-2026-01", draft, "--as", "ada-example")
+    assert other.code == 2 and "privileged entry" in other.err and PRIV not in other.out + other.err
+    counsel = run_cli("--root", str(root), "incident", "show", "ex-2026-01", draft, "--as", "bo-example")
+    assert counsel.code == 0 and f"{PRIV}DRAFT" in counsel.out

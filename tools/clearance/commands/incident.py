@@ -440,6 +440,15 @@ def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
 
 
 def _run_show(session: session_mod.Session, args: argparse.Namespace) -> int:
+    draft = session_mod.resolve_entry(session.entries(args.incident), args.draft, "draft")
+    if privilege.is_privileged(draft):
+        try:
+            reader: str | None = session_mod.resolve_actor(session, args.actor)
+        except UsageError:
+            reader = None
+        if not privilege.may_read(session.index, reader):
+            who = "only counsel (a legal role) reads it"
+            raise UsageError(f"draft {args.draft!r} is a privileged entry: {who}")
     view = decisions.draft_view(session, args.incident, args.draft)
     _out(f"draft {view.draft_id} by {view.author} for channel {view.channel}")
     _out(f"sha256 {view.sha256}")
