@@ -19,6 +19,17 @@ import pytest
 from clearance.cli import main
 
 DATA = Path(__file__).parent / "data"
+EXERCISE_KEYS = DATA / "exercise-keys"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _exercise_keys_private() -> None:
+    """git checks files out readable by everyone, and ssh-keygen refuses to sign with a
+    private key others can read: make the exercise keys private, as a person's own key
+    is (they are public on purpose; see their README)."""
+    for key in EXERCISE_KEYS.iterdir():
+        if key.is_file() and not key.name.endswith((".pub", ".md")):
+            key.chmod(0o600)
 
 
 @dataclass
