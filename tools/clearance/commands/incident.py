@@ -16,16 +16,7 @@ from typing import Any
 
 from clearance.commands.common import repository_config
 from clearance.errors import UsageError
-from clearance.incidents import (
-    decisions,
-    hold,
-    logbook,
-    privilege,
-    stakeholders,
-    store,
-    translations,
-    workflow,
-)
+from clearance.incidents import decisions, legal, logbook, store, workflow
 from clearance.incidents import session as session_mod
 from clearance.incidents import status as status_mod
 from clearance.report import status as report_status
@@ -202,17 +193,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a data class the text touches (added to what the scanner finds)",
     )
 
-    made["draft"].add_argument(
-        "--translation-of", metavar="DRAFT", help="the original draft this translates (a draft of its own)"
-    )
-    made["draft"].add_argument("--language", metavar="LANG", help="the text's language (BCP 47: fr, pt-BR)")
-    for name in ("log", "draft", "assess"):
-        made[name].add_argument(
-            "--privileged",
-            metavar="DIRECTION",
-            help="prepared at counsel's direction (say what counsel asked for): only counsel reads it",
-        )
-        made[name].add_argument("--counsel", metavar="PERSON", help="counsel who directed it (default: you)")
+    legal.add_arguments(made)  # --privileged, --counsel, --translation-of, --language (issue 23)
 
     p = made["show"]
     p.add_argument("incident")
@@ -322,11 +303,7 @@ def run(args: argparse.Namespace) -> int:
     # each decides on what the others wrote (20 identical status changes: one entry).
     with store.writer_lock(config.root):
         session = session_mod.open_session(config, args.now)
-        if getattr(args, "privileged", None) is not None or getattr(args, "counsel", None) is not None:
-            reader = session_mod.resolve_actor(session, args.actor)
-            privilege.mark(session, reader, args.counsel, args.privileged)
-        if args.incident_action == "draft":
-            translations.mark(session, args.incident, args.translation_of, args.language)
+        legal.mark_writes(session, args)
         return handler(session, args)
 
 
@@ -440,15 +417,7 @@ def _run_draft(session: session_mod.Session, args: argparse.Namespace) -> int:
 
 
 def _run_show(session: session_mod.Session, args: argparse.Namespace) -> int:
-    draft = session_mod.resolve_entry(session.entries(args.incident), args.draft, "draft")
-    if privilege.is_privileged(draft):
-        try:
-            reader: str | None = session_mod.resolve_actor(session, args.actor)
-        except UsageError:
-            reader = None
-        if not privilege.may_read(session.index, reader):
-            who = "only counsel (a legal role) reads it"
-            raise UsageError(f"draft {args.draft!r} is a privileged entry: {who}")
+    legal.refuse_privileged_draft(session, args)
     view = decisions.draft_view(session, args.incident, args.draft)
     _out(f"draft {view.draft_id} by {view.author} for channel {view.channel}")
     _out(f"sha256 {view.sha256}")
@@ -593,52 +562,20 @@ def _zone(session: session_mod.Session, args: argparse.Namespace) -> dt.tzinfo:
 
 
 def _run_status(session: session_mod.Session, args: argparse.Namespace) -> int:
-    report = status_mod.status(session, args.incident)
-    report, withheld = _privileged(session, args, report)
-    held = {h.incident: h for h in hold.in_force(session.index)}.get(args.incident)
-    notices = stakeholders.states(
-        session.index, session.incident(args.incident), session.entries(args.incident), session.now
-    )
+    # privilege, legal hold and stakeholder notices (issue 23): see clearance.incidents.legal
+    view = legal.status_view(session, args, status_mod.status(session, args.incident))
     if args.format == "json":
         # JSON is for tools: in --tz when given, else UTC; it says which in "timezone".
         zone = _zone(session, args) if args.tz else dt.UTC
-        data = report_status.as_json(report, zone)
-        if withheld:
-            data["privileged_withheld"] = withheld
-        if notices:
-            data["stakeholders"] = [n.as_json() for n in notices]
-        if held is not None:
-            documents = sorted(held.paths)
-            data["legal_hold"] = {"by": held.counsel, "entry": held.entry_path, "documents": documents}
-        json.dump(data, sys.stdout, indent=2)
+        json.dump({**report_status.as_json(view.report, zone), **view.extra}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    if held is not None:
-        _out(f"LEGAL HOLD by {held.counsel} ({held.entry_path}): delete or move nothing in {held.folder} "
-             f"nor the {len(held.paths)} document(s) it cites; see 'clearance hold list'")
-    sys.stdout.write(report_status.text(report, _zone(session, args)))
-    if notices:
-        _out("Stakeholder notices (protocol order):")
-        for notice in notices:
-            _out(f"  {notice.describe()}")
-    if withheld:
-        noun = "entry" if withheld == 1 else "entries"
-        _out(f"{withheld} privileged {noun} withheld: only counsel (a legal role) reads them")
+    for line in view.before:
+        _out(line)
+    sys.stdout.write(report_status.text(view.report, _zone(session, args)))
+    for line in view.after:
+        _out(line)
     return 0
-
-
-def _privileged(
-    session: session_mod.Session, args: argparse.Namespace, report: status_mod.Status
-) -> tuple[status_mod.Status, int]:
-    """The status a reader outside the legal roles may see (issue 23): privileged
-    drafts left out and privileged words replaced; an unknown reader is not counsel."""
-    try:
-        reader: str | None = session_mod.resolve_actor(session, args.actor)
-    except UsageError:
-        reader = None
-    if privilege.may_read(session.index, reader):
-        return report, 0
-    return privilege.redact_status(report, session.entries(args.incident))
 
 
 # Each action: its handler, and whether it writes (writers hold the repository's lock).
