@@ -38,7 +38,7 @@ def may_close(session: Session, incident: Document, actor: str) -> bool:
     role = session.index.get("role", role_id)
     allowed = set(role.data.get("members") or ()) | set(role.data.get("deputies") or ()) if role else set()
     allowed |= {person for name, person in state_of(session, incident).roles if name == role_id}
-    for other in session.index.of_kind("role"):  # roles whose charter lets them close incidents
+    for other in session.index.of_kind("role"):  # roles whose may_approve lets them close incidents
         if "incident-close" in (other.data.get("may_approve") or ()):
             allowed |= set(other.data.get("members") or ()) | set(other.data.get("deputies") or ())
     return actor in allowed
