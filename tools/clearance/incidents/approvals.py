@@ -22,12 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from clearance import durations
 from clearance.incidents import allowances, preclearance, provenance
+from clearance.incidents.verdicts import Requirement, StepResult, Verdict, _merge
 from clearance.index import Index, parse_time
 from clearance.model import Document
 
@@ -128,104 +129,6 @@ def _severity_holds(limit: str, severity: str) -> bool:
     if limit not in SEVERITIES or severity not in SEVERITIES:
         return False
     return SEVERITIES.index(severity) <= SEVERITIES.index(limit)
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One step to approve. Steps with the same id and role in several applicable
-    chains are one requirement: the largest quorum and the shortest time target."""
-
-    chain: str
-    step: str
-    role: str
-    quorum: int
-    sla: str | None
-    because: str  # why the chain applies
-    chains: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.step, self.role)
-
-
-def _merge(first: Requirement, other: Requirement) -> Requirement:
-    def seconds(sla: str | None) -> float:
-        parsed = durations.parse(sla) if sla else None
-        return parsed.fixed.total_seconds() + parsed.months * 31 * 86400 if parsed else float("inf")
-
-    sla = first.sla if seconds(first.sla) <= seconds(other.sla) else other.sla
-    return Requirement(
-        first.chain,
-        first.step,
-        first.role,
-        max(first.quorum, other.quorum),
-        sla,
-        f"{first.because}; {other.because}",
-        (*first.chains, *other.chains),
-    )
-
-
-@dataclass
-class StepResult:
-    requirement: Requirement
-    approvers: list[tuple[str, dt.datetime, str]] = field(default_factory=list)  # person, at, entry
-    ignored: list[str] = field(default_factory=list)  # approvals that do not count, and why
-    rejection: tuple[str, dt.datetime, str] | None = None  # standing rejection
-    completed_at: dt.datetime | None = None
-    due: dt.datetime | None = None  # draft time + SLA
-    overridden: bool = False
-
-    @property
-    def satisfied(self) -> bool:
-        return len(self.approvers) >= self.requirement.quorum
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.requirement.quorum - len(self.approvers))
-
-    def explain(self) -> str:
-        req = self.requirement
-        text = (
-            f"step {req.step!r} (role {req.role!r}, quorum {req.quorum}; {req.because}) "
-            f"has {len(self.approvers)} valid approval(s)"
-        )
-        if self.rejection:
-            text += f"; rejected by {self.rejection[0]!r} at {self.rejection[1].isoformat()}"
-        if self.ignored:
-            text += "; not counted: " + "; ".join(self.ignored)
-        return text
-
-
-@dataclass
-class Verdict:
-    draft: Document | None
-    draft_id: str
-    at: dt.datetime
-    severity: str = ""
-    classes: list[str] = field(default_factory=list)
-    steps: list[StepResult] = field(default_factory=list)
-    forbidden: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    override: Document | None = None
-    override_chains: set[str] = field(default_factory=set)
-    clearance: str | None = None  # the template clearance that approved some steps (preclearance)
-    allowed: list[allowances.Standing] = field(default_factory=list)  # effective allowances applied
-
-    @property
-    def ok(self) -> bool:
-        return (
-            not self.forbidden
-            and not self.problems
-            and all(step.satisfied or step.overridden for step in self.steps)
-        )
-
-    def reasons(self) -> list[str]:
-        out = list(self.problems)
-        out.extend(
-            f"data class {name!r} may never be disclosed (disclosure rule 'never')" for name in self.forbidden
-        )
-        out.extend(step.explain() for step in self.steps if not (step.satisfied or step.overridden))
-        return out
 
 
 def requirements(
@@ -491,7 +394,6 @@ def _apply_override(
             continue
         verdict.override = entry
         for step in covered:
-            verdict.override_chains |= set(step.requirement.chains)
             if not step.satisfied:
                 step.overridden = True
 
