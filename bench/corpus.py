@@ -3,8 +3,15 @@
     python bench/corpus.py OUT --documents 10000 --entries 100000 --commits 1 --seed 7
 
 Writes a valid repository (every reference resolves, approvals are complete) with
-documents of every kind, incidents with many log entries and, with --commits N > 1,
-a git history of N commits built with `git fast-import` (one process, seconds).
+documents of every kind, incidents with many log entries and, with --commits N >= 1,
+a git history built with `git fast-import` (one process, seconds): one commit adds the
+documents, then each responder commits the log entries they wrote (the provenance rules
+bind an entry to the person it names: APR007, APR010), then N - 1 commits each revise
+one policy.
+
+The log holds no signed decisions (approvals, publications, ...): observations, team
+decisions, status changes and the assessment of every regulation the incident's
+protocol lists (OBL001/OBL002), none of which the signing rules require to be signed.
 """
 
 from __future__ import annotations
@@ -66,6 +73,9 @@ WORDS = [
     "point",
 ]
 TODAY = dt.date(2026, 11, 26)
+RESPONDERS = 12
+# Every log entry is in January 2026; the history is committed after it.
+COMMITTED = int(dt.datetime(2026, 2, 1, tzinfo=dt.UTC).timestamp())
 
 
 def sentence(rng: random.Random, n: int = 10) -> str:
@@ -178,22 +188,33 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
         )
     incidents = [f"2026-01-{(i % 28) + 1:02d}-incident-{i}" for i in range(counts["incident"])]
     per_incident = max(4, entries // len(incidents))
+    # A small team responds to every incident; each of them commits what they logged.
+    responders = people[: min(len(people), RESPONDERS)]
+    protocols_of: dict[str, str] = {}
     for n, incident in enumerate(incidents):
         start = dt.datetime(2026, 1, (n % 28) + 1, 8, 0, tzinfo=dt.UTC)
+        protocols_of[incident] = rng.choice(protocols)
         files[f"incidents/{incident}/incident.yaml"] = (
             f"kind: incident\nid: {incident}\ntitle: Incident {n}\nowner: {roles[0]}\n"
-            f"classification: confidential\nstatus: active\nprotocol: {rng.choice(protocols)}\n"
+            f"classification: confidential\nstatus: active\nprotocol: {protocols_of[incident]}\n"
             f"severity: sev2\nexercise: false\ncoordination_channel: {channels[0]}\n"
             f'timestamps: {{detected: "{start.isoformat()}"}}\n'
         )
-        status = f"kind: log-entry\ntype: status-change\nat: {start.isoformat()}\nby: {people[0]}\nfrom: triage\nto: active\n"
+        status = f"kind: log-entry\ntype: status-change\nat: {start.isoformat()}\nby: {responders[0]}\nfrom: triage\nto: active\n"
         files[f"incidents/{incident}/log/{start:%Y%m%dT%H%M%SZ}-st{n:04d}.yaml"] = status
+        listed = files[f"protocols/playbooks/{protocols_of[incident]}.yaml"].split("\nregulations: [", 1)[1]
+        for r, regulation in enumerate(listed.split("]", 1)[0].split(", ")):
+            at = start + dt.timedelta(seconds=10 + r)
+            files[f"incidents/{incident}/log/{at:%Y%m%dT%H%M%SZ}-as{n:04d}.yaml"] = (
+                f"kind: log-entry\ntype: assessment\nat: {at.isoformat()}\nby: {responders[1 % len(responders)]}\n"
+                f"regulation: {regulation}\napplies: false\nrationale: {sentence(rng, 12)}\n"
+            )
         for k in range(1, per_incident):
             at = start + dt.timedelta(seconds=30 * k)
             suffix = hashlib.sha1(f"{seed}-{n}-{k}".encode()).hexdigest()[:6]
             files[f"incidents/{incident}/log/{at:%Y%m%dT%H%M%SZ}-{suffix}.yaml"] = (
                 f"kind: log-entry\ntype: {'observation' if k % 3 else 'decision'}\nat: {at.isoformat()}\n"
-                f"by: {rng.choice(people)}\ntext: {sentence(rng, 12)}\n"
+                f"by: {rng.choice(responders)}\ntext: {sentence(rng, 12)}\n"
             )
     out.mkdir(parents=True, exist_ok=True)
     files["clearance.yaml"] = f"organisation: {{name: Bench Co}}\ntoday: {TODAY.isoformat()}\n"
@@ -205,34 +226,49 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
 
 
 def commit_history(out: Path, files: dict[str, str], commits: int, seed: int) -> None:
-    """Commit 1 adds everything; commits 2..N each rewrite one policy's body line.
-    The last commit's tree equals the files on disk."""
+    """Commit 1 adds the documents; then each log entry's person commits the entries
+    they wrote (one commit per person, authored by their registered email, after the
+    entries' times); commits 2..N each rewrite one policy's body line. The last
+    commit's tree equals the files on disk."""
     rng = random.Random(seed + 1)
     subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
     policies = sorted(p for p in files if p.startswith("policies/policy-"))
     final = dict(files)
     stream = bytearray()
-    when = 1_700_000_000
+    when = COMMITTED
+    logs: dict[str, dict[str, str]] = {}  # person -> the entries they wrote
+    for path, text in final.items():
+        if path.startswith("incidents/") and "/log/" in path:
+            person = text.split("\nby: ", 1)[1].split("\n", 1)[0]
+            logs.setdefault(person, {})[path] = text
+    logged = {path for entries in logs.values() for path in entries}
 
     def data(text: str) -> bytes:
         raw = text.encode("utf-8")
         return b"data %d\n%s\n" % (len(raw), raw)
 
-    for number in range(1, commits + 1):
-        stream += b"commit refs/heads/main\n"
-        stream += b"committer Bench <bench@example.com> %d +0000\n" % (when + number * 60)
-        stream += data(f"Change {number}")
-        if number == 1:
-            stream += b"deleteall\n"
-            changed = dict(final)
-        else:
-            path = rng.choice(policies)
-            final[path] = final[path] + f"\nRevision {number}.\n"
-            changed = {path: final[path]}
+    def commit(who: bytes, message: str, changed: dict[str, str], first: bool = False) -> None:
+        nonlocal when
+        when += 60
+        stream.extend(b"commit refs/heads/main\n")
+        stream.extend(b"author %s %d +0000\ncommitter %s %d +0000\n" % (who, when, who, when))
+        stream.extend(data(message))
+        if first:
+            stream.extend(b"deleteall\n")
         for path, text in changed.items():
-            stream += b"M 100644 inline %s\n" % path.encode()
-            stream += data(text)
-        stream += b"\n"
+            stream.extend(b"M 100644 inline %s\n" % path.encode())
+            stream.extend(data(text))
+        stream.extend(b"\n")
+
+    bench = b"Bench <bench@example.com>"
+    commit(bench, "Change 1", {p: t for p, t in final.items() if p not in logged}, first=True)
+    for person, entries in sorted(logs.items()):
+        name = person.replace("-", " ").title()
+        commit(f"{name} <{person}@example.com>".encode(), f"{name} logs", dict(sorted(entries.items())))
+    for number in range(2, commits + 1):
+        path = rng.choice(policies)
+        final[path] = final[path] + f"\nRevision {number}.\n"
+        commit(bench, f"Change {number}", {path: final[path]})
     subprocess.run(["git", "-C", str(out), "fast-import", "--quiet"], input=bytes(stream), check=True)
     subprocess.run(["git", "-C", str(out), "checkout", "-q", "-f", "main"], check=True)
 

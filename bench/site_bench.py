@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -82,18 +81,6 @@ def mkdocs_yml(*, plugin: bool, nav: list[Any] | None = None) -> str:
 
 def make_repository(root: Path, documents: int, seed: int) -> None:
     files = corpus.generate(root, documents, max(documents // 5, 10), seed)
-    # The corpus commits everything as one bench author, while the provenance rules
-    # (APR007, APR010) want each log entry committed by the person it names, at its
-    # time; entries that break them would fail the build. The handbook's cost lies in
-    # the documents' pages, so the log entries are left out here.
-    for name in [name for name in files if "/log/" in name and name.startswith("incidents/")]:
-        (root / name).unlink()
-        del files[name]
-    for name in [name for name in files if name.startswith("incidents/") and name.endswith("/incident.yaml")]:
-        # without a log an incident is where it starts, in triage (INC002)
-        text = re.sub(r"(?m)^status: \S+$", "status: triage", files[name])
-        (root / name).write_text(text, "utf-8")
-        files[name] = text
     (root / "docs").mkdir(exist_ok=True)
     (root / "docs" / "index.md").write_text("# Bench handbook\n\nGenerated for the benchmark.\n", "utf-8")
     (root / "mkdocs.yml").write_text(mkdocs_yml(plugin=True), "utf-8")

@@ -247,12 +247,13 @@ EDITS = [
         {"REF001"},
     ),
     (
+        # active -> closed skips stable: a transition the state machine does not allow
         "log a status change that skips a stage",
         lambda c: (
             first(c, "incidents/*/incident.yaml").parent / "log/20260101T090000Z-skip01.yaml"
         ).write_text(
             "kind: log-entry\ntype: status-change\nat: 2026-01-01T09:00:00+00:00\nby: person-1\n"
-            "from: stable\nto: closed\n"
+            "from: active\nto: closed\n"
         ),
         {"INC001"},
     ),
