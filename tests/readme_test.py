@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -149,23 +150,32 @@ class Copy:
 
 def reference_copy(tmp_path: Path) -> Copy:
     """This checkout's tracked files (as they are in the working tree) in a new git
-    repository with two signed commits: Ines imports everything on 2026-01-15, Karim
-    amends policies/sensitive-data-disclosure.md on 2026-03-05. Their SSH keys are in
-    ``~/trusted/allowed_signers``; the copy's ``.venv`` links to this environment."""
+    repository with signed commits: Ines imports everything on 2026-01-15, Karim
+    amends policies/sensitive-data-disclosure.md on 2026-03-05, then each self-recorded
+    reading record (an acknowledgement with ``method: signed-commit``, which ACK003
+    requires to be committed by the person it names) is committed by that person at
+    the time it records. Their SSH keys are in ``~/trusted/allowed_signers``; the copy's
+    ``.venv`` links to this environment."""
     root, home = tmp_path / "reference", tmp_path / "home"
     listed = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.decode("utf-8")
+    own_records: list[tuple[str, tuple[str, str], str]] = []  # (path, (name, email), when)
     for rel in filter(None, listed.split("\0")):
         source = ROOT / rel
-        if source.is_file():  # tracked but deleted in the working tree: left out
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / rel)
+        if not source.is_file():  # tracked but deleted in the working tree: left out
+            continue
+        reader = _self_recorded(rel, source)
+        if reader is not None:
+            own_records.append((rel, *reader))
+            continue
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, root / rel)
     (root / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     (home / "keys").mkdir(parents=True)
     (home / "trusted").mkdir()
     signers = []
-    for _name, email in (INES, KARIM):
+    for _name, email in dict.fromkeys([INES, KARIM, *(who for _rel, who, _when in own_records)]):
         key = home / "keys" / email
         subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", email, "-f", str(key)], check=True
@@ -178,7 +188,25 @@ def reference_copy(tmp_path: Path) -> Copy:
     policy = root / "policies" / "sensitive-data-disclosure.md"
     policy.write_text(policy.read_text("utf-8") + AMENDMENT, "utf-8")
     copy.commit("Disclosure: screenshots of internal tools\n\nReason: Q1 tabletop finding", KARIM, AMENDED)
+    for rel, who, when in sorted(own_records, key=lambda record: record[2]):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, root / rel)
+        copy.commit(f"{who[0]} records what they read\n\nReason: own reading record", who, when)
     return copy
+
+
+def _self_recorded(rel: str, source: Path) -> tuple[tuple[str, str], str] | None:
+    """For a reading record its person commits themselves: (their name and first email
+    from the people register, the latest time it records); else None."""
+    if not rel.endswith((".yaml", ".yml")) or "acknowledgement" not in source.read_text("utf-8"):
+        return None
+    data = yaml.safe_load(source.read_text("utf-8"))
+    if not isinstance(data, dict) or (data.get("kind"), data.get("method")) != ("acknowledgement", "signed-commit"):
+        return None
+    people = {str(record["person"]) for record in data["records"]}
+    assert len(people) == 1, f"{rel}: one person commits a self-recorded file, not {sorted(people)}"
+    person = yaml.safe_load((ROOT / "policies" / "people" / f"{people.pop()}.yaml").read_text("utf-8"))
+    return (str(person["name"]), str(person["emails"][0])), max(str(r["at"]) for r in data["records"])
 
 
 @dataclass
@@ -363,7 +391,8 @@ def test_validating(copy: Copy) -> None:
     expect(
         results,
         [
-            (".venv/bin/clearance check", 0, ("no findings",)),
+            # infos only: legacy unsigned exercise entries (APR012) and allowed scanner hits (DSC006)
+            (".venv/bin/clearance check", 0, (": 0 errors, 0 warnings, ",)),
             (".venv/bin/clearance check policies/roles", 0, ()),
             (".venv/bin/clearance check --format json", 0, ()),
             (".venv/bin/clearance rules", 0, ("APR001", "DSC001", "SCH001")),
@@ -373,7 +402,7 @@ def test_validating(copy: Copy) -> None:
 
 
 def test_auditing(copy: Copy) -> None:
-    imported, amended = copy.commits
+    imported, amended, *_own_records = copy.commits
     results = run_section(copy, "Auditing the history")
     expect(
         results,
@@ -386,12 +415,12 @@ def test_auditing(copy: Copy) -> None:
                 0,
                 (f"as of commit {imported[:12]}", "id: sensitive-data-disclosure"),
             ),
-            ("clearance verify", 0, ("verified 2 commits: no findings",)),
+            ("clearance verify", 0, (f"verified {len(copy.commits)} commits: no findings",)),
             ("clearance codeowners --check", 0, ("up to date",)),
         ],
     )
     assert AMENDMENT.strip() not in results[3].out  # the text as it was on 2026-03-02
-    assert (copy.home / "q1.checkpoint").read_text().strip() == amended
+    assert (copy.home / "q1.checkpoint").read_text().strip() == copy.commits[-1]
     with (copy.root / "q1.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["commit"] for row in rows} == {imported, amended}
