@@ -54,9 +54,10 @@ def test_an_unknown_command_suggests_the_closest_and_lists_them() -> None:
     result = refused("chek")
     # said once, by the program: not 'clearance: error: clearance: ...'
     assert "clearance: error: unknown command 'chek' (did you mean 'check'?)" in result.err
-    assert "; commands: check, rules, incident, scan, audit, history, show, verify, codeowners, init, hook" in (
-        result.err
-    )
+    assert (
+        "; commands: check, rules, incident, signals, scan, audit, evidence, history, show, verify, keys, "
+        "allowance, codeowners, init, stakeholders, hold, hook\n"
+    ) in result.err
 
 
 def test_an_unknown_incident_action_suggests_the_closest() -> None:

@@ -9,6 +9,7 @@ import pty
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,16 +110,23 @@ def test_check_shows_progress_on_a_terminal() -> None:
             [sys.executable, "-c", CHECK], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=follower
         )
         os.close(follower)
-        stdout = proc.communicate(timeout=120)[0].decode()
+        # read the terminal while the check runs: its redraws outgrow the pty's buffer
+        # (some 4 KiB), and a writer nobody reads from blocks forever
         seen = b""
-        while select.select([leader], [], [], 0.2)[0]:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 0.2)[0]:
+                if proc.poll() is not None:
+                    break
+                continue
             try:
                 chunk = os.read(leader, 65536)
-            except OSError:
+            except OSError:  # Linux: every writer closed the follower
                 break
             if not chunk:
                 break
             seen += chunk
+        stdout = proc.communicate(timeout=10)[0].decode()
     finally:
         os.close(leader)
     assert proc.returncode == 0, stdout

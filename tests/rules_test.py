@@ -408,7 +408,7 @@ def test_minimal_repository_is_clean(minimal_repo: Path) -> None:
     result = findings(minimal_repo)
     assert result.code == 0, result.out
     assert result.json()["findings"] == []
-    assert result.json()["summary"]["documents"] == 22
+    assert result.json()["summary"]["documents"] == 23
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-# Lists of valid values up to this long are shown in full after an unknown value.
-SHORT = 12
+# Lists of valid values up to this long are shown in full after an unknown value (the
+# 17 commands and 13 log entry types still fit on a line or two; longer registers don't).
+SHORT = 20
 
 
 def closest(word: object, options: Iterable[object], cutoff: float = 0.6) -> str | None:
