@@ -157,7 +157,9 @@ def exercises(ctx: Context) -> Iterator[Finding]:
             continue  # no exercise policy asks for real tools (training-and-exercises#5)
         if state.derive(incident, raw).status != "closed":
             continue  # a running exercise may still draft; judged once it closes
-        drafts = [e for e in entries if e.data.get("type") == "draft" and state.entry_id(e) not in void]
+        # A correction naming a draft (a published statement corrected later) does not undo
+        # that its chain was exercised: every draft counts, and the verdict decides.
+        drafts = [e for e in entries if e.data.get("type") == "draft"]
         complete = False
         for draft in drafts:
             verdict = approvals.evaluate(ctx.index, incident, raw, state.entry_id(draft), ctx.now)
@@ -188,8 +190,11 @@ def required_sections(ctx: Context) -> tuple[tuple[str, ...], Document | None]:
     ("EXR005", Severity.ERROR, "stakeholder feedback in a review without a source"),
 )
 def reviews(ctx: Context) -> Iterator[Finding]:
+    subjects = ctx.subjects("review")
+    if not subjects:
+        return  # the review policy is read only by the units holding a review
     sections, _ = required_sections(ctx)
-    for review in ctx.subjects("review"):
+    for review in subjects:
         headings = [h.lower() for h in _HEADING.findall(review.body or "")]
         missing = [s for s in sections if not any(h.startswith(s) for h in headings)]
         if missing:
@@ -290,12 +295,13 @@ def review_timing(ctx: Context) -> Iterator[Finding]:
     """post-incident-review#1: every sev1 and sev2 incident and every exercise gets a
     review within five working days of closing (the first close: a follow-up that
     reopens the record later does not move the review)."""
-    if required_sections(ctx)[1] is None:
+    incidents = ctx.subjects("incident")
+    if not incidents or required_sections(ctx)[1] is None:
         return  # no review policy in this repository asks for reviews
     reviews: dict[str, Document] = {}
     for doc in ctx.index.of_kind("review"):
         reviews.setdefault(str(doc.data.get("incident")), doc)
-    for incident in ctx.subjects("incident"):
+    for incident in incidents:
         derived = state.derive(incident, ctx.index.incident_entries(str(incident.id)))
         first = next((c for c in derived.statuses if c.value == "closed"), None)
         if first is None:
