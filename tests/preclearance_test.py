@@ -212,3 +212,36 @@ def test_each_approver_commits_their_own_clearance(tmp_path: Path) -> None:
     assert check.code == 1, check.out
     assert "approval by 'rafael-quintero' was committed by 'felix.achterberg@example.com'" in check.out
     assert "delphine-arceneaux" not in check.out
+
+
+def test_slots_edited_by_hand_to_no_longer_match_the_body_are_flagged(tmp_path: Path) -> None:
+    copy = reference_copy(tmp_path)
+    path = copy.root / TEMPLATE
+    text = path.read_text("utf-8")
+    # a slot renamed by hand: the body's 'advice' loses its allowed values and 'advise'
+    # names nothing in the body; the time pattern loses a parenthesis
+    pattern = "pattern: '([01][0-9]|2[0-3]):[0-5][0-9] UTC'"
+    assert "    advice:\n      values:" in text and pattern in text
+    text = text.replace("    advice:\n      values:", "    advise:\n      values:")
+    path.write_text(text.replace(pattern, "pattern: '([01][0-9]|2[0-3]:[0-5][0-9] UTC'"), "utf-8")
+    lines = path.read_text("utf-8").splitlines()
+
+    def line_of(needle: str) -> int:
+        return next(n for n, line in enumerate(lines, 1) if line.startswith(needle))
+
+    check = run_cli("--root", str(copy.root), "check", "--format", "json", str(path))
+    assert check.code == 1, check.out
+    found = [(f["path"], f["line"], f["message"]) for f in check.json()["findings"] if f["rule"] == "CLR004"]
+    assert sorted(found) == sorted([
+        # (a mapping is located where its value starts: the line after its key)
+        (TEMPLATE, line_of("  slots:") + 1, "placeholder 'advice' has no allowed values or pattern"),
+        (TEMPLATE, line_of("    advise:") + 1, "slot 'advise' is not a placeholder of the body"),
+        (TEMPLATE, line_of("      pattern:"), found[-1][2]),
+    ])  # fmt: skip
+    assert found[-1][2].startswith("pattern is not a regex: ")
+    # a draft from it is not covered ('advice' may be nothing; the signatures covered the old slots)
+    cli(copy, "oskar-lindqvist", "signals", "evaluate",
+        str(copy.root / "tests" / "data" / "signals" / "viral-leak-first-pull.csv"), "--open", "--exercise",
+        "--slug", "signals-drill", "--now", "2026-12-07T09:25:00Z")  # fmt: skip
+    ident, _, _ = draft(copy, "mira-castellanos", *VALUES)
+    assert "clearance" not in entry(copy, ident)
