@@ -258,6 +258,29 @@ EDITS = [
         {"INC001"},
     ),
     (
+        # The rules are judged from the policy's unit: the template's units read no policy
+        "add a policy with wording and notice rules for one template",
+        lambda c: (c / "policies/template-rules.md").write_text(
+            "---\nkind: policy\nid: template-rules\ntitle: Template rules\nowner: role-0\nstatus: active\n"
+            "classification: internal\nreview: {every: P1Y, last: '2026-06-01'}\nsummary: Rules.\n"
+            "clauses:\n  - {id: c-1, text: Say how to reach us.}\n"
+            "template_rules:\n  - {id: helpline, says: name the helpline, stages: [update], require: ['\\bhelpline\\b']}\n"
+            "notice_elements:\n  - obligation: regulation-0#notify\n    jurisdiction: EU\n    cite: Art. 1\n"
+            "    templates: [template-0]\n    elements:\n"
+            "      - {id: contact, says: a contact point, patterns: ['\\bcontact point\\b']}\n"
+            "---\nTemplates name the helpline.\n"
+        ),
+        {"TPW002", "NTC001"},
+    ),
+    (
+        "a template edited to meet them: the policy's unit reads it again",
+        lambda c: (c / "protocols/templates/template-0.md").write_text(
+            (c / "protocols/templates/template-0.md").read_text()
+            + "\nCall the helpline, our contact point.\n"
+        ),
+        set(),
+    ),
+    (
         "shorten a public channel",
         lambda c: replace(c / "protocols/channels/channel-1.yaml", "max_length: 2000", "max_length: 20"),
         {"TPL003"},
@@ -305,6 +328,10 @@ def test_after_each_change_a_cached_run_reports_what_a_fresh_run_does(corpus: Pa
         assert cached.findings == fresh.findings, what
         assert cached.suppressed == fresh.suppressed, what
         assert expected <= {f.rule for f in cached.findings}, what
+        if what.startswith("a template edited to meet them"):
+            met = [f for f in cached.findings if f.location.path == "protocols/templates/template-0.md"]
+            assert not {"TPW002", "NTC001"} & {f.rule for f in met}, what
+            assert "TPW002" in {f.rule for f in cached.findings}, what  # the other update templates
         assert cached.evaluated < total, f"{what}: {cached.evaluated} of {total} units checked again"
         again = run(corpus)
         assert again.evaluated == 0 and again.findings == fresh.findings, what

@@ -39,34 +39,32 @@ def _compiled(sources: object) -> list[re.Pattern[str]]:
     ("NTC002", Severity.ERROR, "notice element pattern does not compile"),
 )
 def notice_elements(ctx: Context) -> Iterator[Finding]:
-    templates = {doc.id for doc in ctx.subjects("template")}
-    for policy in ctx.index.of_kind("policy"):
-        own = policy in ctx.subjects("policy")
+    """Judged from the policy: it names its templates, which it looks up one by one, so
+    a template depends on nothing and only the policies naming a template read it (a
+    template's unit reading every policy would be checked again at any policy's edit)."""
+    for policy in ctx.subjects("policy"):
         for position, law in enumerate(_items(policy.data.get("notice_elements"))):
             if not isinstance(law, Mapping):
                 continue
             for number, element in enumerate(_items(law.get("elements"))):
                 if not isinstance(element, Mapping):
                     continue
-                if own:
-                    for p_index, source in enumerate(_items(element.get("patterns"))):
-                        try:
-                            compile_claim_pattern(str(source))
-                        except re.error as exc:
-                            yield ctx.finding(
-                                "NTC002",
-                                policy.where(
-                                    ("notice_elements", position, "elements", number, "patterns", p_index)
-                                ),
-                                f"pattern does not compile: {exc}",
-                            )
+                for p_index, source in enumerate(_items(element.get("patterns"))):
+                    try:
+                        compile_claim_pattern(str(source))
+                    except re.error as exc:
+                        yield ctx.finding(
+                            "NTC002",
+                            policy.where(
+                                ("notice_elements", position, "elements", number, "patterns", p_index)
+                            ),
+                            f"pattern does not compile: {exc}",
+                        )
                 patterns = _compiled(element.get("patterns"))
                 if not patterns:
                     continue
                 for name in _items(law.get("templates")):
-                    if name not in templates:
-                        continue
-                    template = ctx.get("template", name)
+                    template = ctx.get("template", name) if isinstance(name, str) else None
                     if template is None or template.data.get("status") == "retired":
                         continue
                     body = template.body or ""

@@ -86,17 +86,18 @@ def wording(ctx: Context) -> Iterator[Finding]:
                             problem,
                             "fix the regular expression; until then the rule ignores it",
                         )
-    templates = ctx.subjects("template")
-    if not templates:
-        return
+    # Judged from the policy that holds the rules: only a policy with template_rules
+    # reads every template, and a template reads no policy (a template's unit reading
+    # every policy would be checked again at any policy's edit).
     rules = [
         (policy, position, rule)
-        for policy in ctx.index.of_kind("policy")
+        for policy in ctx.subjects("policy")
         for position, rule in enumerate(_items(policy.data.get("template_rules")))
         if isinstance(rule, Mapping)
     ]
     if not rules:
         return
+    templates = ctx.index.of_kind("template")
     protocols = ctx.index.of_kind("protocol")
     for template in templates:
         if template.data.get("status") == "retired":
