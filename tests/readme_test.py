@@ -368,11 +368,13 @@ def test_first_hour(copy: Copy) -> None:
 def test_scanning(copy: Copy) -> None:
     results = run_section(copy, "Scanning a statement before it goes out")
     hits = ("<stdin>:2:32: customer-personal-data", "<stdin>:3:6: payment-data")
+    holding = len(list((copy.root / "protocols" / "templates").glob("holding-*.md")))
+    assert holding >= 6
     expect(
         results,
         [
             ("pbpaste | .venv/bin/clearance scan -", 1, hits),
-            (".venv/bin/clearance scan protocols/templates/holding-*.md", 0, ("no hits in 6 files",)),
+            (".venv/bin/clearance scan protocols/templates/holding-*.md", 0, (f"no hits in {holding} files",)),
             ("pbpaste | .venv/bin/clearance scan --incident", 1, hits),
             ("pbpaste | .venv/bin/clearance scan --format json", 1, ()),
         ],
