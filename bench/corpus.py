@@ -35,6 +35,7 @@ SHARES = {
     "template": 0.15,
     "protocol": 0.10,
     "incident": 0.02,
+    "stakeholder": 0.005,
 }
 WORDS = [
     "customer",
@@ -151,6 +152,17 @@ def generate(out: Path, documents: int, entries: int, seed: int) -> dict[str, st
             "audience: internal\ntype: chat\napproved: true\nend_to_end_encrypted: true\n"
             if internal
             else "audience: public\ntype: social\nmax_length: 2000\n"
+        )
+    for i in range(counts["stakeholder"]):
+        stakeholder = f"stakeholder-{i}"
+        files[f"policies/stakeholders/{stakeholder}.yaml"] = header(
+            "stakeholder", stakeholder, roles[0], rng
+        ) + (
+            f"category: {rng.choice(['board', 'insurer', 'key-customer', 'partner'])}\n"
+            f"organisation: {stakeholder.replace('-', ' ').capitalize()} Ltd\ncontact: the account desk\n"
+            f"relationship_owner: {roles[0]}\nnotices:\n"
+            f"  - {{id: briefing, title: Briefing, trigger: {sentence(rng, 6)}, within: PT24H, from: detected, "
+            f"channel: a call, sign_off: {roles[0]}}}\n"
         )
     templates = [f"template-{i}" for i in range(counts["template"])]
     for template in templates:
