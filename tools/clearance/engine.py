@@ -351,8 +351,10 @@ def suppression(finding: Finding, index: Index) -> str | None:
 
 
 def _suppression_findings(docs: Iterable[Document]) -> Iterator[Finding]:
-    known = _known_rules()
     for doc in docs:
+        if not doc.extra.get("ignores") and not doc.data.get("suppress"):
+            continue  # most documents suppress nothing: no need to load every rule family
+        known = _known_rules()
         for line, items in doc.extra.get("ignores", {}).items():
             for rule, reason in items:
                 if rule in checks.ENFORCED:
