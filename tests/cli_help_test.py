@@ -97,7 +97,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str | None, int, tuple[str, ...]]] = {
     ("evidence", "verify"): (None, 0, ("OK: all",)),
     ("history",): (None, 0, ("policies/sensitive-data-disclosure.md", "Karim Haddad")),
     ("show",): (None, 0, ("id: sensitive-data-disclosure", "as of commit")),
-    ("verify",): (None, 0, ("verified 2 commits: no findings",)),
+    ("verify",): (None, 0, ("verified 3 commits: no findings",)),  # import, amendment, a reading record
     ("keys",): (None, 0, ('rafael-quintero namespaces="clearance-decision" ssh-ed25519 ',)),
     ("keys", "list"): (None, 0, ('rafael-quintero namespaces="clearance-decision" ssh-ed25519 ',)),
     ("keys", "add"): ("rafael-quintero", 0, ("already holds SHA256:",)),
