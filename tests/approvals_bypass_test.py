@@ -17,7 +17,7 @@ import yaml
 
 from clearance import signing
 from clearance.incidents import approvals
-from conftest import Run, acting_as, run_cli
+from conftest import Run, acting_as, fixture_git, run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 INCIDENT = "2026-03-14-app-outage-rumour"
@@ -30,20 +30,7 @@ class Repo:
         self.keys = keys
 
     def git(self, *args: str, who: str = "cleo", when: str = "2026-03-14T08:00:00+00:00") -> str:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-            "GIT_AUTHOR_NAME": who,
-            "GIT_AUTHOR_EMAIL": f"{who}@fixture.example",
-            "GIT_COMMITTER_NAME": who,
-            "GIT_COMMITTER_EMAIL": f"{who}@fixture.example",
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_DATE": when,
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "HOME": str(self.root.parent),
-        }
-        done = subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return fixture_git(self.root, *args, who=who, when=when)
 
     def commit(self, who: str, when: str, message: str = "record") -> str:
         self.git("add", "-A")

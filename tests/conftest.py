@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -93,3 +94,23 @@ def acting_as(root: Path, who: str | None) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def fixture_git(root: Path, *args: str, who: str, when: str, name: str | None = None) -> str:
+    """Run git in the fixture repository ``root`` as person ``who`` (``who@fixture.example``,
+    the email the fixture people registers give them) at ``when``, with no user or system
+    configuration leaking in. Fails the test on a non-zero exit."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "GIT_AUTHOR_NAME": name or who,
+        "GIT_AUTHOR_EMAIL": f"{who}@fixture.example",
+        "GIT_COMMITTER_NAME": name or who,
+        "GIT_COMMITTER_EMAIL": f"{who}@fixture.example",
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(root.parent),
+    }
+    done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done.stdout

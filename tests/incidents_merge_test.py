@@ -3,35 +3,19 @@ merge has no conflict, loses nothing, and the log reads in event-time order."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from clearance import config, engine
 from clearance.index import parse_time
-from conftest import acting_as, run_cli
+from conftest import acting_as, fixture_git, run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 INCIDENT = "2026-03-14-app-outage-rumour"
 
 
 def git(root: Path, *args: str, when: str = "2026-03-14T10:00:00+00:00", author: str = "cleo") -> str:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-        "GIT_AUTHOR_NAME": author.title(),
-        "GIT_AUTHOR_EMAIL": f"{author}@fixture.example",
-        "GIT_COMMITTER_NAME": author.title(),
-        "GIT_COMMITTER_EMAIL": f"{author}@fixture.example",
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_DATE": when,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(root.parent),  # no user configuration leaks in
-    }
-    done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done.stdout
-
+    return fixture_git(root, *args, who=author, when=when, name=author.title())
 
 def clearance(root: Path, *args: str, who: str, now: str, typist: str | None = None) -> None:
     """Run as ``typist`` (default: ``who``) would on their machine; ``--as who``."""

@@ -6,7 +6,6 @@ clean or names the entry to append."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Run, run_cli
+from conftest import Run, fixture_git, run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 INCIDENT = "2026-03-14-app-outage-rumour"
@@ -22,21 +21,7 @@ CLEARANCE = Path(sys.executable).parent / "clearance"
 
 
 def git(root: Path, *args: str, who: str = "cleo", when: str = "2026-03-14T10:00:00+00:00") -> str:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-        "GIT_AUTHOR_NAME": who,
-        "GIT_AUTHOR_EMAIL": f"{who}@fixture.example",
-        "GIT_COMMITTER_NAME": who,
-        "GIT_COMMITTER_EMAIL": f"{who}@fixture.example",
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_DATE": when,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(root.parent),
-    }
-    done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-    return done.stdout
-
+    return fixture_git(root, *args, who=who, when=when)
 
 def desk(root: Path, *args: str, who: str, now: str) -> Run:
     return run_cli("--root", str(root), "incident", *args, "--as", who, "--now", now)

@@ -7,16 +7,14 @@ next update after an escalation; plus the notify and withdraw gates."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import Run, run_cli
+from conftest import Run, fixture_git, run_cli
 
 DATA = Path(__file__).parent / "data" / "incidents" / "repo"
 INCIDENT = "2026-03-14-app-outage-rumour"
@@ -40,22 +38,7 @@ class Crisis:
         self.root = root
 
     def git(self, *args: str, who: str = "cleo", when: str = "2026-03-01T10:00:00+00:00") -> str:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-            "GIT_AUTHOR_NAME": who,
-            "GIT_AUTHOR_EMAIL": f"{who}@fixture.example",
-            "GIT_COMMITTER_NAME": who,
-            "GIT_COMMITTER_EMAIL": f"{who}@fixture.example",
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_DATE": when,
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "HOME": str(self.root.parent),
-        }
-        done = subprocess.run(
-            ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
-        return done.stdout
+        return fixture_git(self.root, *args, who=who, when=when)
 
     def __call__(self, *args: str, who: str, now: str) -> Run:
         self.git("config", "user.email", f"{who}@fixture.example")
